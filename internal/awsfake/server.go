@@ -1,0 +1,385 @@
+// Package awsfake is an in-process emulator of the AWS and GitHub services
+// ecr-credentials talks to: STS (AssumeRoleWithWebIdentity, AssumeRole,
+// GetCallerIdentity), ECR and ECR Public GetAuthorizationToken, and a
+// GitHub-Actions-style OIDC issuer with its ID-token request endpoint.
+//
+// It speaks the real wire protocols (awsQuery with XML responses for STS,
+// awsJson1_1 for ECR and ECR Public, SigV4 request signing) so that the
+// unmodified aws-sdk-go-v2 clients and the AWS CLI v2 work against it when
+// pointed at [Server.URL]. Everything is served from one loopback listener;
+// requests are routed by protocol (an X-Amz-Target header means awsJson, an
+// Action parameter means STS's query protocol, GETs under the issuer paths
+// are OIDC).
+//
+// Tests configure identities with [Server.AddRole] and [Server.AddAccessKey],
+// shape ECR answers with [Server.MapRegistry] and [Server.SetRegistryPassword],
+// and make trouble with [Server.Inject], [Server.SetLatency] and a custom
+// clock ([Options.Now]). [Server.Calls] records what happened and
+// [Server.Issued] lists every secret handed out, for leak checks.
+package awsfake
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// Now is the emulator's clock, used for token and credential expiry,
+	// SigV4 date checks and issued timestamps. Default time.Now. A clock that
+	// differs from the client's models clock skew.
+	Now func() time.Time
+	// TLS serves HTTPS with a certificate for 127.0.0.1, ::1 and localhost
+	// signed by a CA generated at New; CertPEM returns that CA.
+	TLS bool
+	// Addr is the listen address; it must be a loopback IP with a port.
+	// Default "127.0.0.1:0" (a free port).
+	Addr string
+	// OnCall, if set, is called after every request with its log entry
+	// (which never contains secrets). It must be safe for concurrent use.
+	OnCall func(Call)
+}
+
+// Server is the emulator. Create it with New, configure it, then Start it.
+// All methods are safe for concurrent use.
+type Server struct {
+	opts Options
+	now  func() time.Time
+
+	signKey  *rsa.PrivateKey // OIDC issuer key
+	keyID    string
+	reqToken string // ACTIONS_ID_TOKEN_REQUEST_TOKEN
+	planPath string // path of the ID-token request endpoint
+
+	caPEM   []byte
+	tlsCert *tls.Certificate
+
+	ln      net.Listener
+	srv     *http.Server
+	url     string
+	tmpDir  string
+	closing chan struct{}
+	closed  sync.Once
+
+	mu         sync.Mutex
+	claims     Claims
+	roles      map[string]Role
+	creds      map[string]*credential // by access key id
+	registries map[string]string      // account/region -> proxy endpoint
+	passwords  map[string]string      // account/region -> fixed password
+	publicPW   string
+	tokenTTL   time.Duration
+	latency    time.Duration
+	faults     []*Fault
+	calls      []Call
+	issued     []string
+}
+
+// New creates a Server with a fresh OIDC signing key (and, with TLS, a fresh
+// CA and certificate). It does not listen until Start.
+func New(opts Options) *Server {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		// crypto/rand failing means the machine is unusable for anything.
+		panic(fmt.Sprintf("awsfake: generate OIDC signing key: %v", err))
+	}
+	s := &Server{
+		opts:       opts,
+		now:        now,
+		signKey:    key,
+		keyID:      randomHex(20),
+		planPath:   "/_apis/distributedtask/hubs/Actions/plans/" + randomUUID() + "/jobs/" + randomUUID() + "/idtoken",
+		closing:    make(chan struct{}),
+		roles:      map[string]Role{},
+		creds:      map[string]*credential{},
+		registries: map[string]string{},
+		passwords:  map[string]string{},
+		tokenTTL:   12 * time.Hour,
+	}
+	s.reqToken = "fake-request-token-" + randomHex(16)
+	s.issued = append(s.issued, s.reqToken)
+	if opts.TLS {
+		ca, cert, err := newTLSMaterial()
+		if err != nil {
+			panic(fmt.Sprintf("awsfake: generate TLS certificate: %v", err))
+		}
+		s.caPEM, s.tlsCert = ca, cert
+	}
+	return s
+}
+
+// Start listens on the loopback address from Options.Addr (default
+// 127.0.0.1 on a free port) and serves in the background until Close.
+func (s *Server) Start() error {
+	addr := s.opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := checkLoopback(addr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("awsfake: listen on %s: %w", addr, err)
+	}
+	scheme := "http"
+	if s.tlsCert != nil {
+		ln = tls.NewListener(ln, &tls.Config{
+			Certificates: []tls.Certificate{*s.tlsCert},
+			NextProtos:   []string{"http/1.1"}, // no HTTP/2: faults hijack connections
+			MinVersion:   tls.VersionTLS12,
+		})
+		scheme = "https"
+	}
+	dir, err := os.MkdirTemp("", "awsfake-")
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("awsfake: create temp dir: %w", err)
+	}
+	if s.caPEM != nil {
+		if err := os.WriteFile(filepath.Join(dir, "ca.pem"), s.caPEM, 0o600); err != nil {
+			ln.Close()
+			os.RemoveAll(dir)
+			return fmt.Errorf("awsfake: write CA bundle: %w", err)
+		}
+	}
+	s.ln, s.tmpDir = ln, dir
+	s.url = scheme + "://" + ln.Addr().String()
+	s.srv = &http.Server{
+		Handler:           http.HandlerFunc(s.serveHTTP),
+		ReadHeaderTimeout: 10 * time.Second,
+		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:          nil,
+	}
+	go s.srv.Serve(ln) //nolint:errcheck // returns on Close
+	return nil
+}
+
+// Close stops the server, releases requests held by hang faults and removes
+// the temporary files (CA bundle). It is safe to call more than once.
+func (s *Server) Close() {
+	s.closed.Do(func() {
+		close(s.closing)
+		if s.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := s.srv.Shutdown(ctx); err != nil {
+				s.srv.Close()
+			}
+		}
+		if s.tmpDir != "" {
+			os.RemoveAll(s.tmpDir)
+		}
+	})
+}
+
+// URL is the single AWS endpoint (for AWS_ENDPOINT_URL or --endpoint-url)
+// serving STS, ECR and ECR Public, e.g. "http://127.0.0.1:41234".
+func (s *Server) URL() string { return s.url }
+
+// CertPEM returns the PEM of the CA that signed the server certificate, or
+// nil without TLS.
+func (s *Server) CertPEM() []byte { return append([]byte(nil), s.caPEM...) }
+
+// CAFile is the path of a file holding CertPEM (valid between Start and
+// Close), or "" without TLS.
+func (s *Server) CAFile() string {
+	if s.caPEM == nil || s.tmpDir == "" {
+		return ""
+	}
+	return filepath.Join(s.tmpDir, "ca.pem")
+}
+
+// Env returns the environment a client process needs to use the emulator:
+// AWS_ENDPOINT_URL, ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN,
+// AWS_EC2_METADATA_DISABLED=true, AWS_CONFIG_FILE and
+// AWS_SHARED_CREDENTIALS_FILE pointing at files that do not exist (so the
+// host's AWS configuration never leaks in), and with TLS AWS_CA_BUNDLE and
+// SSL_CERT_FILE naming the CA file. It holds no AWS secrets; the request
+// token is a test value.
+func (s *Server) Env() map[string]string {
+	env := map[string]string{
+		"AWS_ENDPOINT_URL":               s.URL(),
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   s.IDTokenRequestURL(),
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": s.IDTokenRequestToken(),
+		"AWS_EC2_METADATA_DISABLED":      "true",
+		"AWS_CONFIG_FILE":                filepath.Join(s.tmpDir, "no-such-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE":    filepath.Join(s.tmpDir, "no-such-aws-credentials"),
+	}
+	if f := s.CAFile(); f != "" {
+		env["AWS_CA_BUNDLE"] = f
+		env["SSL_CERT_FILE"] = f
+	}
+	return env
+}
+
+// SetLatency adds d before every response (0 turns it off). A client that
+// gives up earlier gets no response.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// Call is one request as the emulator saw it. It never holds secrets.
+type Call struct {
+	Service     string    // "sts", "ecr", "ecr-public", "oidc" or "unknown"
+	Operation   string    // e.g. "AssumeRoleWithWebIdentity", "GetAuthorizationToken", "IDToken", "JWKS"
+	Region      string    // from the SigV4 credential scope; "" for unsigned calls
+	AccessKeyID string    // from the SigV4 credential scope; "" for unsigned calls
+	Status      int       // HTTP status sent; 0 when the connection was reset or abandoned
+	ErrorCode   string    // AWS error code sent, or the fault applied; "" on success
+	Start, End  time.Time // wall-clock (not Options.Now) arrival and completion
+}
+
+// Calls returns a copy of the request log, in completion order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Issued returns every secret handed out so far: the ID-token request token,
+// minted JWTs, secret access keys (including ones added with AddAccessKey),
+// session tokens, ECR passwords and ECR authorization tokens. Leak tests
+// scan logs and outputs for these.
+func (s *Server) Issued() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
+}
+
+func (s *Server) addIssued(secrets ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.issued = append(s.issued, secrets...)
+}
+
+// exchange is one request in flight: the handlers fill in the log fields.
+type exchange struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	body []byte
+	call Call
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	ex := &exchange{w: w, r: r, call: Call{Start: time.Now(), Service: "unknown"}}
+	defer func() {
+		ex.call.End = time.Now()
+		s.mu.Lock()
+		s.calls = append(s.calls, ex.call)
+		s.mu.Unlock()
+		if s.opts.OnCall != nil {
+			s.opts.OnCall(ex.call)
+		}
+	}()
+	w.Header().Set("x-amzn-RequestId", randomUUID())
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		ex.call.ErrorCode = "ReadError"
+		return
+	}
+	ex.body = body
+
+	service, op := s.route(r, body)
+	ex.call.Service, ex.call.Operation = service, op
+	if s.applyFault(ex) {
+		return
+	}
+	if !s.delay(r.Context()) {
+		ex.call.ErrorCode = "ClientGaveUp"
+		return
+	}
+	switch service {
+	case "oidc":
+		s.serveOIDC(ex)
+	case "sts":
+		s.serveSTS(ex)
+	case "ecr", "ecr-public":
+		s.serveECR(ex)
+	default:
+		ex.call.Status = http.StatusNotFound
+		http.Error(w, "awsfake: no emulated service answers "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+	}
+}
+
+// route decides the service and operation from the protocol markers.
+func (s *Server) route(r *http.Request, body []byte) (service, op string) {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		prefix, name, _ := strings.Cut(target, ".")
+		switch prefix {
+		case ecrTargetPrefix:
+			return "ecr", name
+		case ecrPublicTargetPrefix:
+			return "ecr-public", name
+		}
+		return "unknown", target
+	}
+	if r.Method == http.MethodGet {
+		switch {
+		case r.URL.Path == s.planPath:
+			return "oidc", "IDToken"
+		case r.URL.Path == "/.well-known/openid-configuration":
+			return "oidc", "Discovery"
+		case r.URL.Path == jwksPath:
+			return "oidc", "JWKS"
+		}
+	}
+	if action := queryAction(r, body); action != "" {
+		return "sts", action
+	}
+	return "unknown", ""
+}
+
+// delay waits for the configured latency; false if the client gave up.
+func (s *Server) delay(ctx context.Context) bool {
+	s.mu.Lock()
+	d := s.latency
+	s.mu.Unlock()
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.closing:
+		return false
+	}
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("awsfake: listen address %q: %w (want a loopback address like 127.0.0.1:0)", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return errors.New("awsfake: listen address " + addr + " is not a loopback address; use 127.0.0.1:PORT or [::1]:PORT")
+	}
+	return nil
+}
