@@ -1,0 +1,129 @@
+// Package app wires the program together. Data flows one way:
+//
+//	settings (inputs) -> AWS credentials (awsauth, oidc)
+//	  -> registry logins (ecr) -> sinks (output, dockerconfig)
+//
+// Main picks the mode from how the program was started (GitHub container
+// action, Drone/Woodpecker plugin, CLI subcommand, docker credential
+// helper), loads the settings for that mode, runs the flow, and hands the
+// result to that mode's sinks. Nothing is written anywhere until every
+// login has succeeded, and a failure while writing undoes what was written.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+)
+
+// Env is everything the program takes from its process, so tests can run
+// it in-process.
+type Env struct {
+	Args    []string // os.Args, program name first
+	Getenv  func(string) string
+	Environ []string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+}
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the run failed; nothing was written
+	ExitUsage = 2 // the command line is wrong
+)
+
+// PostName is the program name (a link to the binary in the image) that
+// action.yml's post-entrypoint runs: the runner replaces the entrypoint but
+// passes the same args to every stage, so the name tells the stages apart.
+const PostName = "ecr-credentials-post"
+
+// Main runs the program and returns its exit code.
+func Main(ctx context.Context, e Env) int {
+	name := filepath.Base(e.Args[0])
+	args := e.Args[1:]
+	switch {
+	case name == PostName:
+		return githubPost(ctx, e)
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		return subcommand(ctx, e, args[0], args[1:])
+	}
+	switch detectMode(e) {
+	case inputs.GitHub:
+		return githubMain(ctx, e, args)
+	}
+	usage(e.Stderr)
+	return ExitUsage
+}
+
+// detectMode decides the mode for a run without a subcommand.
+// ECR_CREDENTIALS_MODE overrides the detection.
+func detectMode(e Env) inputs.Mode {
+	switch strings.ToLower(e.Getenv("ECR_CREDENTIALS_MODE")) {
+	case "github":
+		return inputs.GitHub
+	case "plugin":
+		return inputs.Plugin
+	case "cli":
+		return inputs.CLI
+	}
+	if e.Getenv("GITHUB_ACTIONS") == "true" {
+		return inputs.GitHub
+	}
+	if e.Getenv("DRONE") == "true" || e.Getenv("CI") == "woodpecker" {
+		return inputs.Plugin
+	}
+	for _, kv := range e.Environ {
+		if strings.HasPrefix(kv, "PLUGIN_") {
+			return inputs.Plugin
+		}
+	}
+	return inputs.CLI
+}
+
+func subcommand(ctx context.Context, e Env, name string, args []string) int {
+	switch name {
+	case "post", "logout":
+		return githubPost(ctx, e)
+	case "version":
+		fmt.Fprintln(e.Stdout, VersionString())
+		return ExitOK
+	case "help":
+		usage(e.Stdout)
+		return ExitOK
+	}
+	if cmd, ok := devCommands[name]; ok {
+		if err := cmd(ctx, args, e); err != nil {
+			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %v\n", name, err)
+			return ExitError
+		}
+		return ExitOK
+	}
+	fmt.Fprintf(e.Stderr, "ecr-credentials: unknown command %q\n\n", name)
+	usage(e.Stderr)
+	return ExitUsage
+}
+
+// devCommands are compiled into development builds only (demo, emulator);
+// see dev.go.
+var devCommands = map[string]func(ctx context.Context, args []string, e Env) error{}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `ecr-credentials %s: log in to Amazon ECR from CI with the job's identity.
+
+As a GitHub Action it reads INPUT_* (see action.yml); as a Drone or Woodpecker
+plugin it reads PLUGIN_* settings. Commands:
+
+  version    print version information
+`, Version)
+	if len(devCommands) > 0 {
+		fmt.Fprint(w, "\nDevelopment build commands:\n")
+		fmt.Fprint(w, "  demo       run the whole flow offline against the AWS emulator and a local registry\n")
+		fmt.Fprint(w, "  emulator   serve the AWS + GitHub OIDC emulator on loopback\n")
+	}
+}

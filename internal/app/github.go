@@ -1,0 +1,212 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/verify"
+)
+
+// stateReceipt is the GITHUB_STATE name under which the main stage leaves
+// the docker login receipt for the post stage (which sees STATE_receipt).
+const stateReceipt = "receipt"
+
+func githubDebug(e Env) bool {
+	return e.Getenv("RUNNER_DEBUG") == "1" || strings.EqualFold(e.Getenv("ACTIONS_STEP_DEBUG"), "true")
+}
+
+// githubMain is the main stage of the container action.
+func githubMain(ctx context.Context, e Env, args []string) int {
+	con := output.NewConsole(output.StyleGitHub, e.Stdout, e.Stdout, githubDebug(e))
+	if err := githubRun(ctx, e, con); err != nil {
+		con.Problem(err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+func githubRun(ctx context.Context, e Env, con *output.Console) error {
+	cfg, warnings, err := inputs.Load(inputs.Source{Mode: inputs.GitHub, Getenv: e.Getenv, Environ: e.Environ})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		con.Warnf("%s", w)
+	}
+	if cfg.MaskAccountID && cfg.Role.AccountID != "" {
+		con.Mask(cfg.Role.AccountID)
+	}
+	maskRegistry := con.Mask
+	if !cfg.MaskPassword {
+		maskRegistry = con.Hide
+	}
+	res, err := flow(ctx, cfg, e, con, maskRegistry)
+	if err != nil {
+		return err
+	}
+	if cfg.MaskAccountID {
+		for _, l := range res.Logins {
+			con.Mask(l.Registry.AccountID)
+		}
+	}
+
+	// Everything below writes. Prepare all of it first, so that what can
+	// fail before writing does.
+	fc := output.NewFileCommands(e.Getenv)
+	for _, v := range output.Outputs(res.Logins, res.JSON) {
+		if err := fc.Output(v.Name, v.Value); err != nil {
+			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+		}
+	}
+	if cfg.ExportEnv {
+		for _, v := range output.Env(res.Logins, res.JSON, cfg.EnvPrefix) {
+			if err := fc.Env(v.Name, v.Value); err != nil {
+				return problem.Wrap(problem.InvalidSetting, err, "preparing environment variables failed", "Check env-prefix.")
+			}
+		}
+	}
+	fc.Summary(summary(res.Logins, time.Now()))
+	if m := fc.Missing(); len(m) > 0 {
+		return &problem.Problem{Code: problem.OutputFailed,
+			What: strings.Join(m, ", ") + " not set",
+			Fix:  "Run this as a step of a GitHub Actions job (uses: ...). Outside GitHub, use the CLI commands or plugin settings instead."}
+	}
+
+	if cfg.DockerLogin && cfg.Verify {
+		if err := verifyAll(ctx, res.Logins, cfg.Timeout); err != nil {
+			return err
+		}
+	}
+
+	var receipt *dockerconfig.Receipt
+	if cfg.DockerLogin {
+		receipt, err = dockerLogin(ctx, cfg, e, res.Logins)
+		if err != nil {
+			return err
+		}
+		if !cfg.SkipLogout {
+			b, err := json.Marshal(receipt)
+			if err != nil {
+				_ = dockerconfig.Logout(ctx, receipt)
+				return problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
+			}
+			if err := fc.State(stateReceipt, string(b)); err != nil {
+				_ = dockerconfig.Logout(ctx, receipt)
+				return problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
+			}
+		}
+	}
+	if err := fc.Commit(); err != nil {
+		if receipt != nil {
+			_ = dockerconfig.Logout(ctx, receipt)
+		}
+		return problem.Wrap(problem.OutputFailed, err, "writing step outputs failed (the docker login was undone)", "Check that the runner's file command files are writable.")
+	}
+
+	now := time.Now()
+	for _, l := range res.Logins {
+		con.Infof("Registry %s (%s): password expires %s", l.Registry.Host, l.Registry.Region, describeExpiry(l.ExpiresAt, now))
+	}
+	if receipt != nil {
+		con.Infof("Docker login written to %s for %d registr%s%s.", receipt.ConfigFile, len(res.Logins), plural(len(res.Logins), "y", "ies"), verifiedNote(cfg))
+	}
+	if cfg.ExportEnv {
+		con.Infof("Exported %sUSERNAME, %sPASSWORD, ... %sJSON to later steps.", cfg.EnvPrefix, cfg.EnvPrefix, cfg.EnvPrefix)
+	}
+	return nil
+}
+
+func verifiedNote(cfg *inputs.Config) string {
+	if cfg.Verify {
+		return " (verified against each registry)"
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func verifyAll(ctx context.Context, logins []ecr.Login, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 30 * time.Second}
+	for _, l := range logins {
+		if err := verify.Registry(ctx, client, l.Registry.Host, l.Username, l.Password); err != nil {
+			return &problem.Problem{Code: problem.VerifyFailed, Err: err,
+				What: "the registry " + l.Registry.Host + " did not accept the new credentials",
+				Fix:  "Check network access to the registry, or set verify: false to skip this check."}
+		}
+	}
+	return nil
+}
+
+func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login) (*dockerconfig.Receipt, error) {
+	dir := cfg.DockerConfig
+	if dir == "" {
+		d, err := dockerconfig.Dir(e.Getenv)
+		if err != nil {
+			return nil, problem.Wrap(problem.DockerConfig, err, "cannot find the docker configuration directory", "Set docker-config or DOCKER_CONFIG.")
+		}
+		dir = d
+	}
+	creds := make([]dockerconfig.Credential, len(logins))
+	for i, l := range logins {
+		creds[i] = dockerconfig.Credential{Host: l.Registry.Host, Username: l.Username, Password: l.Password}
+	}
+	r, err := dockerconfig.Login(ctx, dockerconfig.Options{Dir: dir}, creds)
+	if err != nil {
+		if p, ok := err.(*problem.Problem); ok {
+			return nil, p
+		}
+		return nil, problem.Wrap(problem.DockerConfig, err, "writing the docker login failed", "")
+	}
+	return r, nil
+}
+
+// githubPost is the post stage: undo the docker login of the main stage.
+func githubPost(ctx context.Context, e Env) int {
+	con := output.NewConsole(output.StyleGitHub, e.Stdout, e.Stdout, githubDebug(e))
+	state := e.Getenv("STATE_" + stateReceipt)
+	if state == "" {
+		con.Infof("No docker login to remove.")
+		return ExitOK
+	}
+	var r dockerconfig.Receipt
+	if err := json.Unmarshal([]byte(state), &r); err != nil {
+		con.Problem(problem.Wrap(problem.Internal, err, "the saved logout receipt is unreadable", ""))
+		return ExitError
+	}
+	if err := dockerconfig.Logout(ctx, &r); err != nil {
+		con.Problem(problem.Wrap(problem.DockerConfig, err, "removing the docker login failed", "Remove the entries by hand or let the runner clean up its temp directory."))
+		return ExitError
+	}
+	hosts := make([]string, len(r.Entries))
+	for i, en := range r.Entries {
+		hosts[i] = en.Host
+	}
+	con.Infof("Removed the docker login for %s from %s.", strings.Join(hosts, ", "), r.ConfigFile)
+	return ExitOK
+}
+
+// summary is the step summary: registries and expiry, no secrets.
+func summary(logins []ecr.Login, now time.Time) string {
+	var b strings.Builder
+	b.WriteString("### Amazon ECR login\n\n| Registry | Region | Expires |\n| --- | --- | --- |\n")
+	for _, l := range logins {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", l.Registry.Host, l.Registry.Region, describeExpiry(l.ExpiresAt, now))
+	}
+	return b.String()
+}

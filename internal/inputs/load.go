@@ -1,0 +1,290 @@
+package inputs
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+)
+
+// RoleARN is a parsed IAM role ARN.
+type RoleARN struct {
+	ARN       string // as given
+	Partition string // aws, aws-cn, aws-us-gov, ...
+	AccountID string
+	Name      string // last path element
+}
+
+// Config is every setting, parsed and checked. It is the only thing the rest
+// of the program learns about how it was configured.
+type Config struct {
+	Mode Mode
+
+	Role        RoleARN // zero if not given
+	Region      string
+	Audience    string
+	SessionName string
+	Duration    time.Duration
+	Registries  []registry.Registry // empty: the credentials' own registry in Region
+
+	DockerLogin  bool
+	DockerConfig string // "" means DOCKER_CONFIG, else ~/.docker
+	Verify       bool
+	SkipLogout   bool
+
+	ExportEnv     bool
+	EnvPrefix     string
+	MaskPassword  bool
+	MaskAccountID bool
+
+	Timeout time.Duration
+
+	// Given records, by setting name, how each explicitly given setting was
+	// spelled (e.g. `input "aws-region"`); settings left to their defaults
+	// are absent.
+	Given map[string]string
+}
+
+// Source says where settings come from.
+type Source struct {
+	Mode Mode
+	// Getenv reads the environment (INPUT_*, PLUGIN_* and fallbacks).
+	Getenv func(string) string
+	// Environ lists the environment as KEY=VALUE, to find unknown PLUGIN_*
+	// settings. May be nil.
+	Environ []string
+	// Flags holds CLI flags the user set, by flag name (without dashes).
+	Flags map[string]string
+}
+
+// Load reads, defaults and parses every setting for src.Mode. Problems are
+// returned as *problem.Problem naming the setting as the user spelled it;
+// warnings are for the log.
+func Load(src Source) (*Config, []string, error) {
+	if src.Getenv == nil {
+		return nil, nil, errors.New("inputs: Source.Getenv is nil")
+	}
+	c := &Config{Mode: src.Mode, Given: map[string]string{}}
+	var warnings []string
+
+	if src.Mode == Plugin {
+		w, err := checkPluginVars(src.Environ)
+		if err != nil {
+			return nil, nil, err
+		}
+		warnings = append(warnings, w...)
+	}
+
+	for _, s := range Table {
+		if !s.Modes.Has(src.Mode) {
+			continue
+		}
+		v, subject, explicit := lookup(s, src)
+		if v == "" {
+			continue
+		}
+		if explicit {
+			c.Given[s.Name] = subject
+		}
+		if err := s.apply(c, v); err != nil {
+			var inv *invalid
+			if errors.As(err, &inv) {
+				return nil, nil, &problem.Problem{Code: problem.InvalidSetting, Subject: subject, What: inv.what, Fix: inv.fix}
+			}
+			return nil, nil, problem.Wrap(problem.InvalidSetting, err, subject, "")
+		}
+	}
+
+	if err := finish(c, src); err != nil {
+		return nil, nil, err
+	}
+	if src.Mode == GitHub && !c.MaskPassword {
+		warnings = append(warnings, "mask-password is false: the password and authorization token will appear unmasked wherever a later step prints them. Use it only to hand the password to a later job's container.credentials.")
+	}
+	return c, warnings, nil
+}
+
+// lookup finds a setting's raw value: explicit (input, plugin setting or
+// flag), then environment fallbacks, then the default. It returns the value,
+// how the user would name its origin, and whether it was explicit.
+func lookup(s *Setting, src Source) (string, string, bool) {
+	switch src.Mode {
+	case GitHub:
+		if v := strings.TrimSpace(src.Getenv(s.InputVar())); v != "" {
+			return v, fmt.Sprintf("input %q", s.Name), true
+		}
+	case Plugin:
+		for _, name := range s.Plugin {
+			env := "PLUGIN_" + strings.ToUpper(name)
+			if v := strings.TrimSpace(src.Getenv(env)); v != "" {
+				return v, fmt.Sprintf("setting %q (%s)", name, env), true
+			}
+		}
+	case CLI:
+		for _, name := range s.Flag {
+			if v, ok := src.Flags[name]; ok {
+				return strings.TrimSpace(v), "flag --" + name, true
+			}
+		}
+	}
+	for _, env := range s.Env {
+		if v := strings.TrimSpace(src.Getenv(env)); v != "" {
+			return v, "environment variable " + env, false
+		}
+	}
+	return s.DefaultFor(src.Mode), fmt.Sprintf("default of %s", Spell(s, src.Mode)), false
+}
+
+// Spell names a setting the way a user of mode m writes it.
+func Spell(s *Setting, m Mode) string {
+	switch m {
+	case Plugin:
+		if len(s.Plugin) > 0 {
+			return fmt.Sprintf("setting %q (%s)", s.Plugin[0], s.PluginVar())
+		}
+	case CLI:
+		if len(s.Flag) > 0 {
+			return "flag --" + s.Flag[0]
+		}
+	}
+	return fmt.Sprintf("input %q", s.Name)
+}
+
+// Lookup returns the setting with the canonical name, or nil.
+func Lookup(name string) *Setting {
+	for _, s := range Table {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// finish fills derived defaults and checks settings against each other.
+func finish(c *Config, src Source) error {
+	if c.Region == "" {
+		// A registry host names its region: use it for STS too.
+		for _, r := range c.Registries {
+			if !r.Public {
+				c.Region = r.Region
+				break
+			}
+		}
+	}
+	if c.Region == "" {
+		for _, r := range c.Registries {
+			c.Region = r.Region // ECR Public only: us-east-1
+			break
+		}
+	}
+	if c.Region == "" {
+		s := Lookup("aws-region")
+		return &problem.Problem{
+			Code:    problem.MissingSetting,
+			Subject: Spell(s, src.Mode),
+			What:    "no AWS region is set",
+			Fix:     fmt.Sprintf("Set %s (e.g. us-east-1) or the AWS_REGION environment variable.", Spell(s, src.Mode)),
+		}
+	}
+	if c.SessionName == "" {
+		c.SessionName = defaultSessionName(src)
+	}
+	return nil
+}
+
+func defaultSessionName(src Source) string {
+	env := src.Getenv
+	switch {
+	case src.Mode == GitHub && env("GITHUB_RUN_ID") != "":
+		name := "GitHubActions-" + env("GITHUB_RUN_ID")
+		if a := env("GITHUB_RUN_ATTEMPT"); a != "" {
+			name += "-" + a
+		}
+		return SanitizeSessionName(name)
+	case src.Mode == GitHub:
+		return "GitHubActions"
+	case env("DRONE_BUILD_NUMBER") != "":
+		return SanitizeSessionName("Drone-" + env("DRONE_BUILD_NUMBER"))
+	case env("CI_PIPELINE_NUMBER") != "":
+		return SanitizeSessionName("Woodpecker-" + env("CI_PIPELINE_NUMBER"))
+	}
+	return "ecr-credentials"
+}
+
+// checkPluginVars rejects PLUGIN_* variables that no setting knows, with a
+// suggestion, so a typo never silently falls back to a default. Settings
+// that exist but do not apply to plugins produce a warning.
+func checkPluginVars(environ []string) ([]string, error) {
+	known := map[string]bool{}
+	other := map[string]string{}
+	for _, s := range Table {
+		for _, p := range s.Plugin {
+			known[strings.ToUpper(p)] = true
+		}
+		if !s.Modes.Has(Plugin) {
+			other[strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))] = s.Name
+		}
+	}
+	var unknown, warnings []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		rest, ok := strings.CutPrefix(name, "PLUGIN_")
+		if !ok || known[rest] {
+			continue
+		}
+		if gh, ok := other[rest]; ok {
+			warnings = append(warnings, fmt.Sprintf("%s is ignored: %q applies only to the GitHub action", name, gh))
+			continue
+		}
+		unknown = append(unknown, name)
+	}
+	if len(unknown) == 0 {
+		return warnings, nil
+	}
+	sort.Strings(unknown)
+	fix := "Check the spelling against the settings table in the README."
+	if s := suggest(strings.TrimPrefix(unknown[0], "PLUGIN_"), known); s != "" {
+		fix = fmt.Sprintf("Did you mean %q (PLUGIN_%s)? ", strings.ToLower(s), s) + fix
+	}
+	return nil, &problem.Problem{
+		Code:    problem.UnknownSetting,
+		Subject: strings.Join(unknown, ", "),
+		What:    "unknown plugin setting",
+		Fix:     fix,
+	}
+}
+
+// suggest returns the known name closest to name, if it is close.
+func suggest(name string, known map[string]bool) string {
+	best, bestD := "", 4
+	for k := range known {
+		if d := editDistance(name, k); d < bestD || d == bestD && k < best {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,439 @@
+package inputs
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+)
+
+// Mode is the way the program was started; it decides where settings are
+// read from and where results go.
+type Mode string
+
+// The modes.
+const (
+	GitHub Mode = "github" // GitHub Actions container action: INPUT_* variables
+	Plugin Mode = "plugin" // Drone or Woodpecker plugin step: PLUGIN_* variables
+	CLI    Mode = "cli"    // a person or script: command-line flags
+)
+
+// Modes is a set of modes.
+type Modes uint8
+
+// The mode sets.
+const (
+	InGitHub Modes = 1 << iota
+	InPlugin
+	InCLI
+	InAll = InGitHub | InPlugin | InCLI
+)
+
+// Has reports whether m is in the set.
+func (s Modes) Has(m Mode) bool {
+	switch m {
+	case GitHub:
+		return s&InGitHub != 0
+	case Plugin:
+		return s&InPlugin != 0
+	case CLI:
+		return s&InCLI != 0
+	}
+	return false
+}
+
+// Kind is the type of a setting's value.
+type Kind string
+
+// The kinds.
+const (
+	String   Kind = "string"
+	Bool     Kind = "boolean"
+	Int      Kind = "integer"
+	List     Kind = "list"
+	Duration Kind = "duration"
+)
+
+// Setting describes one setting in every CI it can be given in.
+type Setting struct {
+	// Name is the canonical name and the GitHub input name (kebab-case).
+	Name string
+	// Plugin lists the Drone/Woodpecker setting names (snake_case, without
+	// the PLUGIN_ prefix); the first is the documented one, the rest are
+	// accepted aliases.
+	Plugin []string
+	// Flag lists the CLI flag names (without dashes); the first is documented.
+	Flag []string
+	// Env lists environment variables consulted, in order, when the setting
+	// is not given explicitly.
+	Env []string
+	// Default is the value when nothing else gives one. ModeDefault overrides
+	// it per mode. A default described in words (derived at run time) is in
+	// DefaultDoc instead.
+	Default     string
+	ModeDefault map[Mode]string
+	DefaultDoc  string
+	// Doc is one or two sentences for action.yml, README and --help.
+	Doc string
+	// Kind is the value's type.
+	Kind Kind
+	// Secret values are masked and never echoed in errors.
+	Secret bool
+	// Modes says where the setting applies.
+	Modes Modes
+	// apply parses the value (never empty) into the config. A returned
+	// *invalid says what is wrong and how to fix it.
+	apply func(c *Config, v string) error
+}
+
+// DefaultFor returns the literal default in mode m ("" if none).
+func (s *Setting) DefaultFor(m Mode) string {
+	if d, ok := s.ModeDefault[m]; ok {
+		return d
+	}
+	return s.Default
+}
+
+// PluginVar is the documented environment variable of the setting in plugin mode.
+func (s *Setting) PluginVar() string {
+	if len(s.Plugin) == 0 {
+		return ""
+	}
+	return "PLUGIN_" + strings.ToUpper(s.Plugin[0])
+}
+
+// InputVar is the variable the GitHub runner sets for the input.
+func (s *Setting) InputVar() string {
+	return "INPUT_" + strings.ToUpper(s.Name)
+}
+
+// invalid is what apply functions return; Load turns it into a Problem that
+// names the setting the way the user spelled it.
+type invalid struct {
+	what, fix string
+}
+
+func (e *invalid) Error() string { return e.what + ". " + e.fix }
+
+func bad(fix, format string, args ...any) error {
+	return &invalid{what: fmt.Sprintf(format, args...), fix: fix}
+}
+
+// Table is the one list of settings. action.yml, the README and --help are
+// generated from it, and tests keep them in step.
+//
+// Order matters: settings are applied top to bottom, so a setting whose
+// parsing depends on another (registries on aws-region) comes after it.
+var Table = []*Setting{
+	{
+		Name:   "role-to-assume",
+		Plugin: []string{"role_arn", "role_to_assume", "assume_role"},
+		Flag:   []string{"role-arn", "role-to-assume"},
+		Env:    []string{"AWS_ROLE_ARN"},
+		Doc:    "ARN of the IAM role to assume with the job's web identity (OIDC) token, e.g. arn:aws:iam::123456789012:role/ecr-push. Required unless other AWS credentials are configured.",
+		Kind:   String,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			a, err := ParseRoleARN(v)
+			if err != nil {
+				return err
+			}
+			c.Role = a
+			return nil
+		},
+	},
+	{
+		Name:   "aws-region",
+		Plugin: []string{"region", "aws_region"},
+		Flag:   []string{"region", "aws-region"},
+		Env:    []string{"AWS_REGION", "AWS_DEFAULT_REGION"},
+		Doc:    "AWS region of STS and of registries given as account IDs, e.g. eu-west-1. Falls back to AWS_REGION, then AWS_DEFAULT_REGION.",
+		Kind:   String,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			v = strings.ToLower(v)
+			if err := registry.ValidRegion(v); err != nil {
+				return bad("Use a region code such as us-east-1 or eu-west-1.", "%q is not an AWS region: %v", v, err)
+			}
+			c.Region = v
+			return nil
+		},
+	},
+	{
+		Name:    "audience",
+		Plugin:  []string{"audience"},
+		Flag:    []string{"audience"},
+		Default: "sts.amazonaws.com",
+		Doc:     "Audience (aud) requested for the GitHub OIDC token; must match the audience of the IAM OIDC identity provider.",
+		Kind:    String,
+		Modes:   InAll,
+		apply: func(c *Config, v string) error {
+			if strings.ContainsAny(v, " \t\r\n") {
+				return bad("Use the audience configured on the IAM OIDC provider, usually sts.amazonaws.com.", "%q contains white space", v)
+			}
+			c.Audience = v
+			return nil
+		},
+	},
+	{
+		Name:       "role-session-name",
+		Plugin:     []string{"role_session_name", "session_name"},
+		Flag:       []string{"role-session-name"},
+		DefaultDoc: "GitHubActions-<run id>-<run attempt> (Drone-<build>, Woodpecker-<pipeline>, ecr-credentials on the CLI)",
+		Doc:        "Session name of the assumed role, shown in CloudTrail. 2 to 64 characters of letters, digits and + = , . @ - _.",
+		Kind:       String,
+		Modes:      InAll,
+		apply: func(c *Config, v string) error {
+			if !validSessionName(v) {
+				return bad("Use 2 to 64 characters from letters, digits and + = , . @ - _.", "%q is not a valid role session name", v)
+			}
+			c.SessionName = v
+			return nil
+		},
+	},
+	{
+		Name:    "role-duration-seconds",
+		Plugin:  []string{"role_duration_seconds", "duration"},
+		Flag:    []string{"role-duration-seconds", "duration"},
+		Default: "3600",
+		Doc:     "Lifetime of the assumed role's credentials in seconds, 900 to 43200 (and at most the role's maximum session duration). The ECR token itself is valid for 12 hours regardless.",
+		Kind:    Int,
+		Modes:   InAll,
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return bad("Give a whole number of seconds from 900 to 43200, e.g. 3600.", "%q is not a whole number of seconds", v)
+			}
+			if n < 900 || n > 43200 {
+				return bad("Give a whole number of seconds from 900 to 43200, e.g. 3600.", "%d is out of range", n)
+			}
+			c.Duration = time.Duration(n) * time.Second
+			return nil
+		},
+	},
+	{
+		Name:       "registries",
+		Plugin:     []string{"registries", "registry"},
+		Flag:       []string{"registries", "registry"},
+		DefaultDoc: "the registry of the credentials' own account in aws-region",
+		Doc:        "Registries to log in to, separated by commas or new lines: AWS account IDs (in aws-region), registry hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws.",
+		Kind:       List,
+		Modes:      InAll,
+		apply: func(c *Config, v string) error {
+			regs, err := registry.ParseList(v, c.Region)
+			if err != nil {
+				return bad("Use account IDs (123456789012), hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws.", "%v", err)
+			}
+			c.Registries = regs
+			return nil
+		},
+	},
+	{
+		Name:        "docker-login",
+		Plugin:      []string{"docker_login"},
+		Flag:        []string{"docker-login"},
+		Default:     "true",
+		ModeDefault: map[Mode]string{CLI: "false"},
+		Doc:         "Write the login to the docker client configuration (config.json), so that later steps can push and pull.",
+		Kind:        Bool,
+		Modes:       InAll,
+		apply:       setBool(func(c *Config, b bool) { c.DockerLogin = b }),
+	},
+	{
+		Name:        "docker-config",
+		Plugin:      []string{"docker_config"},
+		Flag:        []string{"docker-config"},
+		ModeDefault: map[Mode]string{Plugin: ".docker"},
+		DefaultDoc:  "DOCKER_CONFIG, else ~/.docker (plugin: .docker in the workspace, which later steps share)",
+		Doc:         "Directory of the docker client configuration to write the login to (the directory that holds config.json).",
+		Kind:        String,
+		Modes:       InAll,
+		apply: func(c *Config, v string) error {
+			c.DockerConfig = v
+			return nil
+		},
+	},
+	{
+		Name:    "verify",
+		Plugin:  []string{"verify"},
+		Flag:    []string{"verify"},
+		Default: "true",
+		Doc:     "After docker-login, check that the registry accepts the new credentials (an authenticated GET /v2/).",
+		Kind:    Bool,
+		Modes:   InAll,
+		apply:   setBool(func(c *Config, b bool) { c.Verify = b }),
+	},
+	{
+		Name:    "skip-logout",
+		Default: "false",
+		Doc:     "Keep the docker login after the job instead of removing it in the post step.",
+		Kind:    Bool,
+		Modes:   InGitHub,
+		apply:   setBool(func(c *Config, b bool) { c.SkipLogout = b }),
+	},
+	{
+		Name:        "export-env",
+		Plugin:      []string{"export_env"},
+		Flag:        []string{"export-env"},
+		Default:     "true",
+		ModeDefault: map[Mode]string{CLI: "false"},
+		Doc:         "Export the credentials as environment variables for later steps (GitHub: GITHUB_ENV; plugin: a dotenv file in the workspace).",
+		Kind:        Bool,
+		Modes:       InGitHub | InPlugin,
+		apply:       setBool(func(c *Config, b bool) { c.ExportEnv = b }),
+	},
+	{
+		Name:    "env-prefix",
+		Plugin:  []string{"env_prefix"},
+		Flag:    []string{"env-prefix"},
+		Default: "ECR_",
+		Doc:     "Prefix of the exported environment variable names (ECR_USERNAME, ECR_PASSWORD, ...). Upper-case letters, digits and underscores.",
+		Kind:    String,
+		Modes:   InAll,
+		apply: func(c *Config, v string) error {
+			if !validEnvPrefix(v) {
+				return bad("Use upper-case letters, digits and underscores, starting with a letter and not with GITHUB_ or RUNNER_ (GitHub reserves those), e.g. ECR_ or PROD_ECR_.", "%q is not a usable prefix for environment variable names", v)
+			}
+			c.EnvPrefix = v
+			return nil
+		},
+	},
+	{
+		Name:    "mask-password",
+		Default: "true",
+		Doc:     "Mask the password, authorization token and JSON outputs in the log. Set to false only to pass the password to a later job's container.credentials (GitHub drops job outputs that contain masked values).",
+		Kind:    Bool,
+		Modes:   InGitHub,
+		apply:   setBool(func(c *Config, b bool) { c.MaskPassword = b }),
+	},
+	{
+		Name:    "mask-aws-account-id",
+		Default: "false",
+		Doc:     "Also mask the AWS account IDs (and so the registry hosts) in the log.",
+		Kind:    Bool,
+		Modes:   InGitHub,
+		apply:   setBool(func(c *Config, b bool) { c.MaskAccountID = b }),
+	},
+	{
+		Name:    "timeout",
+		Plugin:  []string{"timeout"},
+		Flag:    []string{"timeout"},
+		Default: "2m",
+		Doc:     "Overall deadline for getting the credentials, retries included, as a Go duration (90s, 2m).",
+		Kind:    Duration,
+		Modes:   InAll,
+		apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return bad("Give a positive duration such as 90s or 2m.", "%q is not a duration", v)
+			}
+			c.Timeout = d
+			return nil
+		},
+	},
+}
+
+// ParseRoleARN parses an IAM role ARN.
+func ParseRoleARN(v string) (RoleARN, error) {
+	const fix = "Use the full role ARN, e.g. arn:aws:iam::123456789012:role/my-role (copy it from the IAM console)."
+	a, err := arn.Parse(v)
+	if err != nil {
+		return RoleARN{}, bad(fix, "%q is not an ARN", v)
+	}
+	if a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || len(a.Resource) <= len("role/") {
+		return RoleARN{}, bad(fix, "%q is not an IAM role ARN", v)
+	}
+	if !isAccountID(a.AccountID) {
+		return RoleARN{}, bad(fix, "%q has no 12-digit account ID", v)
+	}
+	return RoleARN{ARN: v, Partition: a.Partition, AccountID: a.AccountID, Name: a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]}, nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func setBool(set func(*Config, bool)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := ParseBool(v)
+		if err != nil {
+			return err
+		}
+		set(c, b)
+		return nil
+	}
+}
+
+// ParseBool accepts the YAML 1.2 booleans GitHub uses (true, True, TRUE,
+// false, ...) and the common yes/no, on/off, 1/0.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "yes", "on", "1":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return false, bad("Use true or false.", "%q is not a boolean", v)
+}
+
+func validSessionName(s string) bool {
+	if len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !sessionNameChar(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func sessionNameChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+=,.@-_", r)
+}
+
+// SanitizeSessionName turns any string into a valid role session name.
+func SanitizeSessionName(s string) string {
+	out := make([]byte, 0, 64)
+	for _, r := range s {
+		if sessionNameChar(r) {
+			out = append(out, byte(r))
+		} else {
+			out = append(out, '-')
+		}
+		if len(out) == 64 {
+			break
+		}
+	}
+	for len(out) < 2 {
+		out = append(out, '-')
+	}
+	return string(out)
+}
+
+func validEnvPrefix(s string) bool {
+	if s == "" || strings.HasPrefix(s, "GITHUB_") || strings.HasPrefix(s, "RUNNER_") {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z', r == '_':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,187 @@
+// Package oidc obtains the web identity (OIDC) token that STS exchanges for
+// role credentials: from the GitHub Actions runtime, from a file, or from an
+// environment variable set by another CI.
+//
+// A token is a secret: every Source hands it to the Mask function before
+// returning it, so it is masked before its first use.
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+	"github.com/sethvargo/go-retry"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+)
+
+// Source yields a web identity token.
+type Source interface {
+	// Token returns a fresh token. It has been passed to the mask function.
+	Token(ctx context.Context) (string, error)
+	// String says where tokens come from, for the log.
+	String() string
+}
+
+// GitHub requests tokens from the Actions runtime, like core.getIDToken in
+// actions/toolkit: GET ACTIONS_ID_TOKEN_REQUEST_URL&audience=... with the
+// bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN.
+type GitHub struct {
+	Action   *githubactions.Action // carries the environment and the HTTP client
+	Audience string
+	Mask     func(string)
+	// Backoff is the first retry delay (doubled each time, capped at 5s,
+	// with jitter); 0 means 250ms. Retries stop when ctx ends.
+	Backoff time.Duration
+}
+
+// Available reports whether the runtime offers tokens to this job.
+func (g *GitHub) Available() bool {
+	return g.Action.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL") != "" && g.Action.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN") != ""
+}
+
+func (g *GitHub) String() string { return "GitHub Actions OIDC token" }
+
+// Token requests a token, retrying transient failures (network errors,
+// 408, 429, 5xx) until ctx ends.
+func (g *GitHub) Token(ctx context.Context) (string, error) {
+	if !g.Available() {
+		return "", &problem.Problem{
+			Code:    problem.NoIDTokenPermission,
+			What:    "this job cannot request a GitHub OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)",
+			Fix:     "Add `permissions: id-token: write` to the job (or workflow), keeping the other permissions it needs such as `contents: read`. Pull requests from forks never get a token.",
+			Subject: "",
+		}
+	}
+	var token string
+	attempts := 0
+	err := retry.Do(ctx, g.backoff(), func(ctx context.Context) error {
+		attempts++
+		t, err := g.Action.GetIDToken(ctx, g.Audience)
+		if err != nil {
+			var rf *githubactions.RequestFailedError
+			if errors.As(err, &rf) {
+				// The body may echo request details; keep only the status.
+				err = fmt.Errorf("token endpoint answered HTTP %d", rf.StatusCode)
+				if transientStatus(rf.StatusCode) {
+					return retry.RetryableError(err)
+				}
+				return err
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return retry.RetryableError(err)
+		}
+		if t == "" {
+			return errors.New("token endpoint answered without a token")
+		}
+		token = t
+		return nil
+	})
+	if err != nil {
+		return "", &problem.Problem{
+			Code: problem.IDTokenRequestFailed,
+			What: fmt.Sprintf("requesting the GitHub OIDC token for audience %q failed after %d attempt(s)", g.Audience, attempts),
+			Fix:  "This is usually a temporary GitHub problem: re-run the job. If it persists, check https://www.githubstatus.com.",
+			Err:  err,
+		}
+	}
+	if g.Mask != nil {
+		g.Mask(token)
+	}
+	return token, nil
+}
+
+func (g *GitHub) backoff() retry.Backoff {
+	base := g.Backoff
+	if base <= 0 {
+		base = 250 * time.Millisecond
+	}
+	b := retry.NewExponential(base)
+	b = retry.WithCappedDuration(5*time.Second, b)
+	return retry.WithJitterPercent(20, b)
+}
+
+func transientStatus(code int) bool {
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
+}
+
+// File reads the token from a file on every call (CIs and Kubernetes
+// rotate such files), like the AWS SDKs' AWS_WEB_IDENTITY_TOKEN_FILE.
+type File struct {
+	Path string
+	// Subject names the setting that gave the path, for errors.
+	Subject string
+	Mask    func(string)
+}
+
+func (f *File) String() string { return "web identity token file " + f.Path }
+
+// Token reads and trims the file.
+func (f *File) Token(context.Context) (string, error) {
+	b, err := os.ReadFile(f.Path)
+	if err != nil {
+		return "", &problem.Problem{
+			Code: problem.WebIdentityTokenUnreadable, Subject: f.Subject,
+			What: "cannot read the web identity token file", Err: err,
+			Fix: "Check that the path is right and that the step that writes the token ran before this one.",
+		}
+	}
+	t := strings.TrimSpace(string(b))
+	if f.Mask != nil && t != "" {
+		f.Mask(t)
+	}
+	if err := checkJWT(t); err != nil {
+		return "", &problem.Problem{
+			Code: problem.WebIdentityTokenUnreadable, Subject: f.Subject,
+			What: fmt.Sprintf("the file %s does not hold a JWT: %v", f.Path, err),
+			Fix:  "Write only the raw OIDC token (three base64url parts separated by dots) to the file.",
+		}
+	}
+	return t, nil
+}
+
+// Env reads the token from an environment variable (GitLab id_tokens,
+// CircleCI CIRCLE_OIDC_TOKEN_V2, Bitbucket BITBUCKET_STEP_OIDC_TOKEN).
+type Env struct {
+	Name   string
+	Getenv func(string) string
+	Mask   func(string)
+}
+
+func (e *Env) String() string { return "web identity token in $" + e.Name }
+
+// Token reads the variable.
+func (e *Env) Token(context.Context) (string, error) {
+	t := strings.TrimSpace(e.Getenv(e.Name))
+	if f := e.Mask; f != nil && t != "" {
+		f(t)
+	}
+	if err := checkJWT(t); err != nil {
+		return "", &problem.Problem{
+			Code: problem.WebIdentityTokenUnreadable, Subject: "environment variable " + e.Name,
+			What: fmt.Sprintf("does not hold a JWT: %v", err),
+			Fix:  "Set it to the raw OIDC token your CI issues for this job (e.g. GitLab `id_tokens:`).",
+		}
+	}
+	return t, nil
+}
+
+// checkJWT catches obvious mistakes (empty, a file path, JSON) before STS
+// does, without validating the token: STS does that.
+func checkJWT(t string) error {
+	if t == "" {
+		return errors.New("it is empty")
+	}
+	if strings.Count(t, ".") != 2 || strings.ContainsAny(t, " \t\r\n{}\"") {
+		return errors.New("it is not three base64url parts separated by dots")
+	}
+	return nil
+}

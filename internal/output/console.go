@@ -1,0 +1,174 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+)
+
+// Style is how the console talks.
+type Style int
+
+// The styles.
+const (
+	StyleGitHub Style = iota // workflow commands (::add-mask::, ::error::, ::debug::)
+	StylePlain               // plain lines (Drone, Woodpecker, CLI); no masking by the CI
+)
+
+// minSecretLen: shorter values are not treated as secrets by the redactor
+// (they would blank out ordinary words); real secrets are far longer.
+const minSecretLen = 6
+
+// Redactor replaces every registered secret with *** in what it writes.
+type Redactor struct {
+	mu      sync.Mutex
+	w       io.Writer
+	secrets []string // longest first, so a secret containing another goes whole
+}
+
+// NewRedactor wraps w.
+func NewRedactor(w io.Writer) *Redactor { return &Redactor{w: w} }
+
+// Add registers a secret (each of its lines too).
+func (r *Redactor) Add(secret string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range append([]string{secret}, strings.Split(secret, "\n")...) {
+		s = strings.TrimSpace(s)
+		if len(s) < minSecretLen || contains(r.secrets, s) {
+			continue
+		}
+		r.secrets = append(r.secrets, s)
+	}
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns s with every secret replaced.
+func (r *Redactor) Redact(s string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, secret := range r.secrets {
+		if strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, "***")
+		}
+	}
+	return s
+}
+
+// Write redacts p and writes it. It reports len(p) on success.
+func (r *Redactor) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, r.Redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Console writes what people read. In GitHub style, Mask registers a value
+// with the runner (::add-mask::) as well as with the redactor; every other
+// line passes through the redactor, so a secret that slips into a message
+// is still blanked out, in every mode.
+type Console struct {
+	style Style
+	raw   io.Writer // only ::add-mask:: goes here unredacted
+	out   *Redactor // informational lines
+	gh    *githubactions.Action
+	red   *Redactor // shared secret list for out and errs
+	errs  io.Writer
+	debug bool
+}
+
+// NewConsole makes a console. info receives informational lines (stdout
+// for CIs; stderr for the CLI, whose stdout carries results); errs receives
+// problems; debug turns on debug lines.
+func NewConsole(style Style, info, errs io.Writer, debug bool) *Console {
+	red := NewRedactor(info)
+	c := &Console{style: style, raw: info, out: red, red: red, debug: debug}
+	if style == StyleGitHub {
+		c.gh = githubactions.New(githubactions.WithWriter(red))
+	}
+	// errs shares the secret list: redact through red's list first.
+	c.errs = writerFunc(func(p []byte) (int, error) {
+		if _, err := io.WriteString(errs, red.Redact(string(p))); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	})
+	return c
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Mask registers a secret. Call it as soon as a secret is known, before it
+// is used or written anywhere.
+func (c *Console) Mask(secret string) {
+	if strings.TrimSpace(secret) == "" {
+		return
+	}
+	if c.style == StyleGitHub {
+		githubactions.New(githubactions.WithWriter(c.raw)).AddMask(secret)
+	}
+	c.red.Add(secret)
+}
+
+// Hide registers a secret with the redactor only: our own lines never
+// show it, but the CI is not told to mask it (mask-password: false).
+func (c *Console) Hide(secret string) {
+	c.red.Add(secret)
+}
+
+// Redact returns s with every registered secret replaced.
+func (c *Console) Redact(s string) string { return c.red.Redact(s) }
+
+// Infof writes an informational line.
+func (c *Console) Infof(format string, args ...any) {
+	fmt.Fprintf(c.out, format+"\n", args...)
+}
+
+// Warnf writes a warning.
+func (c *Console) Warnf(format string, args ...any) {
+	if c.style == StyleGitHub {
+		c.gh.Warningf(format, args...)
+		return
+	}
+	fmt.Fprintf(c.out, "WARNING: "+format+"\n", args...)
+}
+
+// Debugf writes a debug line when debugging is on (GitHub shows ::debug::
+// lines only with ACTIONS_STEP_DEBUG, so they are always sent there).
+func (c *Console) Debugf(format string, args ...any) {
+	if c.style == StyleGitHub {
+		c.gh.Debugf(format, args...)
+		return
+	}
+	if c.debug {
+		fmt.Fprintf(c.out, "DEBUG: "+format+"\n", args...)
+	}
+}
+
+// Problem reports a failure: a GitHub error annotation titled with the
+// problem code, or a plain "error [code]: ..." line.
+func (c *Console) Problem(err error) {
+	p := problem.As(err)
+	if c.style == StyleGitHub {
+		c.gh.WithFieldsMap(map[string]string{"title": "ecr-credentials: " + string(p.Code)}).Errorf("%s", p.Error())
+		return
+	}
+	fmt.Fprintf(c.errs, "error [%s]: %s\n", p.Code, p.Error())
+}
