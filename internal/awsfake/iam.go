@@ -62,7 +62,7 @@ var (
 	roleARNPattern    = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$`)
 	userARNPattern    = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):user/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$`)
 	sessionNameRegexp = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalIDRegexp  = regexp.MustCompile(`^[\w+=,.@:/-]{2,1224}$`)
+	externalIDRegexp  = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // length 2..1224 checked apart
 	registryIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
 )
@@ -120,7 +120,7 @@ func (s *Server) AddAccessKey(k AccessKey) (AccessKey, error) {
 func (s *Server) issueSession(role Role, sessionName string, expires time.Time, chained bool) *credential {
 	m := roleARNPattern.FindStringSubmatch(role.ARN)
 	partition, account, name := m[1], m[2], m[3]
-	roleID := "AROA" + randomKeySuffix()[:17]
+	roleID := "AROA" + base32.StdEncoding.EncodeToString(randomBytes(15))[:17]
 	c := &credential{
 		id:           "ASIA" + randomKeySuffix(),
 		secret:       randomSecretKey(),

@@ -291,6 +291,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	w.Header().Set("x-amzn-RequestId", randomUUID())
+	// The emulator's clock, like AWS's, so SDKs can correct clock skew.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {

@@ -300,7 +300,7 @@ func (s *Server) assumeRole(p url.Values, caller *credential) (any, *stsError) {
 		return nil, newSTSError("ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64", src))
 	}
 	ext := p.Get("ExternalId")
-	if ext != "" && !externalIDRegexp.MatchString(ext) {
+	if ext != "" && (len(ext) < 2 || len(ext) > 1224 || !externalIDRegexp.MatchString(ext)) {
 		return nil, newSTSError("ValidationError", "1 validation error detected: Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]* and have length between 2 and 1224")
 	}
 	for i := 1; p.Has(fmt.Sprintf("Tags.member.%d.Key", i)); i++ {
