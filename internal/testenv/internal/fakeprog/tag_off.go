@@ -1,0 +1,5 @@
+//go:build !testenv_tag
+
+package main
+
+const tagged = false
