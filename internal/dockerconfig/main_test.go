@@ -1,7 +1,6 @@
 package dockerconfig
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -77,7 +76,16 @@ func fakeHelperMain(args []string) int {
 		return 1
 	}
 	st := loadHelperState(dir)
-	var server string
+	server := strings.TrimSpace(string(in))
+	if action == "store" {
+		var c struct{ ServerURL string }
+		_ = json.Unmarshal(in, &c)
+		server = c.ServerURL
+	}
+	if f, err := os.OpenFile(filepath.Join(dir, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+		fmt.Fprintf(f, "%s %s\n", action, server)
+		_ = f.Close()
+	}
 	switch action {
 	case "store":
 		var c struct{ ServerURL, Username, Secret string }
@@ -85,10 +93,8 @@ func fakeHelperMain(args []string) int {
 			fmt.Println("bad input")
 			return 1
 		}
-		server = c.ServerURL
 		st[c.ServerURL] = helperCred{Username: c.Username, Secret: c.Secret}
 	case "get":
-		server = strings.TrimSpace(string(in))
 		c, ok := st[server]
 		if !ok {
 			fmt.Println("credentials not found in native keychain")
@@ -96,7 +102,6 @@ func fakeHelperMain(args []string) int {
 		}
 		_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"ServerURL": server, "Username": c.Username, "Secret": c.Secret})
 	case "erase":
-		server = strings.TrimSpace(string(in))
 		if _, ok := st[server]; !ok {
 			fmt.Println("credentials not found in native keychain")
 			return 1
@@ -110,11 +115,6 @@ func fakeHelperMain(args []string) int {
 	if err := os.WriteFile(filepath.Join(dir, "state.json"), data, 0o600); err != nil {
 		fmt.Println(err)
 		return 1
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "calls.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err == nil {
-		fmt.Fprintf(f, "%s %s\n", action, server)
-		_ = f.Close()
 	}
 	return 0
 }
@@ -242,4 +242,3 @@ func backups(t *testing.T, dir string) []string {
 	return out
 }
 
-var _ = bytes.Equal

@@ -1,0 +1,422 @@
+package verify
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	user     = "AWS"
+	password = "ecr-password-c2VjcmV0LXZhbHVl"
+	token    = "registry-bearer-token-dG9rZW4"
+)
+
+// host returns the host:port of a test server.
+func host(srv *httptest.Server) string { return srv.Listener.Addr().String() }
+
+// basicRegistry answers like a private ECR registry.
+func basicRegistry(t *testing.T, status int) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v2/" {
+			http.NotFound(w, r)
+			return
+		}
+		u, p, ok := r.BasicAuth()
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Basic realm="https://`+r.Host+`/",service="ecr.amazonaws.com"`)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintln(w, "Not Authorized")
+			return
+		}
+		if u != user || p != password {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(status)
+			// A careless registry echoing the password it got.
+			fmt.Fprintf(w, "Denied for %s with %s\n", u, p)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	// Handshakes our TLS tests make fail on purpose are not news.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// tokenService issues bearer tokens like public.ecr.aws / distribution's
+// token server. It records the query of each token request.
+type tokenService struct {
+	srv        *httptest.Server
+	field      string // "token" or "access_token"
+	lastQuery  atomic.Value
+	tokenCalls atomic.Int32
+}
+
+func newTokenService(t *testing.T, field string) *tokenService {
+	t.Helper()
+	ts := &tokenService{field: field}
+	ts.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.tokenCalls.Add(1)
+		ts.lastQuery.Store(r.URL.Query())
+		u, p, ok := r.BasicAuth()
+		if !ok || u != user || p != password {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"errors":[{"code":"DENIED","message":"bad password %s"}]}`, p)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{ts.field: token})
+	}))
+	t.Cleanup(ts.srv.Close)
+	return ts
+}
+
+// bearerRegistry demands a token from ts; header overrides the challenge.
+func bearerRegistry(t *testing.T, ts *tokenService, header string) *httptest.Server {
+	t.Helper()
+	if header == "" {
+		header = `Bearer realm="` + ts.srv.URL + `/token",service="public.ecr.aws",scope="aws"`
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer "+token {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", header)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// noSecrets fails when err's text holds a secret.
+func noSecrets(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, s := range []string{password, token} {
+		if strings.Contains(err.Error(), s) {
+			t.Fatalf("error text contains a secret (%d bytes)", len(s))
+		}
+	}
+}
+
+func TestRegistrySuccess(t *testing.T) {
+	plain := newTokenService(t, "token")
+	oauth := newTokenService(t, "access_token")
+	tests := []struct {
+		name string
+		srv  *httptest.Server
+		ts   *tokenService
+	}{
+		{"basic like private ECR", basicRegistry(t, http.StatusUnauthorized), nil},
+		{"bearer like public.ecr.aws", bearerRegistry(t, plain, ""), plain},
+		{"bearer with access_token field", bearerRegistry(t, oauth, ""), oauth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Registry(context.Background(), tt.srv.Client(), host(tt.srv), user, password)
+			if err != nil {
+				t.Fatalf("Registry: %v", err)
+			}
+			if tt.ts != nil {
+				q := tt.ts.lastQuery.Load().(url.Values)
+				want := url.Values{"service": {"public.ecr.aws"}, "scope": {"aws"}, "account": {user}}
+				if !reflect.DeepEqual(q, want) {
+					t.Fatalf("token request query = %v, want %v", q, want)
+				}
+			}
+		})
+	}
+}
+
+func TestRegistryChallengeVariants(t *testing.T) {
+	ts := newTokenService(t, "token")
+	realm := ts.srv.URL + "/token"
+	tests := []struct {
+		name   string
+		header string
+	}{
+		{"bearer before basic in one header", `Bearer realm="` + realm + `",service="registry.test", Basic realm="x"`},
+		{"basic first then bearer", `Basic realm="x", Bearer realm="` + realm + `",service="registry.test"`},
+		{"unquoted params and spaces", `bearer  realm = "` + realm + `" , service=registry.test`},
+		{"escaped quote in a param", `Bearer realm="` + realm + `",service="reg\"istry"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := ts.tokenCalls.Load()
+			srv := bearerRegistry(t, ts, tt.header)
+			if err := Registry(context.Background(), srv.Client(), host(srv), user, password); err != nil {
+				t.Fatalf("Registry: %v", err)
+			}
+			if ts.tokenCalls.Load() != before+1 {
+				t.Fatal("Bearer was not preferred: no token was fetched")
+			}
+		})
+	}
+}
+
+func TestParseChallenges(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want []challenge
+	}{
+		{[]string{`Basic realm="https://h/",service="ecr.amazonaws.com"`},
+			[]challenge{{"basic", map[string]string{"realm": "https://h/", "service": "ecr.amazonaws.com"}}}},
+		{[]string{`Bearer realm="https://a/token",service="s",scope="repository:x/y:pull,push"`},
+			[]challenge{{"bearer", map[string]string{"realm": "https://a/token", "service": "s", "scope": "repository:x/y:pull,push"}}}},
+		{[]string{`Negotiate abc123==, Basic realm="r"`},
+			[]challenge{{"negotiate", map[string]string{}}, {"basic", map[string]string{"realm": "r"}}}},
+		{[]string{`Basic`, `Bearer realm=r`},
+			[]challenge{{"basic", map[string]string{}}, {"bearer", map[string]string{"realm": "r"}}}},
+		{[]string{`, ,`}, nil},
+		{[]string{`Bearer realm="unterminated`}, []challenge{{"bearer", map[string]string{"realm": "unterminated"}}}},
+	}
+	for _, tt := range tests {
+		if got := parseChallenges(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("parseChallenges(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRegistryRejected(t *testing.T) {
+	ts := newTokenService(t, "token")
+	tests := []struct {
+		name   string
+		srv    *httptest.Server
+		status int
+		url    string // the endpoint that refused
+	}{
+		{"basic 401", basicRegistry(t, http.StatusUnauthorized), 401, "/v2/"},
+		{"basic 403", basicRegistry(t, http.StatusForbidden), 403, "/v2/"},
+		{"bearer token service 401", bearerRegistry(t, ts, ""), 401, "/token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Registry(context.Background(), tt.srv.Client(), host(tt.srv), user, "wrong-"+password)
+			var verr *Error
+			if !errors.As(err, &verr) || verr.Kind != Rejected || !errors.Is(err, ErrRejected) {
+				t.Fatalf("Registry error = %v, want a Rejected *Error", err)
+			}
+			if verr.Status != tt.status || !strings.HasSuffix(verr.URL, tt.url) {
+				t.Fatalf("status/url = %d %s, want %d ...%s", verr.Status, verr.URL, tt.status, tt.url)
+			}
+			if errors.Is(err, ErrUnreachable) || errors.Is(err, ErrTLS) {
+				t.Fatal("a rejected error matches another kind")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "rejected the credentials") || !strings.Contains(msg, "fresh credentials") {
+				t.Fatalf("message %q should say the credentials were rejected and what to do", msg)
+			}
+			noSecrets(t, err)
+			if strings.Contains(msg, "wrong-") {
+				t.Fatal("error text contains the (wrong) password")
+			}
+		})
+	}
+	t.Run("bearer token refused by registry", func(t *testing.T) {
+		// The token service accepts, but the registry refuses the token.
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprintf(w, `{"errors":[{"code":"DENIED","message":"token %s not allowed"}]}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+ts.srv.URL+`/token",service="s"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		defer srv.Close()
+		err := Registry(context.Background(), srv.Client(), host(srv), user, password)
+		if !errors.Is(err, ErrRejected) {
+			t.Fatalf("Registry error = %v, want Rejected", err)
+		}
+		if !strings.Contains(err.Error(), "DENIED") || !strings.Contains(err.Error(), "[redacted]") {
+			t.Fatalf("message %q should carry the registry's (redacted) reason", err)
+		}
+		noSecrets(t, err)
+	})
+}
+
+func TestRegistryTLS(t *testing.T) {
+	srv := basicRegistry(t, http.StatusUnauthorized)
+	tests := []struct {
+		name   string
+		client func() *http.Client
+		want   string
+	}{
+		{"untrusted CA", func() *http.Client {
+			c := srv.Client()
+			tr := c.Transport.(*http.Transport).Clone()
+			tr.TLSClientConfig.RootCAs = x509.NewCertPool()
+			return &http.Client{Transport: tr}
+		}, "unknown authority"},
+		{"wrong host name", func() *http.Client {
+			c := srv.Client()
+			tr := c.Transport.(*http.Transport).Clone()
+			tr.TLSClientConfig.ServerName = "registry.invalid"
+			return &http.Client{Transport: tr}
+		}, "host name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Registry(context.Background(), tt.client(), host(srv), user, password)
+			var verr *Error
+			if !errors.As(err, &verr) || verr.Kind != TLS || !errors.Is(err, ErrTLS) {
+				t.Fatalf("Registry error = %v, want a TLS *Error", err)
+			}
+			var ua x509.UnknownAuthorityError
+			if tt.name == "untrusted CA" && !errors.As(err, &ua) {
+				t.Fatal("the x509 cause is not reachable with errors.As")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) || !strings.Contains(msg, "trust store") {
+				t.Fatalf("message %q should say %q and how to fix it", msg, tt.want)
+			}
+			noSecrets(t, err)
+		})
+	}
+	t.Run("plain HTTP server", func(t *testing.T) {
+		plain := httptest.NewServer(http.NotFoundHandler())
+		defer plain.Close()
+		err := Registry(context.Background(), plain.Client(), host(plain), user, password)
+		if !errors.Is(err, ErrTLS) || !strings.Contains(err.Error(), "does not speak TLS") {
+			t.Fatalf("Registry error = %v, want TLS saying the server does not speak TLS", err)
+		}
+	})
+}
+
+func TestRegistryUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+
+	err = Registry(context.Background(), http.DefaultClient, addr, user, password)
+	var verr *Error
+	if !errors.As(err, &verr) || verr.Kind != Unreachable || !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("Registry error = %v, want Unreachable", err)
+	}
+	if !strings.Contains(err.Error(), "cannot reach registry "+addr) || !strings.Contains(err.Error(), "network") {
+		t.Fatalf("message %q should say the registry is unreachable and what to check", err)
+	}
+
+	t.Run("context cancelled", func(t *testing.T) {
+		block := make(chan struct{})
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-block:
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		defer close(block)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		err := Registry(ctx, srv.Client(), host(srv), user, password)
+		if !errors.Is(err, ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Registry error = %v, want Unreachable wrapping the deadline", err)
+		}
+	})
+}
+
+func TestRegistryUnexpected(t *testing.T) {
+	handler := func(status int, header, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if header != "" {
+				w.Header().Set("WWW-Authenticate", header)
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(status)
+			fmt.Fprint(w, body)
+		}
+	}
+	emptyToken := httptest.NewTLSServer(handler(http.StatusOK, "", `{"expires_in": 60}`))
+	defer emptyToken.Close()
+	brokenToken := httptest.NewTLSServer(handler(http.StatusInternalServerError, "", "token service down"))
+	defer brokenToken.Close()
+	tests := []struct {
+		name    string
+		handler http.Handler
+		host    string
+		want    string
+	}{
+		{"not a registry", handler(http.StatusNotFound, "", "404 page not found"), "", "404"},
+		{"server error", handler(http.StatusServiceUnavailable, "", "maintenance"), "", "maintenance"},
+		{"401 without challenge", handler(http.StatusUnauthorized, "", ""), "", "without a WWW-Authenticate"},
+		{"unsupported scheme", handler(http.StatusUnauthorized, `Negotiate`, ""), "", `"negotiate"`},
+		{"bearer without realm", handler(http.StatusUnauthorized, `Bearer service="s"`, ""), "", "realm"},
+		{"plain http realm", handler(http.StatusUnauthorized, `Bearer realm="http://127.0.0.1:1/token"`, ""), "", "plain HTTP"},
+		{"token without token", handler(http.StatusUnauthorized, `Bearer realm="`+emptyToken.URL+`/token"`, ""), "", "neither"},
+		{"token service error", handler(http.StatusUnauthorized, `Bearer realm="`+brokenToken.URL+`/token"`, ""), "", "token service down"},
+		{"bad host", nil, "https://example.test/v2", "not a registry host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.host
+			client := http.DefaultClient
+			if tt.handler != nil {
+				srv := httptest.NewTLSServer(tt.handler)
+				defer srv.Close()
+				h, client = host(srv), srv.Client()
+			}
+			err := Registry(context.Background(), client, h, user, password)
+			var verr *Error
+			if !errors.As(err, &verr) || verr.Kind != Unexpected || !errors.Is(err, ErrUnexpected) {
+				t.Fatalf("Registry error = %v, want Unexpected", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("message %q should mention %q", err, tt.want)
+			}
+			noSecrets(t, err)
+		})
+	}
+}
+
+func TestRegistryAnonymous(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.URL.Path != "/v2/" || r.Header.Get("Docker-Distribution-API-Version") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	if err := Registry(context.Background(), srv.Client(), host(srv), user, password); err != nil {
+		t.Fatalf("Registry on an open registry: %v", err)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("%d requests, want 1", calls.Load())
+	}
+}
+
+func TestKindString(t *testing.T) {
+	for k, want := range map[Kind]string{Rejected: "credentials rejected", Unreachable: "registry unreachable", TLS: "TLS failure", Unexpected: "unexpected registry response", Kind(9): "Kind(9)"} {
+		if got := k.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int(k), got, want)
+		}
+	}
+}
