@@ -241,4 +241,3 @@ func backups(t *testing.T, dir string) []string {
 	}
 	return out
 }
-
