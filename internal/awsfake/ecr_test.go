@@ -215,11 +215,11 @@ func TestECRRejections(t *testing.T) {
 
 	t.Run("expired session", func(t *testing.T) {
 		clock.Advance(time.Hour + time.Minute) // sessions last 1h by default
-		client := ecr.NewFromConfig(clientConfig(t, s, "us-east-1", good, 3))
+		client := newECR(clientConfig(t, s, "us-east-1", good, 3), s)
 		_, err := client.GetAuthorizationToken(context.Background(), nil)
 		wantAPIError(t, err, "ExpiredTokenException", 400)
 		// The long-lived user key still works after the SDK corrected the skew.
-		client = ecr.NewFromConfig(clientConfig(t, s, "us-east-1", staticCreds(user.ID, user.Secret, ""), 3))
+		client = newECR(clientConfig(t, s, "us-east-1", staticCreds(user.ID, user.Secret, ""), 3), s)
 		if _, err := client.GetAuthorizationToken(context.Background(), nil); err != nil {
 			t.Fatalf("long-lived key after 1h: %v", err)
 		}

@@ -3,7 +3,6 @@ package awsfake
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -11,8 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -39,6 +38,11 @@ func TestMain(m *testing.M) {
 		"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 	} {
 		os.Unsetenv(k)
+	}
+	// Any client not pointed at an emulator fails fast on a closed loopback
+	// port instead of resolving real AWS host names.
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_ECR_PUBLIC"} {
+		os.Setenv(k, "http://127.0.0.1:9")
 	}
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	os.Setenv("AWS_CONFIG_FILE", "/nonexistent/awsfake-test/config")
@@ -107,15 +111,25 @@ func clientConfig(t testing.TB, s *Server, region string, creds aws.CredentialsP
 }
 
 func stsClient(t testing.TB, s *Server, creds aws.CredentialsProvider) *sts.Client {
-	return sts.NewFromConfig(clientConfig(t, s, "us-east-1", creds, 1))
+	return newSTS(clientConfig(t, s, "us-east-1", creds, 1), s)
 }
 
 func ecrClient(t testing.TB, s *Server, region string, creds aws.CredentialsProvider) *ecr.Client {
-	return ecr.NewFromConfig(clientConfig(t, s, region, creds, 1))
+	return newECR(clientConfig(t, s, region, creds, 1), s)
 }
 
 func ecrPublicClient(t testing.TB, s *Server, region string, creds aws.CredentialsProvider) *ecrpublic.Client {
-	return ecrpublic.NewFromConfig(clientConfig(t, s, region, creds, 1))
+	return ecrpublic.NewFromConfig(clientConfig(t, s, region, creds, 1), func(o *ecrpublic.Options) { o.BaseEndpoint = aws.String(s.URL()) })
+}
+
+// newSTS and newECR set the endpoint on the client itself: service-specific
+// AWS_ENDPOINT_URL_* variables would override the config's BaseEndpoint.
+func newSTS(cfg aws.Config, s *Server) *sts.Client {
+	return sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(s.URL()) })
+}
+
+func newECR(cfg aws.Config, s *Server) *ecr.Client {
+	return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(s.URL()) })
 }
 
 func staticCreds(id, secret, token string) aws.CredentialsProvider {
@@ -176,14 +190,6 @@ func assertNoSecrets(t testing.TB, s *Server, what, text string) {
 	}
 }
 
-func must[T any](t testing.TB) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(fmt.Errorf("unexpected error: %w", err))
-		}
-		return v
-	}
-}
-
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -207,7 +207,11 @@ func (s *Server) CAFile() string {
 }
 
 // Env returns the environment a client process needs to use the emulator:
-// AWS_ENDPOINT_URL, ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN,
+// AWS_ENDPOINT_URL and the per-service AWS_ENDPOINT_URL_STS, _ECR and
+// _ECR_PUBLIC (aws-sdk-go-v2's default credential chain builds its STS
+// client before it applies AWS_ENDPOINT_URL, so without AWS_ENDPOINT_URL_STS
+// web-identity credentials would go to the real STS),
+// ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN,
 // AWS_EC2_METADATA_DISABLED=true, AWS_CONFIG_FILE and
 // AWS_SHARED_CREDENTIALS_FILE pointing at files that do not exist (so the
 // host's AWS configuration never leaks in), and with TLS AWS_CA_BUNDLE and
@@ -216,6 +220,9 @@ func (s *Server) CAFile() string {
 func (s *Server) Env() map[string]string {
 	env := map[string]string{
 		"AWS_ENDPOINT_URL":               s.URL(),
+		"AWS_ENDPOINT_URL_STS":           s.URL(),
+		"AWS_ENDPOINT_URL_ECR":           s.URL(),
+		"AWS_ENDPOINT_URL_ECR_PUBLIC":    s.URL(),
 		"ACTIONS_ID_TOKEN_REQUEST_URL":   s.IDTokenRequestURL(),
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": s.IDTokenRequestToken(),
 		"AWS_EC2_METADATA_DISABLED":      "true",

@@ -256,7 +256,7 @@ func TestAssumeRoleChainingAndCallerIdentity(t *testing.T) {
 		// reaches the expiry check.
 		clock.Advance(3*time.Hour + time.Minute)
 		before := len(s.Calls())
-		client := sts.NewFromConfig(clientConfig(t, s, "us-east-1", credsA, 3))
+		client := newSTS(clientConfig(t, s, "us-east-1", credsA, 3), s)
 		_, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		wantAPIError(t, err, "ExpiredToken", 403)
 		var codes []string
