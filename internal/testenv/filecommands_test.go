@@ -100,7 +100,7 @@ func FuzzParseFileCommands(f *testing.F) {
 		// to the same map.
 		var b strings.Builder
 		for k, v := range got {
-			if k == "" || strings.Contains(k, "=") || strings.Contains(k, "<<") || strings.Contains(k, "\n") {
+			if k == "" || strings.ContainsAny(k, "=<\n") {
 				return
 			}
 			b.WriteString(k + "<<FUZZ_DELIM_7f3a\n" + v + "\nFUZZ_DELIM_7f3a\n")

@@ -309,3 +309,21 @@ func TestRegistryWithRealClients(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkStartRegistry measures start-up (until /v2/ answers) plus
+// shutdown of a TLS registry with an ECR-length password.
+func BenchmarkStartRegistry(b *testing.B) {
+	pw := fakeECRPassword(b)
+	ca := NewCA(b)
+	for b.Loop() {
+		rec := &recordingTB{TB: b}
+		rec.run(func() { StartRegistry(rec, RegistryOptions{Password: pw, TLS: true, CA: ca}) })
+		rec.runCleanups()
+		if len(rec.skipped) > 0 {
+			b.Skip(rec.skipped[0])
+		}
+		if len(rec.fatal) > 0 || len(rec.errors) > 0 {
+			b.Fatalf("start/stop failed: %q %q", rec.fatal, rec.errors)
+		}
+	}
+}
