@@ -86,15 +86,24 @@ type Registry struct {
 
 	logs *lockedBuffer
 	dir  string
+
+	clientOnce sync.Once
+	client     *http.Client
 }
 
 // Logs returns what the registry (and the front, when Guarded) logged so
 // far. Passwords are never logged; user names are.
 func (r *Registry) Logs() string { return r.logs.String() }
 
-// HTTPClient returns a client that trusts the registry's CA (if any) and
-// does not follow redirects to anywhere but loopback.
+// HTTPClient returns a client (the same one on every call) that trusts the
+// registry's CA, if any, ignores proxy settings and refuses redirects off
+// loopback.
 func (r *Registry) HTTPClient() *http.Client {
+	r.clientOnce.Do(func() { r.client = r.newHTTPClient() })
+	return r.client
+}
+
+func (r *Registry) newHTTPClient() *http.Client {
 	tr := &http.Transport{Proxy: nil} // never an HTTP(S)_PROXY from the host
 	if r.CA != nil {
 		tr.TLSClientConfig = r.CA.ClientTLSConfig()
@@ -151,6 +160,7 @@ func startRegistry(t testing.TB, opts RegistryOptions, guard bool) *Registry {
 		}
 		front = ln
 		r.Addr = ln.Addr().String()
+		t.Cleanup(func() { _ = front.Close() }) // also if we fail below
 	}
 
 	// The registry binds the port itself; another process may take a port
@@ -187,9 +197,6 @@ func startRegistry(t testing.TB, opts RegistryOptions, guard bool) *Registry {
 		proc, backendAddr = p, addr
 	}
 	if proc == nil {
-		if front != nil {
-			front.Close()
-		}
 		t.Fatalf("testenv: start docker-registry: %v\nregistry log:\n%s", lastErr, r.logs.String())
 	}
 
@@ -208,6 +215,9 @@ func startRegistry(t testing.TB, opts RegistryOptions, guard bool) *Registry {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = srv.Shutdown(ctx)
 			cancel()
+		}
+		if r.client != nil {
+			r.client.CloseIdleConnections()
 		}
 		if err := proc.stop(); err != nil {
 			t.Errorf("testenv: stop docker-registry: %v", err)
