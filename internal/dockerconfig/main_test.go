@@ -175,10 +175,12 @@ func readFile(t *testing.T, path string) []byte {
 
 func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := writeFileErr(path, data); err != nil {
 		t.Fatal(err)
 	}
 }
+
+func writeFileErr(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
 
 // decodedAuth returns the user and password docker would read for key.
 func decodedAuth(t *testing.T, doc []byte, key string) (string, string, bool) {

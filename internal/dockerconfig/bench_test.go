@@ -1,0 +1,57 @@
+package dockerconfig
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// bigConfig is a config.json with n auths entries, docker style.
+func bigConfig(n int) []byte {
+	var b strings.Builder
+	b.WriteString("{\n\t\"auths\": {")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "\n\t\t\"r%d.example\": {\n\t\t\t\"auth\": \"dTpw\"\n\t\t}", i)
+	}
+	b.WriteString("\n\t},\n\t\"credHelpers\": {\n\t\t\"gcr.io\": \"gcloud\"\n\t}\n}")
+	return []byte(b.String())
+}
+
+// BenchmarkSetAuth measures the in-memory edit on configs of growing size.
+func BenchmarkSetAuth(b *testing.B) {
+	value := authEntry{Auth: encodeAuth("AWS", strings.Repeat("x", 2000))}
+	for _, n := range []int{1, 100, 1000} {
+		doc := bigConfig(n)
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if _, err := setAuth(doc, ecrHost, value); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoginLogout measures a full locked, fsynced login and logout.
+func BenchmarkLoginLogout(b *testing.B) {
+	dir := b.TempDir()
+	if err := writeFileErr(filepath.Join(dir, ConfigFileName), bigConfig(50)); err != nil {
+		b.Fatal(err)
+	}
+	creds := []Credential{{Host: ecrHost, Username: "AWS", Password: strings.Repeat("x", 2000)}}
+	for b.Loop() {
+		r, err := Login(context.Background(), Options{Dir: dir}, creds)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := Logout(context.Background(), r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
