@@ -87,8 +87,8 @@ func TestAWSCLIv2AcceptsEmulator(t *testing.T) {
 		t.Fatalf("aws sts assume-role-with-web-identity: %v\n%s", err, errOut)
 	}
 	var res struct {
-		Credentials struct{ AccessKeyId, SecretAccessKey, SessionToken, Expiration string }
-		AssumedRoleUser struct{ Arn string }
+		Credentials                 struct{ AccessKeyId, SecretAccessKey, SessionToken, Expiration string }
+		AssumedRoleUser             struct{ Arn string }
 		SubjectFromWebIdentityToken string
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
