@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -87,7 +88,7 @@ func parseConfig(path string, data []byte) (dockerView, error) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
-			return v, fmt.Errorf("docker config %s: %q holds a JSON %s where docker expects %s; %s", path, ute.Field, ute.Value, ute.Type, fix)
+			return v, fmt.Errorf("docker config %s: %q holds a JSON %s where docker expects %s; %s", path, ute.Field, ute.Value, jsonKind(ute.Type), fix)
 		}
 		return v, fmt.Errorf("docker config %s: %v; %s", path, err, fix)
 	}
@@ -105,6 +106,21 @@ func parseConfig(path string, data []byte) (dockerView, error) {
 		}
 	}
 	return v, nil
+}
+
+// jsonKind names the JSON shape a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a number"
 }
 
 // lineCol converts a byte offset into 1-based line and column numbers.
