@@ -106,6 +106,10 @@ func (p *Problem) Error() string {
 		fmt.Fprintf(&b, ": %v", p.Err)
 	}
 	if p.Fix != "" {
+		// Causes often end with their own period; end the sentence once.
+		s := strings.TrimRight(b.String(), ". ")
+		b.Reset()
+		b.WriteString(s)
 		b.WriteString(". ")
 		b.WriteString(p.Fix)
 	}
