@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsfake"
+	"github.com/ecr-credentials/ecr-credentials/internal/ghrunner"
 	"github.com/ecr-credentials/ecr-credentials/internal/testenv"
 )
 
@@ -139,7 +140,7 @@ func readFileCommands(t *testing.T, path string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := testenv.ParseFileCommands(b)
+	kv, err := ghrunner.ParseFileCommands(b)
 	if err != nil {
 		t.Fatalf("%s: %v", filepath.Base(path), err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsfake"
+	"github.com/ecr-credentials/ecr-credentials/internal/ghrunner"
 	"github.com/ecr-credentials/ecr-credentials/internal/testenv"
 )
 
@@ -53,7 +54,7 @@ func TestGitHubActionEndToEnd(t *testing.T) {
 	}
 	var blob struct {
 		Username, Password, AuthorizationToken, ProxyEndpoint, ProxyEndpointDomain, ExpirationDate, Registry string
-		Registries                                                                                            map[string]struct{ Password string }
+		Registries                                                                                           map[string]struct{ Password string }
 	}
 	if err := json.Unmarshal([]byte(out["json"]), &blob); err != nil {
 		t.Fatalf("json output: %v", err)
@@ -78,7 +79,7 @@ func TestGitHubActionEndToEnd(t *testing.T) {
 	// Masking: every secret the emulator issued is announced with
 	// ::add-mask:: before it could appear anywhere, and appears nowhere else.
 	assertNoLeaks(t, f.fake, res)
-	masked := testenv.MaskedValues(res.Stdout)
+	masked := ghrunner.MaskedValues(res.Stdout)
 	for _, secret := range []string{f.password, wantToken, out["json"]} {
 		if !contains(masked, secret) {
 			t.Errorf("a registry secret was not masked with ::add-mask::")
@@ -179,8 +180,8 @@ func TestGitHubActionBadInput(t *testing.T) {
 			if res.ExitCode != 1 {
 				t.Fatalf("exit %d, want 1\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
 			}
-			var errs []testenv.Command
-			for _, c := range testenv.ParseWorkflowCommands(res.Stdout) {
+			var errs []ghrunner.Command
+			for _, c := range ghrunner.ParseWorkflowCommands(res.Stdout) {
 				if c.Name == "error" {
 					errs = append(errs, c)
 				}

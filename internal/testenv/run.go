@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/ghrunner"
 )
 
 // DefaultRunTimeout bounds RunProgram when RunOptions.Timeout is zero.
@@ -123,7 +125,7 @@ func runProgram(bin string, opts RunOptions, scratch string) (Result, error) {
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("run %s: still running after %s, killed; stderr was:\n%s",
-			name, timeout, redact(res.Stderr, MaskedValues(res.Stdout)))
+			name, timeout, redact(res.Stderr, ghrunner.MaskedValues(res.Stdout)))
 	}
 	var exitErr *exec.ExitError
 	switch {
