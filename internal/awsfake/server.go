@@ -52,8 +52,10 @@ type Options struct {
 	OnCall func(Call)
 }
 
-// Server is the emulator. Create it with New, configure it, then Start it.
-// All methods are safe for concurrent use.
+// Server is the emulator. Create it with New, configure it, then Start it
+// (once). URL, IssuerURL, IDTokenRequestURL, CAFile and Env are meaningful
+// only after Start, and tokens should be minted after Start (their `iss` is
+// the URL). All methods are safe for concurrent use.
 type Server struct {
 	opts Options
 	now  func() time.Time
