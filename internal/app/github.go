@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,15 +28,36 @@ func githubDebug(e Env) bool {
 // githubMain is the main stage of the container action.
 func githubMain(ctx context.Context, e Env, args []string) int {
 	con := output.NewConsole(output.StyleGitHub, e.Stdout, e.Stdout, githubDebug(e))
-	if err := githubRun(ctx, e, con); err != nil {
+	if err := githubRun(ctx, e, args, con); err != nil {
 		con.Problem(err)
 		return ExitError
 	}
 	return ExitOK
 }
 
-func githubRun(ctx context.Context, e Env, con *output.Console) error {
-	cfg, warnings, err := inputs.Load(inputs.Source{Mode: inputs.GitHub, Getenv: e.Getenv, Environ: e.Environ})
+// githubArgs reads the --name=value arguments action.yml passes (runs.args)
+// for the settings that must not go through INPUT_* (see Setting.FromArgs).
+func githubArgs(args []string) (map[string]string, error) {
+	flags := map[string]string{}
+	for _, a := range args {
+		name, value, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		s := inputs.Lookup(name)
+		if !ok || !strings.HasPrefix(a, "--") || s == nil || !s.FromArgs {
+			return nil, &problem.Problem{Code: problem.InvalidSetting, Subject: "argument " + a,
+				What: "unexpected program argument",
+				Fix:  "Settings go in `with:`; the action passes only its own arguments. Check `runs.args` if you changed action.yml."}
+		}
+		flags[name] = value
+	}
+	return flags, nil
+}
+
+func githubRun(ctx context.Context, e Env, args []string, con *output.Console) error {
+	flags, err := githubArgs(args)
+	if err != nil {
+		return err
+	}
+	cfg, warnings, err := inputs.Load(inputs.Source{Mode: inputs.GitHub, Getenv: e.Getenv, Environ: e.Environ, Flags: flags})
 	if err != nil {
 		return err
 	}
@@ -88,10 +110,22 @@ func githubRun(ctx context.Context, e Env, con *output.Console) error {
 	}
 
 	var receipt *dockerconfig.Receipt
+	var exportNote string
 	if cfg.DockerLogin {
 		receipt, err = dockerLogin(ctx, cfg, e, res.Logins)
 		if err != nil {
 			return err
+		}
+		if cfg.ExportDockerConfig {
+			dir := filepath.Dir(receipt.ConfigFile)
+			hostDir, note := hostDockerConfig(dir, cfg, e)
+			exportNote = note
+			if hostDir != "" {
+				if err := fc.Env("DOCKER_CONFIG", hostDir); err != nil {
+					_ = dockerconfig.Logout(ctx, receipt)
+					return problem.Wrap(problem.Internal, err, "exporting DOCKER_CONFIG failed", "")
+				}
+			}
 		}
 		if !cfg.SkipLogout {
 			b, err := json.Marshal(receipt)
@@ -118,6 +152,12 @@ func githubRun(ctx context.Context, e Env, con *output.Console) error {
 	}
 	if receipt != nil {
 		con.Infof("Docker login written to %s for %d registr%s%s.", receipt.ConfigFile, len(res.Logins), plural(len(res.Logins), "y", "ies"), verifiedNote(cfg))
+		if exportNote != "" {
+			con.Infof("%s", exportNote)
+		}
+		if e.Getenv("DOCKER_AUTH_CONFIG") != "" {
+			con.Warnf("DOCKER_AUTH_CONFIG is set in this job: docker 28.3 and later prefer it to config.json, so later steps may not use this login. Unset it, or let this action's login be the only one.")
+		}
 	}
 	if cfg.ExportEnv {
 		con.Infof("Exported %sUSERNAME, %sPASSWORD, ... %sJSON to later steps.", cfg.EnvPrefix, cfg.EnvPrefix, cfg.EnvPrefix)

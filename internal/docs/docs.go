@@ -30,8 +30,20 @@ type Runs struct {
 // Image with its prebuilt image.
 var DefaultRuns = Runs{
 	Image:          "Dockerfile",
-	Args:           nil,
+	Args:           TableArgs(),
 	PostEntrypoint: "/usr/local/bin/ecr-credentials-post",
+}
+
+// TableArgs are the runs.args that carry the FromArgs settings, which must
+// reach the program untranslated (see inputs.Setting.FromArgs).
+func TableArgs() []string {
+	var args []string
+	for _, s := range inputs.Table {
+		if s.FromArgs {
+			args = append(args, fmt.Sprintf("--%s=${{ inputs.%s }}", s.Name, s.Name))
+		}
+	}
+	return args
 }
 
 // ActionYAML renders action.yml.

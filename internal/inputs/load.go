@@ -31,10 +31,15 @@ type Config struct {
 	Duration    time.Duration
 	Registries  []registry.Registry // empty: the credentials' own registry in Region
 
-	DockerLogin  bool
-	DockerConfig string // "" means DOCKER_CONFIG, else ~/.docker
-	Verify       bool
-	SkipLogout   bool
+	DockerLogin        bool
+	DockerConfig       string // "" means DOCKER_CONFIG, else ~/.docker
+	ExportDockerConfig bool
+	Verify             bool
+	SkipLogout         bool
+	// Host paths of the runner's temp directory and workspace, for
+	// translating container paths (GitHub container action only).
+	HostRunnerTemp string
+	HostWorkspace  string
 
 	ExportEnv     bool
 	EnvPrefix     string
@@ -58,6 +63,8 @@ type Source struct {
 	// settings. May be nil.
 	Environ []string
 	// Flags holds CLI flags the user set, by flag name (without dashes).
+	// In GitHub mode it holds the --<name>=<value> program arguments of
+	// FromArgs settings.
 	Flags map[string]string
 }
 
@@ -114,6 +121,13 @@ func Load(src Source) (*Config, []string, error) {
 func lookup(s *Setting, src Source) (string, string, bool) {
 	switch src.Mode {
 	case GitHub:
+		if s.FromArgs {
+			// Unexpanded when the program was not started from action.yml.
+			if v := strings.TrimSpace(src.Flags[s.Name]); v != "" && !strings.HasPrefix(v, "${{") {
+				return v, fmt.Sprintf("input %q", s.Name), true
+			}
+			return "", "", false
+		}
 		if v := strings.TrimSpace(src.Getenv(s.InputVar())); v != "" {
 			return v, fmt.Sprintf("input %q", s.Name), true
 		}

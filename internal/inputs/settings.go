@@ -85,6 +85,11 @@ type Setting struct {
 	Secret bool
 	// Modes says where the setting applies.
 	Modes Modes
+	// FromArgs: in GitHub mode the value arrives as the program argument
+	// --<Name>=<value> (action.yml runs.args), not as INPUT_*. The runner
+	// rewrites host paths in INPUT_* variables to container paths but
+	// passes args untouched, so host paths must come this way.
+	FromArgs bool
 	// apply parses the value (never empty) into the config. A returned
 	// *invalid says what is wrong and how to fix it.
 	apply func(c *Config, v string) error
@@ -256,6 +261,32 @@ var Table = []*Setting{
 			c.DockerConfig = v
 			return nil
 		},
+	},
+	{
+		Name:    "export-docker-config",
+		Default: "true",
+		Doc:     "Export DOCKER_CONFIG so that later steps (on the host and in containers) use this login. In a container action this is the runner's host path of the config directory.",
+		Kind:    Bool,
+		Modes:   InGitHub,
+		apply:   setBool(func(c *Config, b bool) { c.ExportDockerConfig = b }),
+	},
+	{
+		Name:     "host-runner-temp",
+		Default:  "${{ runner.temp }}",
+		Doc:      "Leave unset: the runner fills it in, so that the login can be exported with its host path.",
+		Kind:     String,
+		Modes:    InGitHub,
+		FromArgs: true,
+		apply:    func(c *Config, v string) error { c.HostRunnerTemp = v; return nil },
+	},
+	{
+		Name:     "host-workspace",
+		Default:  "${{ github.workspace }}",
+		Doc:      "Leave unset: the runner fills it in, so that a docker-config inside the workspace can be exported with its host path.",
+		Kind:     String,
+		Modes:    InGitHub,
+		FromArgs: true,
+		apply:    func(c *Config, v string) error { c.HostWorkspace = v; return nil },
 	},
 	{
 		Name:    "verify",

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+)
+
+// The GitHub runner starts a container action with these host directories
+// mounted (actions/runner, ContainerActionHandler): container path -> the
+// host path relative to which the runner mounted it.
+var githubMounts = []struct {
+	container string
+	host      func(temp, workspace string) string
+}{
+	{"/github/home", func(temp, _ string) string { return join(temp, "_github_home") }},
+	{"/github/workflow", func(temp, _ string) string { return join(temp, "_github_workflow") }},
+	{"/github/file_commands", func(temp, _ string) string { return join(temp, "_runner_file_commands") }},
+	{"/github/runner_temp", func(temp, _ string) string { return temp }},
+	{"/github/workspace", func(_, ws string) string { return ws }},
+}
+
+func join(base, name string) string {
+	if base == "" {
+		return ""
+	}
+	return filepath.Join(base, name)
+}
+
+// inGitHubContainer reports whether this is a container action: the runner
+// sets HOME and GITHUB_WORKSPACE to its mount points.
+func inGitHubContainer(e Env) bool {
+	return e.Getenv("GITHUB_WORKSPACE") == "/github/workspace" || e.Getenv("HOME") == "/github/home"
+}
+
+// hostDockerConfig returns the DOCKER_CONFIG value that makes later steps
+// use the config directory dir, and a sentence for the log. Later steps
+// get GITHUB_ENV values verbatim on the host, and translated from host to
+// container paths in container steps, so the value must be the host path.
+// It returns "" when no export is needed or none is possible (the note
+// says which).
+func hostDockerConfig(dir string, cfg *inputs.Config, e Env) (string, string) {
+	if !inGitHubContainer(e) {
+		if home := e.Getenv("HOME"); home != "" && filepath.Clean(dir) == filepath.Join(home, ".docker") && e.Getenv("DOCKER_CONFIG") == "" {
+			return "", "" // later steps read ~/.docker already
+		}
+		return dir, "Later steps use this login: exported DOCKER_CONFIG=" + dir + "."
+	}
+	temp := cfg.HostRunnerTemp
+	how := "the runner's runner.temp"
+	if temp == "" {
+		// Runners before v2.331 pass RUNNER_TEMP untranslated (a host path).
+		if rt := e.Getenv("RUNNER_TEMP"); rt != "" && !strings.HasPrefix(rt, "/github/") {
+			temp, how = rt, "RUNNER_TEMP"
+		}
+	}
+	for _, m := range githubMounts {
+		rest, ok := strings.CutPrefix(filepath.Clean(dir), m.container)
+		if !ok || rest != "" && !strings.HasPrefix(rest, "/") {
+			continue
+		}
+		base := m.host(temp, cfg.HostWorkspace)
+		if base == "" {
+			return "", "The login is in " + dir + ", which later host steps cannot see: the host path of " + m.container +
+				" is unknown (use the action as owner/repo@ref so that action.yml passes it, or set docker-config to a directory later steps share)."
+		}
+		host := base + rest
+		return host, "Later steps use this login: exported DOCKER_CONFIG=" + host + " (the host path of " + dir + ", from " + how + ")."
+	}
+	return "", "The login is in " + dir + ", which exists only inside this container: later steps will not see it. Set docker-config under /github/home or /github/workspace."
+}
