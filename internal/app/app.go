@@ -50,6 +50,9 @@ func Main(ctx context.Context, e Env) int {
 	switch {
 	case name == PostName:
 		return githubPost(ctx, e)
+	case len(args) == 1 && (args[0] == "--version" || args[0] == "-version"):
+		fmt.Fprintln(e.Stdout, VersionString())
+		return ExitOK
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		return subcommand(ctx, e, args[0], args[1:])
 	}
