@@ -3,15 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
-
-	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
-	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
@@ -31,22 +27,30 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 
-	source, err := webIdentity(cfg, e, con)
+	base, err := chooseBase(cfg, e, con)
 	if err != nil {
 		return nil, err
 	}
+	for _, secret := range []string{cfg.Static.AccessKeyID, cfg.Static.SecretAccessKey, cfg.Static.SessionToken} {
+		con.Mask(secret)
+	}
 	sess, err := awsauth.Resolve(ctx, awsauth.Params{
-		Region:      cfg.Region,
-		Role:        cfg.Role,
-		SessionName: cfg.SessionName,
-		Duration:    cfg.Duration,
-		WebIdentity: source,
-		Mask:        con.Mask,
+		Region:         cfg.Region,
+		Base:           base,
+		Role:           cfg.Role,
+		Chain:          cfg.RoleChain,
+		SessionName:    cfg.SessionName,
+		Duration:       cfg.Duration,
+		ExternalID:     cfg.ExternalID,
+		SourceIdentity: cfg.SourceIdentity,
+		Tags:           cfg.SessionTags,
+		Policy:         cfg.SessionPolicy,
+		Mask:           con.Mask,
 	})
 	if err != nil {
 		return nil, err
 	}
-	con.Infof("AWS credentials: %s, role %s (session %s)", sess.Source, sess.RoleARN, cfg.SessionName)
+	con.Infof("AWS credentials: %s (%s; session %s)", sess.Source, base.Why, cfg.SessionName)
 
 	logins, err := ecr.Fetch(ctx, sess.Config, ecr.Request{
 		Registries:    cfg.Registries,
@@ -63,28 +67,6 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	}
 	maskRegistry(blob)
 	return &Result{Session: sess, Logins: logins, JSON: blob}, nil
-}
-
-// webIdentity picks the source of the web identity token for the mode.
-func webIdentity(cfg *inputs.Config, e Env, con *output.Console) (oidc.Source, error) {
-	if cfg.Role.ARN == "" {
-		return nil, nil
-	}
-	switch cfg.Mode {
-	case inputs.GitHub:
-		return &oidc.GitHub{
-			Action: githubactions.New(
-				githubactions.WithGetenv(e.Getenv),
-				githubactions.WithHTTPClient(&http.Client{Timeout: 15 * time.Second}),
-			),
-			Audience: cfg.Audience,
-			Mask:     con.Mask,
-		}, nil
-	}
-	if path := e.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE"); path != "" {
-		return &oidc.File{Path: path, Subject: "environment variable AWS_WEB_IDENTITY_TOKEN_FILE", Mask: con.Mask}, nil
-	}
-	return nil, nil
 }
 
 // describeExpiry renders "2026-11-25T09:41:00Z (in 11h59m)".

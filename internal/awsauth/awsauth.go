@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
@@ -28,15 +29,43 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
+// BaseKind is where the first AWS identity comes from.
+type BaseKind int
+
+// The base kinds.
+const (
+	// WebIdentity: a web identity (OIDC) token exchanged for Params.Role.
+	WebIdentity BaseKind = iota
+	// Static: access keys given as settings.
+	Static
+	// DefaultChain: the AWS SDK default chain (environment, shared config,
+	// ECS container credentials, EC2 instance role).
+	DefaultChain
+)
+
+// Base is the first identity.
+type Base struct {
+	Kind        BaseKind
+	WebIdentity oidc.Source     // for WebIdentity
+	Static      aws.Credentials // for Static
+	// Why says why this base was chosen, for the log.
+	Why string
+}
+
 // Params says how to get credentials.
 type Params struct {
 	Region      string
-	Role        inputs.RoleARN // zero: no role to assume
+	Base        Base
+	Role        inputs.RoleARN   // zero: no role to assume after the base
+	Chain       []inputs.RoleARN // roles assumed after Role, in order
 	SessionName string
 	Duration    time.Duration
-	// WebIdentity yields the token for AssumeRoleWithWebIdentity. Required
-	// when Role is set.
-	WebIdentity oidc.Source
+	// For sts:AssumeRole calls.
+	ExternalID     string
+	SourceIdentity string
+	Tags           []inputs.Tag
+	// Policy scopes the final role session down.
+	Policy string
 	// Mask is called with every secret as soon as it is known.
 	Mask func(string)
 	// LoadOptions are added to the SDK's config loading (tests, CLI).
@@ -47,13 +76,11 @@ type Params struct {
 // and what to tell the user about them.
 type Session struct {
 	Config aws.Config
-	// Source says where the credentials came from, for the log.
+	// Source says how the credentials were obtained, for the log.
 	Source string
-	// RoleARN is the role assumed ("" if none).
+	// RoleARN is the last role assumed ("" if none).
 	RoleARN string
-	// AssumedRoleARN is the STS session ARN (arn:aws:sts::...:assumed-role/...).
-	AssumedRoleARN string
-	// AccountID is the account of the credentials, when known.
+	// AccountID is the account of the final credentials, when known.
 	AccountID string
 	// Credentials are the final credentials (already masked).
 	Credentials aws.Credentials
@@ -91,89 +118,198 @@ func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOp
 	return cfg, nil
 }
 
-// Resolve gets the credentials.
+// Resolve gets the credentials: the base identity, then role-to-assume,
+// then each role of the chain.
 func Resolve(ctx context.Context, p Params) (*Session, error) {
 	mask := p.Mask
 	if mask == nil {
 		mask = func(string) {}
 	}
+	maskCreds := func(c aws.Credentials) {
+		mask(c.AccessKeyID)
+		mask(c.SecretAccessKey)
+		mask(c.SessionToken)
+	}
 	cfg, err := LoadConfig(ctx, p.Region, p.LoadOptions...)
 	if err != nil {
 		return nil, err
 	}
-	if p.Role.ARN == "" {
-		return nil, &problem.Problem{
-			Code: problem.MissingSetting,
-			What: "no role to assume",
-			Fix:  "Set role-to-assume to the ARN of an IAM role that trusts this CI's OIDC provider.",
+	client := sts.NewFromConfig(cfg)
+	s := &Session{}
+	var steps []string
+	var creds aws.Credentials
+	roles := p.Chain
+	fromRole := false // the current credentials are a role session
+
+	switch p.Base.Kind {
+	case WebIdentity:
+		if p.Role.ARN == "" {
+			return nil, &problem.Problem{Code: problem.MissingSetting, What: "a web identity token needs a role to assume",
+				Fix: "Set role-to-assume to the ARN of an IAM role that trusts this CI's OIDC provider."}
+		}
+		token, err := p.Base.WebIdentity.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		policy := ""
+		if len(roles) == 0 {
+			policy = p.Policy
+		}
+		out, err := client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+			RoleArn:          aws.String(p.Role.ARN),
+			RoleSessionName:  aws.String(p.SessionName),
+			WebIdentityToken: aws.String(token),
+			DurationSeconds:  aws.Int32(int32(p.Duration / time.Second)),
+			Policy:           optional(policy),
+		})
+		if err != nil {
+			return nil, stsProblem(err, "AssumeRoleWithWebIdentity", p.Role)
+		}
+		if creds, err = fromSTS(out.Credentials, "AssumeRoleWithWebIdentity"); err != nil {
+			return nil, err
+		}
+		maskCreds(creds)
+		steps = append(steps, p.Base.WebIdentity.String(), "sts:AssumeRoleWithWebIdentity "+p.Role.ARN)
+		s.RoleARN, s.AccountID, fromRole = p.Role.ARN, p.Role.AccountID, true
+	case Static:
+		creds = p.Base.Static
+		maskCreds(creds)
+		steps = append(steps, "static access keys")
+		if p.Role.ARN != "" {
+			roles = append([]inputs.RoleARN{p.Role}, roles...)
+		}
+	case DefaultChain:
+		if cfg.Credentials == nil {
+			return nil, noCredentials(nil)
+		}
+		creds, err = cfg.Credentials.Retrieve(ctx)
+		if err != nil {
+			if e := timeoutProblem(err, "the AWS SDK default credential chain"); e != nil {
+				return nil, e
+			}
+			return nil, noCredentials(err)
+		}
+		maskCreds(creds)
+		steps = append(steps, "AWS SDK default chain ("+describeProvider(creds.Source)+")")
+		fromRole = creds.SessionToken != ""
+		if p.Role.ARN != "" {
+			roles = append([]inputs.RoleARN{p.Role}, roles...)
 		}
 	}
-	if p.WebIdentity == nil {
-		return nil, problem.New(problem.NoCredentials, "", "no web identity token source for role "+p.Role.ARN,
-			"Run in GitHub Actions with `permissions: id-token: write`, or give a web identity token file.")
+
+	for i, role := range roles {
+		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			o.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
+		})
+		d := p.Duration
+		if fromRole && d > time.Hour {
+			d = time.Hour // STS caps role chaining at one hour
+		}
+		in := &sts.AssumeRoleInput{
+			RoleArn:         aws.String(role.ARN),
+			RoleSessionName: aws.String(p.SessionName),
+			DurationSeconds: aws.Int32(int32(d / time.Second)),
+			ExternalId:      optional(p.ExternalID),
+			SourceIdentity:  optional(p.SourceIdentity),
+		}
+		for _, t := range p.Tags {
+			in.Tags = append(in.Tags, ststypes.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+		}
+		if i == len(roles)-1 {
+			in.Policy = optional(p.Policy)
+		}
+		out, err := client.AssumeRole(ctx, in)
+		if err != nil {
+			return nil, stsProblem(err, "AssumeRole", role)
+		}
+		if creds, err = fromSTS(out.Credentials, "AssumeRole"); err != nil {
+			return nil, err
+		}
+		maskCreds(creds)
+		steps = append(steps, "sts:AssumeRole "+role.ARN)
+		s.RoleARN, s.AccountID, fromRole = role.ARN, role.AccountID, true
 	}
-	token, err := p.WebIdentity.Token(ctx)
-	if err != nil {
-		return nil, err
-	}
-	client := sts.NewFromConfig(cfg)
-	out, err := client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
-		RoleArn:          aws.String(p.Role.ARN),
-		RoleSessionName:  aws.String(p.SessionName),
-		WebIdentityToken: aws.String(token),
-		DurationSeconds:  aws.Int32(int32(p.Duration / time.Second)),
-	})
-	if err != nil {
-		return nil, stsProblem(err, p)
-	}
-	if out.Credentials == nil || out.Credentials.AccessKeyId == nil || out.Credentials.SecretAccessKey == nil {
-		return nil, problem.New(problem.STSFailed, "", "STS answered AssumeRoleWithWebIdentity without credentials", "Re-run the job; if it persists, report it.")
-	}
-	c := out.Credentials
-	creds := aws.Credentials{
-		AccessKeyID:     aws.ToString(c.AccessKeyId),
-		SecretAccessKey: aws.ToString(c.SecretAccessKey),
-		SessionToken:    aws.ToString(c.SessionToken),
-		Source:          "AssumeRoleWithWebIdentity",
-		CanExpire:       c.Expiration != nil,
-		Expires:         aws.ToTime(c.Expiration),
-	}
-	mask(creds.AccessKeyID)
-	mask(creds.SecretAccessKey)
-	mask(creds.SessionToken)
 
 	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
-	s := &Session{
-		Config:      cfg,
-		Source:      p.WebIdentity.String() + " -> sts:AssumeRoleWithWebIdentity",
-		RoleARN:     p.Role.ARN,
-		AccountID:   p.Role.AccountID,
-		Credentials: creds,
-	}
-	if u := out.AssumedRoleUser; u != nil {
-		s.AssumedRoleARN = aws.ToString(u.Arn)
-	}
+	s.Config = cfg
+	s.Credentials = creds
+	s.Source = strings.Join(steps, " -> ")
 	return s, nil
 }
 
-// stsProblem explains an AssumeRoleWithWebIdentity failure.
-func stsProblem(err error, p Params) error {
-	if e := timeoutProblem(err, "STS AssumeRoleWithWebIdentity"); e != nil {
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+func fromSTS(c *ststypes.Credentials, op string) (aws.Credentials, error) {
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil {
+		return aws.Credentials{}, problem.New(problem.STSFailed, "", "STS answered "+op+" without credentials", "Re-run the job; if it persists, report it.")
+	}
+	return aws.Credentials{
+		AccessKeyID:     aws.ToString(c.AccessKeyId),
+		SecretAccessKey: aws.ToString(c.SecretAccessKey),
+		SessionToken:    aws.ToString(c.SessionToken),
+		Source:          op,
+		CanExpire:       c.Expiration != nil,
+		Expires:         aws.ToTime(c.Expiration),
+	}, nil
+}
+
+// describeProvider names an SDK credential provider for people.
+func describeProvider(source string) string {
+	switch {
+	case strings.Contains(source, "EnvConfig"):
+		return "environment variables"
+	case strings.Contains(source, "SharedConfig"), strings.Contains(source, "SharedCredentials"):
+		return "shared config/credentials files"
+	case strings.Contains(source, "EC2RoleProvider"):
+		return "EC2 instance role"
+	case strings.Contains(source, "CredentialsEndpointProvider"), strings.Contains(source, "Endpoint"):
+		return "ECS container credentials"
+	case strings.Contains(source, "WebIdentity"):
+		return "web identity token file"
+	case strings.Contains(source, "SSO"):
+		return "IAM Identity Center (SSO)"
+	case strings.Contains(source, "Process"):
+		return "credential_process"
+	case source == "":
+		return "unknown provider"
+	}
+	return source
+}
+
+func noCredentials(err error) error {
+	return &problem.Problem{Code: problem.NoCredentials, Err: err,
+		What: "no AWS credentials found",
+		Fix: "In GitHub Actions set role-to-assume (and `permissions: id-token: write`); elsewhere give role-to-assume with a web identity token " +
+			"(web-identity-token-file / web-identity-token-env), run on an EC2 instance or ECS task with a role, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."}
+}
+
+// stsProblem explains an AssumeRole / AssumeRoleWithWebIdentity failure.
+func stsProblem(err error, op string, role inputs.RoleARN) error {
+	if e := timeoutProblem(err, "STS "+op); e != nil {
 		return e
 	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
-		return problem.Wrap(problem.STSFailed, err, "STS AssumeRoleWithWebIdentity failed",
+		return problem.Wrap(problem.STSFailed, err, "STS "+op+" failed",
 			"Check network access to STS (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL if set) and re-run.")
 	}
 	msg := fmt.Errorf("%s: %s", ae.ErrorCode(), ae.ErrorMessage())
 	switch ae.ErrorCode() {
 	case "AccessDenied", "AccessDeniedException":
+		fix := "Check the role's trust policy: its Principal must be the OIDC provider (arn:aws:iam::" + role.AccountID +
+			":oidc-provider/token.actions.githubusercontent.com for GitHub), and its conditions on the token's `sub` (e.g. repo:OWNER/REPO:ref:refs/heads/main) and `aud` must match this job."
+		if op == "AssumeRole" {
+			fix = "Check that the role's trust policy names the calling principal (or its account), that the caller may sts:AssumeRole it (and sts:TagSession / sts:SetSourceIdentity when tags or a source identity are set), and that role-external-id matches the trust policy's sts:ExternalId condition."
+		}
 		return &problem.Problem{
 			Code: problem.AssumeRoleDenied, Err: msg,
-			What: fmt.Sprintf("STS refused to let this job assume %s", p.Role.ARN),
-			Fix: "Check the role's trust policy: its Principal must be the OIDC provider (arn:aws:iam::" + p.Role.AccountID +
-				":oidc-provider/token.actions.githubusercontent.com for GitHub), and its conditions on the token's `sub` (e.g. repo:OWNER/REPO:ref:refs/heads/main) and `aud` must match this job.",
+			What: fmt.Sprintf("STS refused to let this identity assume %s", role.ARN),
+			Fix:  fix,
 		}
 	case "InvalidIdentityToken":
 		return &problem.Problem{
@@ -200,7 +336,7 @@ func stsProblem(err error, p Params) error {
 		}
 		return &problem.Problem{Code: problem.InvalidSetting, Err: msg, What: "STS refused the request", Fix: fix}
 	}
-	return problem.Wrap(problem.STSFailed, msg, "STS AssumeRoleWithWebIdentity failed", "Re-run the job; if it persists, check the AWS status page.")
+	return problem.Wrap(problem.STSFailed, msg, "STS "+op+" failed", "Re-run the job; if it persists, check the AWS status page.")
 }
 
 // timeoutProblem recognises a context deadline or cancellation.

@@ -151,7 +151,7 @@ func TestGitHubActionBadInput(t *testing.T) {
 		code   string
 		inMsg  string
 	}{
-		{"missing role", map[string]string{"aws-region": region}, nil, "missing-setting", "role-to-assume"},
+		{"missing role", map[string]string{"aws-region": region}, nil, "no-credentials", "role-to-assume"},
 		{"malformed role", map[string]string{"role-to-assume": "github-ecr", "aws-region": region}, nil, "invalid-setting", `input "role-to-assume"`},
 		{"unknown region", map[string]string{"role-to-assume": roleARN, "aws-region": "eu-wset-1"}, nil, "invalid-setting", `input "aws-region"`},
 		{"no id-token permission", map[string]string{"role-to-assume": roleARN, "aws-region": region},

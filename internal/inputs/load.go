@@ -46,6 +46,21 @@ type Config struct {
 	MaskPassword  bool
 	MaskAccountID bool
 
+	// Credential sources.
+	CredentialSource     CredentialSource
+	WebIdentityTokenFile string
+	WebIdentityTokenEnv  string
+	Static               StaticKeys
+
+	// Role chaining and session options.
+	RoleChain      []RoleARN
+	ExternalID     string
+	SessionTags    []Tag
+	SourceIdentity string
+	SessionPolicy  string
+
+	ExportAWSCredentials bool
+
 	Timeout time.Duration
 
 	// Given records, by setting name, how each explicitly given setting was
@@ -53,6 +68,32 @@ type Config struct {
 	// are absent.
 	Given map[string]string
 }
+
+// CredentialSource names where the base AWS identity comes from.
+type CredentialSource string
+
+// The credential sources.
+const (
+	SourceAuto            CredentialSource = "auto"
+	SourceGitHubOIDC      CredentialSource = "github-oidc"
+	SourceWebIdentityFile CredentialSource = "web-identity-file"
+	SourceWebIdentityEnv  CredentialSource = "web-identity-env"
+	SourceStatic          CredentialSource = "static"
+	SourceDefaultChain    CredentialSource = "default-chain"
+)
+
+// StaticKeys are access keys given as settings.
+type StaticKeys struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+}
+
+// Given reports whether any key was given.
+func (k StaticKeys) Given() bool {
+	return k.AccessKeyID != "" || k.SecretAccessKey != "" || k.SessionToken != ""
+}
+
+// Tag is an STS session tag.
+type Tag struct{ Key, Value string }
 
 // Source says where settings come from.
 type Source struct {

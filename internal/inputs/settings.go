@@ -1,7 +1,9 @@
 package inputs
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -185,6 +187,170 @@ var Table = []*Setting{
 		},
 	},
 	{
+		Name:    "credential-source",
+		Plugin:  []string{"credential_source"},
+		Flag:    []string{"credential-source"},
+		Default: "auto",
+		Doc:     "Where the AWS identity comes from: auto, github-oidc, web-identity-file, web-identity-env, static or default-chain. auto picks, in order: static keys if given, the GitHub OIDC token (GitHub, with role-to-assume), a web identity token file or variable (with role-to-assume), then the AWS SDK default chain (environment, shared config, ECS, EC2 instance role).",
+		Kind:    String,
+		Modes:   InAll,
+		apply: func(c *Config, v string) error {
+			v = strings.ToLower(v)
+			switch CredentialSource(v) {
+			case SourceAuto, SourceGitHubOIDC, SourceWebIdentityFile, SourceWebIdentityEnv, SourceStatic, SourceDefaultChain:
+				c.CredentialSource = CredentialSource(v)
+				return nil
+			}
+			return bad("Use one of auto, github-oidc, web-identity-file, web-identity-env, static, default-chain.", "%q is not a credential source", v)
+		},
+	},
+	{
+		Name:   "web-identity-token-file",
+		Plugin: []string{"web_identity_token_file", "token_file"},
+		Flag:   []string{"web-identity-token-file"},
+		Env:    []string{"AWS_WEB_IDENTITY_TOKEN_FILE"},
+		Doc:    "File holding a web identity (OIDC) token to exchange for role-to-assume, re-read on every use (Kubernetes, Buildkite `buildkite-agent oidc request-token > file`, any CI).",
+		Kind:   String,
+		Modes:  InAll,
+		apply:  func(c *Config, v string) error { c.WebIdentityTokenFile = v; return nil },
+	},
+	{
+		Name:   "web-identity-token-env",
+		Plugin: []string{"web_identity_token_env", "token_env"},
+		Flag:   []string{"web-identity-token-env"},
+		Doc:    "Name of an environment variable holding the web identity token, e.g. the one a GitLab job declares under id_tokens. CIRCLE_OIDC_TOKEN_V2 (CircleCI) and BITBUCKET_STEP_OIDC_TOKEN (Bitbucket) are found without it.",
+		Kind:   String,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			if !envNameRe.MatchString(v) {
+				return bad("Give the variable's name, not its value, e.g. ECR_ID_TOKEN.", "%q is not an environment variable name", shorten(v))
+			}
+			c.WebIdentityTokenEnv = v
+			return nil
+		},
+	},
+	{
+		Name:   "aws-access-key-id",
+		Plugin: []string{"access_key", "aws_access_key_id"},
+		Flag:   []string{"access-key-id"},
+		Doc:    "Static access key ID (with aws-secret-access-key). Long-lived keys are the weakest option: prefer role-to-assume with OIDC.",
+		Kind:   String,
+		Secret: true,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			if strings.ContainsAny(v, " \t\r\n") || len(v) < 16 || len(v) > 128 {
+				return bad("Give the access key ID as IAM shows it (AKIA... or ASIA...).", "it does not look like an access key ID (%d characters)", len(v))
+			}
+			c.Static.AccessKeyID = v
+			return nil
+		},
+	},
+	{
+		Name:   "aws-secret-access-key",
+		Plugin: []string{"secret_key", "aws_secret_access_key"},
+		Flag:   []string{"secret-access-key"},
+		Doc:    "Static secret access key (with aws-access-key-id). Pass it from a secret store, never in plain text.",
+		Kind:   String,
+		Secret: true,
+		Modes:  InAll,
+		apply:  func(c *Config, v string) error { c.Static.SecretAccessKey = v; return nil },
+	},
+	{
+		Name:   "aws-session-token",
+		Plugin: []string{"session_token", "aws_session_token"},
+		Flag:   []string{"session-token"},
+		Doc:    "Session token of temporary static credentials (with aws-access-key-id and aws-secret-access-key).",
+		Kind:   String,
+		Secret: true,
+		Modes:  InAll,
+		apply:  func(c *Config, v string) error { c.Static.SessionToken = v; return nil },
+	},
+	{
+		Name:   "role-chain",
+		Plugin: []string{"role_chain"},
+		Flag:   []string{"role-chain"},
+		Doc:    "Further roles to assume, in order, after role-to-assume (or after the base credentials), separated by commas or new lines; e.g. a role in the registry's account. Chained sessions last at most 1 hour.",
+		Kind:   List,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			for _, item := range splitList(v) {
+				a, err := ParseRoleARN(item)
+				if err != nil {
+					return err
+				}
+				c.RoleChain = append(c.RoleChain, a)
+			}
+			return nil
+		},
+	},
+	{
+		Name:   "role-external-id",
+		Plugin: []string{"external_id", "role_external_id"},
+		Flag:   []string{"external-id"},
+		Doc:    "External ID presented to sts:AssumeRole (role chaining, or role-to-assume with static or default-chain credentials).",
+		Kind:   String,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			if len(v) < 2 || len(v) > 1224 || strings.ContainsAny(v, " \t\r\n") {
+				return bad("Use 2 to 1224 characters without white space.", "the external ID is not valid")
+			}
+			c.ExternalID = v
+			return nil
+		},
+	},
+	{
+		Name:   "role-session-tags",
+		Plugin: []string{"session_tags", "role_session_tags"},
+		Flag:   []string{"session-tags"},
+		Doc:    "Session tags for sts:AssumeRole, as Key=Value pairs separated by commas or new lines (at most 50).",
+		Kind:   List,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			for _, item := range splitList(v) {
+				k, val, ok := strings.Cut(item, "=")
+				k = strings.TrimSpace(k)
+				if !ok || k == "" || len(k) > 128 || len(val) > 256 {
+					return bad("Write each tag as Key=Value (key up to 128, value up to 256 characters).", "%q is not a Key=Value tag", shorten(item))
+				}
+				c.SessionTags = append(c.SessionTags, Tag{Key: k, Value: strings.TrimSpace(val)})
+			}
+			if len(c.SessionTags) > 50 {
+				return bad("Give at most 50 tags.", "%d tags given", len(c.SessionTags))
+			}
+			return nil
+		},
+	},
+	{
+		Name:   "role-source-identity",
+		Plugin: []string{"source_identity"},
+		Flag:   []string{"source-identity"},
+		Doc:    "Source identity set on sts:AssumeRole sessions (shown in CloudTrail; cannot be changed further down a chain).",
+		Kind:   String,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			if !validSourceIdentity(v) {
+				return bad("Use 2 to 64 characters from letters, digits and + = , . @ - _.", "%q is not a valid source identity", shorten(v))
+			}
+			c.SourceIdentity = v
+			return nil
+		},
+	},
+	{
+		Name:   "role-session-policy",
+		Plugin: []string{"session_policy"},
+		Flag:   []string{"session-policy"},
+		Doc:    "Inline IAM policy (JSON) that scopes the final role session down, e.g. to ecr:GetAuthorizationToken and one repository.",
+		Kind:   String,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			if !json.Valid([]byte(v)) || !strings.HasPrefix(strings.TrimSpace(v), "{") {
+				return bad("Give the policy document as a JSON object, e.g. {\"Version\":\"2012-10-17\",\"Statement\":[...]}.", "the session policy is not a JSON object")
+			}
+			c.SessionPolicy = v
+			return nil
+		},
+	},
+	{
 		Name:       "role-session-name",
 		Plugin:     []string{"role_session_name", "session_name"},
 		Flag:       []string{"role-session-name"},
@@ -350,6 +516,16 @@ var Table = []*Setting{
 		apply:   setBool(func(c *Config, b bool) { c.MaskAccountID = b }),
 	},
 	{
+		Name:    "export-aws-credentials",
+		Plugin:  []string{"export_aws_credentials"},
+		Flag:    []string{"export-aws-credentials"},
+		Default: "false",
+		Doc:     "Also hand the temporary AWS credentials to later steps (GitHub: AWS_* environment variables and aws-* outputs, masked; plugin: the dotenv file). Off by default: ECR needs only the registry password.",
+		Kind:    Bool,
+		Modes:   InGitHub | InPlugin,
+		apply:   setBool(func(c *Config, b bool) { c.ExportAWSCredentials = b }),
+	},
+	{
 		Name:    "timeout",
 		Plugin:  []string{"timeout"},
 		Flag:    []string{"timeout"},
@@ -417,6 +593,43 @@ func ParseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, bad("Use true or false.", "%q is not a boolean", v)
+}
+
+var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// splitList splits a list setting at commas and new lines, or parses a
+// JSON array of strings (as Woodpecker passes lists); empty items are dropped.
+func splitList(v string) []string {
+	var items []string
+	if strings.HasPrefix(strings.TrimSpace(v), "[") {
+		if err := json.Unmarshal([]byte(v), &items); err == nil {
+			return trimAll(items)
+		}
+	}
+	return trimAll(strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }))
+}
+
+func trimAll(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// shorten keeps error messages short when a value is long (it may be a
+// secret pasted into the wrong setting).
+func shorten(s string) string {
+	if len(s) > 40 {
+		return s[:12] + "…(" + strconv.Itoa(len(s)) + " characters)"
+	}
+	return s
+}
+
+func validSourceIdentity(s string) bool {
+	return validSessionName(s) && !strings.HasPrefix(strings.ToLower(s), "aws:")
 }
 
 func validSessionName(s string) bool {
