@@ -96,6 +96,31 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 			}
 		}
 	}
+	fopts := output.FormatOptions{EnvPrefix: cfg.EnvPrefix, K8sSecretName: cfg.K8sSecretName, K8sNamespace: cfg.K8sNamespace}
+	for _, name := range cfg.Formats {
+		f, _ := output.LookupFormat(name)
+		text, err := f.Render(res.Logins, fopts)
+		if err != nil {
+			return problem.Wrap(problem.Internal, err, "rendering format "+name+" failed", "")
+		}
+		maskRegistry(text)
+		if err := fc.Output(f.Output, text); err != nil {
+			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+		}
+	}
+	if cfg.ExportAWSCredentials {
+		outs, envs := output.AWSCredentials(res.Session.Credentials, cfg.Region)
+		for _, v := range outs {
+			if err := fc.Output(v.Name, v.Value); err != nil {
+				return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+			}
+		}
+		for _, v := range envs {
+			if err := fc.Env(v.Name, v.Value); err != nil {
+				return problem.Wrap(problem.Internal, err, "preparing environment variables failed", "")
+			}
+		}
+	}
 	fc.Summary(summary(res.Logins, time.Now()))
 	if m := fc.Missing(); len(m) > 0 {
 		return &problem.Problem{Code: problem.OutputFailed,

@@ -104,6 +104,12 @@ func actionOutputs() *yaml.Node {
 		}
 		kv = append(kv, o.Name, mapping("description", scalar(o.Doc)))
 	}
+	for _, f := range output.Formats {
+		kv = append(kv, f.Output, mapping("description", scalar("With formats: "+f.Name+": "+f.Doc+" Masked.")))
+	}
+	for _, o := range output.AWSCredentialOutputs {
+		kv = append(kv, o.Name, mapping("description", scalar(o.Doc)))
+	}
 	return mapping(kv...)
 }
 
@@ -208,6 +214,16 @@ func OutputsTable() string {
 		env := "–"
 		if o.Env != "" {
 			env = "`ECR_" + o.Env + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", o.Name, env, escape(o.Doc))
+	}
+	for _, f := range output.Formats {
+		fmt.Fprintf(&b, "| `%s` | – | With `formats: %s`: %s Masked. |\n", f.Output, f.Name, escape(f.Doc))
+	}
+	for _, o := range output.AWSCredentialOutputs {
+		env := "–"
+		if o.Env != "" {
+			env = "`" + o.Env + "`"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", o.Name, env, escape(o.Doc))
 	}

@@ -171,3 +171,12 @@ func TestSettingsTableSane(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatNamesAgree keeps the formats setting and the renderers in step.
+func TestFormatNamesAgree(t *testing.T) {
+	got := strings.Join(output.FormatNames(), ",")
+	want := strings.Join(inputs.FormatNames, ",")
+	if got != want {
+		t.Errorf("output formats %s, settings accept %s", got, want)
+	}
+}

@@ -61,6 +61,12 @@ type Config struct {
 
 	ExportAWSCredentials bool
 
+	// Extra formats and where the plugin writes files.
+	Formats       []string
+	K8sSecretName string
+	K8sNamespace  string
+	OutputDir     string
+
 	Timeout time.Duration
 
 	// Given records, by setting name, how each explicitly given setting was

@@ -516,6 +516,64 @@ var Table = []*Setting{
 		apply:   setBool(func(c *Config, b bool) { c.MaskAccountID = b }),
 	},
 	{
+		Name:   "formats",
+		Plugin: []string{"formats"},
+		Flag:   []string{"formats"},
+		Doc:    "Extra formats to produce, separated by commas: ecs (ECS repositoryCredentials / Secrets Manager JSON), dockerconfigjson (Kubernetes .dockerconfigjson), k8s-secret (a Secret manifest for imagePullSecrets), dotenv. GitHub: outputs of the same names (ecs-credentials, dockerconfigjson, k8s-secret, dotenv), masked; plugin: files in output-dir.",
+		Kind:   List,
+		Modes:  InGitHub | InPlugin,
+		apply: func(c *Config, v string) error {
+			for _, f := range splitList(v) {
+				f = strings.ToLower(f)
+				if !knownFormat(f) {
+					return bad("Use any of "+strings.Join(FormatNames, ", ")+", separated by commas.", "%q is not a format", shorten(f))
+				}
+				c.Formats = append(c.Formats, f)
+			}
+			return nil
+		},
+	},
+	{
+		Name:    "k8s-secret-name",
+		Plugin:  []string{"k8s_secret_name"},
+		Flag:    []string{"k8s-secret-name"},
+		Default: "ecr-credentials",
+		Doc:     "metadata.name of the k8s-secret format's Secret.",
+		Kind:    String,
+		Modes:   InAll,
+		apply: func(c *Config, v string) error {
+			if !dnsLabel.MatchString(v) || len(v) > 253 {
+				return bad("Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.", "%q is not a Kubernetes object name", shorten(v))
+			}
+			c.K8sSecretName = v
+			return nil
+		},
+	},
+	{
+		Name:   "k8s-namespace",
+		Plugin: []string{"k8s_namespace"},
+		Flag:   []string{"k8s-namespace"},
+		Doc:    "metadata.namespace of the k8s-secret format's Secret (omitted when empty).",
+		Kind:   String,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			if !dnsLabel.MatchString(v) || len(v) > 63 || strings.Contains(v, ".") {
+				return bad("Use lower-case letters, digits and '-', starting and ending with a letter or digit.", "%q is not a Kubernetes namespace", shorten(v))
+			}
+			c.K8sNamespace = v
+			return nil
+		},
+	},
+	{
+		Name:    "output-dir",
+		Plugin:  []string{"output_dir"},
+		Default: ".ecr-credentials",
+		Doc:     "Directory (relative to the workspace) for the plugin's files: ecr.env with the exported variables, and the files of `formats`. Mode 0700, files 0600.",
+		Kind:    String,
+		Modes:   InPlugin,
+		apply:   func(c *Config, v string) error { c.OutputDir = v; return nil },
+	},
+	{
 		Name:    "export-aws-credentials",
 		Plugin:  []string{"export_aws_credentials"},
 		Flag:    []string{"export-aws-credentials"},
@@ -595,7 +653,23 @@ func ParseBool(v string) (bool, error) {
 	return false, bad("Use true or false.", "%q is not a boolean", v)
 }
 
-var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var (
+	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	dnsLabel  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+)
+
+// FormatNames are the values of the formats setting (output.Formats names
+// them too; a test keeps the two lists equal).
+var FormatNames = []string{"ecs", "dockerconfigjson", "k8s-secret", "dotenv"}
+
+func knownFormat(f string) bool {
+	for _, n := range FormatNames {
+		if n == f {
+			return true
+		}
+	}
+	return false
+}
 
 // splitList splits a list setting at commas and new lines, or parses a
 // JSON array of strings (as Woodpecker passes lists); empty items are dropped.

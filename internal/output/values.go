@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
 )
 
@@ -159,4 +161,34 @@ var ExtraOutputs = []ExtraOutput{
 	{Name: "registries", Env: "REGISTRIES", Doc: "Every registry host logged in to, comma-separated, in the order given."},
 	{Name: "docker_username_<host>", Doc: "Per registry, as amazon-ecr-login names it: the user name for <host>, with . - : replaced by _ (e.g. docker_username_123456789012_dkr_ecr_eu_west_1_amazonaws_com)."},
 	{Name: "docker_password_<host>", Doc: "Per registry: the password for <host>. Masked."},
+}
+
+// AWSCredentialOutputs documents the outputs of export-aws-credentials.
+var AWSCredentialOutputs = []ExtraOutput{
+	{Name: "aws-access-key-id", Env: "AWS_ACCESS_KEY_ID", Doc: "With export-aws-credentials: the temporary access key ID. Masked."},
+	{Name: "aws-secret-access-key", Env: "AWS_SECRET_ACCESS_KEY", Doc: "With export-aws-credentials: the temporary secret access key. Masked."},
+	{Name: "aws-session-token", Env: "AWS_SESSION_TOKEN", Doc: "With export-aws-credentials: the session token. Masked."},
+	{Name: "aws-expiration", Doc: "With export-aws-credentials: when the temporary credentials expire (RFC 3339, UTC)."},
+}
+
+// AWSCredentials returns the output values for the AWS credentials, and the
+// environment variables (AWS_ACCESS_KEY_ID, ..., AWS_REGION) later steps
+// and AWS tools read.
+func AWSCredentials(c aws.Credentials, region string) (outputs, env []Value) {
+	outputs = []Value{
+		{Name: "aws-access-key-id", Value: c.AccessKeyID, Secret: true},
+		{Name: "aws-secret-access-key", Value: c.SecretAccessKey, Secret: true},
+		{Name: "aws-session-token", Value: c.SessionToken, Secret: true},
+	}
+	env = []Value{
+		{Name: "AWS_ACCESS_KEY_ID", Value: c.AccessKeyID, Secret: true},
+		{Name: "AWS_SECRET_ACCESS_KEY", Value: c.SecretAccessKey, Secret: true},
+		{Name: "AWS_SESSION_TOKEN", Value: c.SessionToken, Secret: true},
+		{Name: "AWS_REGION", Value: region},
+		{Name: "AWS_DEFAULT_REGION", Value: region},
+	}
+	if c.CanExpire {
+		outputs = append(outputs, Value{Name: "aws-expiration", Value: FormatTime(c.Expires)})
+	}
+	return outputs, env
 }
