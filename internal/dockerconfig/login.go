@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
 // Credential is one registry login.
@@ -155,7 +157,7 @@ func writeBackup(path string, b *backup) error {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
-		if isPermission(err) {
+		if securefile.IsPermission(err) {
 			return fmt.Errorf("create docker config backup %s: %w; %s", path, err, writableHint)
 		}
 		return fmt.Errorf("create docker config backup %s: %w", path, err)
@@ -255,10 +257,10 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 			return nil, err
 		}
 		r.FileMode = fi.Mode().Perm()
-		uid, gid, haveOwner = ownerOfInfo(fi)
+		uid, gid, haveOwner = securefile.OwnerOf(fi)
 	} else {
 		r.FileCreated = true
-		uid, gid, haveOwner = ownerOf(filepath.Dir(cfgPath))
+		uid, gid, haveOwner = securefile.Owner(filepath.Dir(cfgPath))
 	}
 
 	bk := &backup{
@@ -456,13 +458,13 @@ func restoreFile(r *Receipt, bk *backup, erased map[string]bool) error {
 	if fi == nil {
 		return nil // removed since; nothing of ours is left
 	}
-	uid, gid, haveOwner := ownerOfInfo(fi)
+	uid, gid, haveOwner := securefile.OwnerOf(fi)
 	if sha256Hex(data) == bk.After {
 		if !bk.OriginalExists {
 			if err := os.Remove(r.ConfigFile); err != nil {
 				return fmt.Errorf("docker logout: remove %s: %w", r.ConfigFile, err)
 			}
-			syncDir(filepath.Dir(r.ConfigFile))
+			securefile.SyncDir(filepath.Dir(r.ConfigFile))
 			return nil
 		}
 		mode := r.FileMode

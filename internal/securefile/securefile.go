@@ -1,0 +1,216 @@
+// Package securefile writes files that hold secrets: owner-only modes,
+// atomic replacement (a reader sees the old content or the new, never a
+// mix), and, when running as root in a CI step, ownership handed to the
+// owner of the parent directory so that later non-root steps can read
+// what this step wrote.
+package securefile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// The modes of what this package creates.
+const (
+	FileMode fs.FileMode = 0o600
+	DirMode  fs.FileMode = 0o700
+)
+
+// IsPermission reports whether err means the path may not be written.
+func IsPermission(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EPERM)
+}
+
+// Owner returns the owner of path.
+func Owner(path string) (uid, gid int, ok bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	return OwnerOf(fi)
+}
+
+// OwnerOf returns the owner recorded in fi.
+func OwnerOf(fi fs.FileInfo) (uid, gid int, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return int(st.Uid), int(st.Gid), true
+}
+
+// ChownIfRoot gives path to uid:gid when we run as root and the owner is
+// somebody else; errors are ignored, as docker does.
+func ChownIfRoot(path string, uid, gid int) {
+	if os.Geteuid() != 0 || (uid == 0 && gid == 0) {
+		return
+	}
+	_ = os.Lchown(path, uid, gid)
+}
+
+// ErrNotDir is returned by EnsureDir when the path exists but is not a
+// directory.
+var ErrNotDir = errors.New("not a directory")
+
+// EnsureDir creates dir (mode 0700, parents as needed) if it is missing.
+// When running as root it hands a directory it created to the owner of
+// its parent directory.
+func EnsureDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s: %w", dir, ErrNotDir)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(dir, DirMode); err != nil {
+		return err
+	}
+	if uid, gid, ok := Owner(filepath.Dir(dir)); ok {
+		ChownIfRoot(dir, uid, gid)
+	}
+	return nil
+}
+
+// WriteAtomic replaces path with data: a temporary file in the same
+// directory is written, synced, given mode (and, with chown, the owner
+// uid:gid when running as root), then renamed over path, and the directory
+// is synced.
+func WriteAtomic(path string, data []byte, mode fs.FileMode, uid, gid int, chown bool) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(mode); err != nil {
+		return err
+	}
+	if chown {
+		ChownIfRoot(tmp.Name(), uid, gid)
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	SyncDir(dir)
+	return nil
+}
+
+// SyncDir makes a rename in dir durable; failures are not fatal (some
+// filesystems do not support syncing directories).
+func SyncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// Set writes a group of files all or nothing: Write stages each file,
+// Commit renames them into place, and Undo restores what was there before
+// (removing files that did not exist). Files are 0600 in 0700 directories,
+// owned like their directory when running as root.
+type Set struct {
+	staged []staged
+	done   []staged
+}
+
+type staged struct {
+	path, tmp string
+	prev      []byte // previous content; nil with existed false
+	existed   bool
+}
+
+// Write stages data for path.
+func (s *Set) Write(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := EnsureDir(dir); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	st := staged{path: path}
+	if b, err := os.ReadFile(path); err == nil {
+		st.prev, st.existed = b, true
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	st.tmp = tmp.Name()
+	uid, gid, ok := Owner(dir)
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Chmod(FileMode)
+	}
+	if werr == nil && ok {
+		ChownIfRoot(tmp.Name(), uid, gid)
+	}
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(st.tmp)
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	s.staged = append(s.staged, st)
+	return nil
+}
+
+// Commit renames every staged file into place. On failure it undoes the
+// ones already renamed and removes the rest.
+func (s *Set) Commit() error {
+	for i, st := range s.staged {
+		if err := os.Rename(st.tmp, st.path); err != nil {
+			for _, rest := range s.staged[i:] {
+				_ = os.Remove(rest.tmp)
+			}
+			s.Undo()
+			return fmt.Errorf("write %s: %w", st.path, err)
+		}
+		s.done = append(s.done, st)
+		SyncDir(filepath.Dir(st.path))
+	}
+	s.staged = nil
+	return nil
+}
+
+// Undo restores every committed file's previous content, or removes it if
+// it did not exist, and drops staged files.
+func (s *Set) Undo() {
+	for _, st := range s.staged {
+		_ = os.Remove(st.tmp)
+	}
+	for i := len(s.done) - 1; i >= 0; i-- {
+		st := s.done[i]
+		if st.existed {
+			_ = WriteAtomic(st.path, st.prev, FileMode, 0, 0, false)
+		} else {
+			_ = os.Remove(st.path)
+		}
+	}
+	s.staged, s.done = nil, nil
+}
