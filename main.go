@@ -13,7 +13,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	dir, _ := os.Getwd()
 	code := app.Main(ctx, app.Env{
+		Dir:     dir,
 		Args:    os.Args,
 		Getenv:  os.Getenv,
 		Environ: os.Environ(),

@@ -29,6 +29,8 @@ type Env struct {
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
+	// Dir is the working directory (the workspace, for CI plugins).
+	Dir string
 }
 
 // Exit codes.
@@ -50,6 +52,12 @@ func Main(ctx context.Context, e Env) int {
 	switch {
 	case name == PostName:
 		return githubPost(ctx, e)
+	case strings.HasPrefix(name, HelperPrefix):
+		action := ""
+		if len(args) > 0 {
+			action = args[0]
+		}
+		return credentialHelper(ctx, e, action)
 	case len(args) == 1 && (args[0] == "--version" || args[0] == "-version"):
 		fmt.Fprintln(e.Stdout, VersionString())
 		return ExitOK
@@ -59,6 +67,8 @@ func Main(ctx context.Context, e Env) int {
 	switch detectMode(e) {
 	case inputs.GitHub:
 		return githubMain(ctx, e, args)
+	case inputs.Plugin:
+		return pluginMain(ctx, e)
 	}
 	usage(e.Stderr)
 	return ExitUsage
@@ -93,12 +103,21 @@ func subcommand(ctx context.Context, e Env, name string, args []string) int {
 	switch name {
 	case "post", "logout":
 		return githubPost(ctx, e)
+	case "credential-helper":
+		action := ""
+		if len(args) > 0 {
+			action = args[0]
+		}
+		return credentialHelper(ctx, e, action)
 	case "version":
 		fmt.Fprintln(e.Stdout, VersionString())
 		return ExitOK
-	case "help":
+	case "help", "--help", "-h":
 		usage(e.Stdout)
 		return ExitOK
+	}
+	if cmd, ok := lookupCLI(name); ok {
+		return runCLI(ctx, e, cmd, args)
 	}
 	if cmd, ok := devCommands[name]; ok {
 		if err := cmd(ctx, args, e); err != nil {
@@ -120,10 +139,13 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, `ecr-credentials %s: log in to Amazon ECR from CI with the job's identity.
 
 As a GitHub Action it reads INPUT_* (see action.yml); as a Drone or Woodpecker
-plugin it reads PLUGIN_* settings. Commands:
-
-  version    print version information
+plugin it reads PLUGIN_* settings; from a shell, run one of the commands.
 `, Version)
+	cliUsage(w)
+	fmt.Fprint(w, `  credential-helper get|store|erase|list
+                                 Docker credential helper protocol (also as docker-credential-ecr-credentials)
+  version                        Print version, commit and build date
+`)
 	if len(devCommands) > 0 {
 		fmt.Fprint(w, "\nDevelopment build commands:\n")
 		fmt.Fprint(w, "  demo       run the whole flow offline against the AWS emulator and a local registry\n")

@@ -26,9 +26,9 @@ func TestManyRegistries(t *testing.T) {
 	f.fake.SetLatency(150 * time.Millisecond)
 	r := newRunner(t)
 	hosts := []string{
-		"123456789012.dkr.ecr.eu-west-1.amazonaws.com",   // the role's own registry, mapped to the local registry
-		"210987654321.dkr.ecr.us-east-1.amazonaws.com",   // another account, another region
-		"333333333333",                                   // an account ID: in aws-region
+		"123456789012.dkr.ecr.eu-west-1.amazonaws.com", // the role's own registry, mapped to the local registry
+		"210987654321.dkr.ecr.us-east-1.amazonaws.com", // another account, another region
+		"333333333333", // an account ID: in aws-region
 		"444444444444.dkr.ecr.ap-southeast-2.amazonaws.com",
 		"public.ecr.aws",
 	}

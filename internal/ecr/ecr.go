@@ -243,7 +243,7 @@ func decode(token string) (string, error) {
 // hostFor decides the host clients will use for reg. The caller's own
 // registry (and the default one) uses the proxyEndpoint ECR returned;
 // registries of other accounts, and hosts the user spelled out (FIPS,
-// dual-stack), keep the host asked for.
+// dual-stack, aliases), keep the host asked for.
 func hostFor(reg registry.Registry, proxyEndpoint, callerAccount string, self bool) (string, error) {
 	if reg.Public {
 		if reg.Host != "" {
@@ -263,7 +263,9 @@ func hostFor(reg registry.Registry, proxyEndpoint, callerAccount string, self bo
 			callerAccount = r.AccountID
 		}
 	}
-	if reg.AccountID == callerAccount && !reg.FIPS && !reg.DualStack {
+	// A host the user spelled out differently from the standard one (FIPS,
+	// dual-stack, an alias) is what clients will use: keep it.
+	if std, err := registry.ForAccount(reg.AccountID, reg.Region); err == nil && std.Host == reg.Host && reg.AccountID == callerAccount {
 		return pe, nil
 	}
 	return reg.Host, nil

@@ -30,6 +30,8 @@ type Config struct {
 	SessionName string
 	Duration    time.Duration
 	Registries  []registry.Registry // empty: the credentials' own registry in Region
+	// RegistryAliases maps other host names to the registry they stand for.
+	RegistryAliases map[string]registry.Registry
 
 	DockerLogin        bool
 	DockerConfig       string // "" means DOCKER_CONFIG, else ~/.docker
@@ -67,6 +69,7 @@ type Config struct {
 	K8sNamespace  string
 	OutputDir     string
 
+	Debug   bool
 	Timeout time.Duration
 
 	// Given records, by setting name, how each explicitly given setting was

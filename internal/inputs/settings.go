@@ -387,19 +387,57 @@ var Table = []*Setting{
 		},
 	},
 	{
+		Name:   "registry-aliases",
+		Plugin: []string{"registry_aliases"},
+		Flag:   []string{"registry-alias"},
+		Env:    []string{"ECR_CREDENTIALS_REGISTRY_ALIASES"},
+		Doc:    "Other host names that stand for an ECR registry (a pull-through proxy, a mirror, a private DNS name), as alias=registry pairs separated by commas, e.g. ecr.example.internal=123456789012.dkr.ecr.eu-west-1.amazonaws.com. An alias may then appear in registries, and the credential helper answers for it.",
+		Kind:   List,
+		Modes:  InAll,
+		apply: func(c *Config, v string) error {
+			const fix = "Write each as alias=registry, e.g. ecr.example.internal=123456789012.dkr.ecr.eu-west-1.amazonaws.com."
+			c.RegistryAliases = map[string]registry.Registry{}
+			for _, item := range splitList(v) {
+				alias, target, ok := strings.Cut(item, "=")
+				alias = normalizeHost(alias)
+				if !ok || alias == "" || strings.ContainsAny(alias, "/ ") {
+					return bad(fix, "%q is not an alias=registry pair", shorten(item))
+				}
+				r, err := registry.ParseHost(strings.TrimSpace(target))
+				if err != nil {
+					return bad(fix, "alias %s: %v", alias, err)
+				}
+				c.RegistryAliases[alias] = r
+			}
+			return nil
+		},
+	},
+	{
 		Name:       "registries",
 		Plugin:     []string{"registries", "registry"},
 		Flag:       []string{"registries", "registry"},
 		DefaultDoc: "the registry of the credentials' own account in aws-region",
-		Doc:        "Registries to log in to, separated by commas or new lines: AWS account IDs (in aws-region), registry hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws.",
+		Doc:        "Registries to log in to, separated by commas or new lines: AWS account IDs (in aws-region), registry hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, public.ecr.aws, or registry-aliases.",
 		Kind:       List,
 		Modes:      InAll,
 		apply: func(c *Config, v string) error {
-			regs, err := registry.ParseList(v, c.Region)
-			if err != nil {
-				return bad("Use account IDs (123456789012), hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws.", "%v", err)
+			const fix = "Use account IDs (123456789012), hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws."
+			seen := map[string]bool{}
+			for _, item := range splitList(v) {
+				r, ok := c.RegistryAliases[normalizeHost(item)]
+				if ok {
+					r.Host = normalizeHost(item)
+				} else {
+					var err error
+					if r, err = registry.Parse(item, c.Region); err != nil {
+						return bad(fix, "%v", err)
+					}
+				}
+				if !seen[r.Host] {
+					seen[r.Host] = true
+					c.Registries = append(c.Registries, r)
+				}
 			}
-			c.Registries = regs
 			return nil
 		},
 	},
@@ -580,8 +618,17 @@ var Table = []*Setting{
 		Default: "false",
 		Doc:     "Also hand the temporary AWS credentials to later steps (GitHub: AWS_* environment variables and aws-* outputs, masked; plugin: the dotenv file). Off by default: ECR needs only the registry password.",
 		Kind:    Bool,
-		Modes:   InGitHub | InPlugin,
+		Modes:   InAll,
 		apply:   setBool(func(c *Config, b bool) { c.ExportAWSCredentials = b }),
+	},
+	{
+		Name:   "debug",
+		Plugin: []string{"debug"},
+		Flag:   []string{"debug"},
+		Doc:    "Print debug lines (never secrets). In GitHub, use the runner's debug logging (ACTIONS_STEP_DEBUG) instead.",
+		Kind:   Bool,
+		Modes:  InPlugin | InCLI,
+		apply:  setBool(func(c *Config, b bool) { c.Debug = b }),
 	},
 	{
 		Name:    "timeout",
@@ -701,6 +748,17 @@ func shorten(s string) string {
 	}
 	return s
 }
+
+// normalizeHost lower-cases a host and drops a scheme and trailing slash.
+func normalizeHost(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
+	return strings.TrimSuffix(s, "/")
+}
+
+// NormalizeHost is normalizeHost for other packages (the credential helper
+// receives server URLs).
+func NormalizeHost(s string) string { return normalizeHost(s) }
 
 func validSourceIdentity(s string) bool {
 	return validSessionName(s) && !strings.HasPrefix(strings.ToLower(s), "aws:")

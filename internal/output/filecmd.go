@@ -140,7 +140,7 @@ func (f *FileCommands) Commit() error {
 			continue
 		}
 		path := f.getenv(name)
-		size, err := appendOnce(path, b.Bytes())
+		size, err := AppendOnce(path, b.Bytes())
 		if err != nil {
 			rollback()
 			return fmt.Errorf("write %s (%s): %w", name, path, err)
@@ -150,8 +150,9 @@ func (f *FileCommands) Commit() error {
 	return nil
 }
 
-// appendOnce appends data in a single write and returns the size before.
-func appendOnce(path string, data []byte) (int64, error) {
+// AppendOnce appends data to path in a single write and returns the size
+// the file had before, so a caller can truncate it back to undo.
+func AppendOnce(path string, data []byte) (int64, error) {
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return 0, err

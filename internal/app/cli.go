@@ -1,0 +1,230 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+)
+
+// cliCommand is a subcommand for people and scripts. Results go to stdout,
+// the log to stderr.
+type cliCommand struct {
+	name, args, doc string
+	// dockerLogin is the default of docker-login for the command.
+	dockerLogin bool
+	run         func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string) error
+}
+
+var cliCommands = []cliCommand{
+	{name: "login", args: "[REGISTRY...]", dockerLogin: true,
+		doc: "Write a docker login (config.json in DOCKER_CONFIG or ~/.docker) for the registries.",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+			return nil // the login itself is done by the shared sink
+		}},
+	{name: "get-login-password", args: "[REGISTRY]",
+		doc: "Print the password, like `aws ecr get-login-password` (pipe it to `docker login --username AWS --password-stdin`).",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+			_, err := fmt.Fprintln(e.Stdout, res.Logins[0].Password)
+			return err
+		}},
+	{name: "env", args: "[REGISTRY...]",
+		doc: "Print `export ECR_USERNAME=...` lines for `eval \"$(ecr-credentials env)\"`.",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+			values := output.Env(res.Logins, res.JSON, cfg.EnvPrefix)
+			if cfg.ExportAWSCredentials {
+				_, aws := output.AWSCredentials(res.Session.Credentials, cfg.Region)
+				values = append(values, aws...)
+			}
+			_, err := io.WriteString(e.Stdout, output.ShellExports(values))
+			return err
+		}},
+	{name: "json", args: "[REGISTRY...]",
+		doc: "Print one JSON object: the first registry's credentials and every registry under \"registries\".",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+			_, err := fmt.Fprintln(e.Stdout, res.JSON)
+			return err
+		}},
+	{name: "print", args: "FORMAT [REGISTRY...]",
+		doc: "Print another format: " + strings.Join(output.FormatNames(), ", ") + ".",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string) error {
+			f, _ := output.LookupFormat(args[0])
+			text, err := f.Render(res.Logins, output.FormatOptions{EnvPrefix: cfg.EnvPrefix, K8sSecretName: cfg.K8sSecretName, K8sNamespace: cfg.K8sNamespace})
+			if err != nil {
+				return err
+			}
+			if !strings.HasSuffix(text, "\n") {
+				text += "\n"
+			}
+			_, err = io.WriteString(e.Stdout, text)
+			return err
+		}},
+}
+
+func lookupCLI(name string) (cliCommand, bool) {
+	for _, c := range cliCommands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return cliCommand{}, false
+}
+
+// flagValue records a flag the user set, as the raw string the settings
+// table parses.
+type flagValue struct {
+	set    map[string]string
+	name   string
+	isBool bool
+}
+
+func (f *flagValue) String() string   { return "" }
+func (f *flagValue) IsBoolFlag() bool { return f.isBool }
+func (f *flagValue) Set(v string) error {
+	f.set[f.name] = v
+	return nil
+}
+
+// cliFlags builds the flag set of a command from the settings table.
+func cliFlags(name string) (*flag.FlagSet, map[string]string) {
+	fs := flag.NewFlagSet("ecr-credentials "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	set := map[string]string{}
+	for _, s := range inputs.Table {
+		if !s.Modes.Has(inputs.CLI) {
+			continue
+		}
+		for _, fl := range s.Flag {
+			fs.Var(&flagValue{set: set, name: fl, isBool: s.Kind == inputs.Bool}, fl, s.Doc)
+		}
+	}
+	return fs, set
+}
+
+func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
+	fs, flags := cliFlags(cmd.name)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			cliHelp(e.Stdout, cmd)
+			return ExitOK
+		}
+		fmt.Fprintf(e.Stderr, "ecr-credentials %s: %v\nRun `ecr-credentials %s --help` for the flags.\n", cmd.name, err, cmd.name)
+		return ExitUsage
+	}
+	rest := fs.Args()
+	if cmd.name == "print" {
+		if len(rest) == 0 {
+			fmt.Fprintf(e.Stderr, "ecr-credentials print: name a format: %s\n", strings.Join(output.FormatNames(), ", "))
+			return ExitUsage
+		}
+		if _, ok := output.LookupFormat(rest[0]); !ok {
+			fmt.Fprintf(e.Stderr, "ecr-credentials print: %q is not a format; use one of %s\n", rest[0], strings.Join(output.FormatNames(), ", "))
+			return ExitUsage
+		}
+	}
+	positional := rest
+	if cmd.name == "print" {
+		positional = rest[1:]
+	}
+	if len(positional) > 0 {
+		if _, ok := flags["registries"]; ok {
+			fmt.Fprintf(e.Stderr, "ecr-credentials %s: give registries either as arguments or with --registries, not both\n", cmd.name)
+			return ExitUsage
+		}
+		flags["registries"] = strings.Join(positional, ",")
+	}
+	if _, ok := flags["docker-login"]; !ok && cmd.dockerLogin {
+		flags["docker-login"] = "true"
+	}
+	debug, _ := inputs.ParseBool(flags["debug"])
+	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
+	if err := cliRun(ctx, e, con, cmd, flags, rest); err != nil {
+		con.Problem(err)
+		return ExitError
+	}
+	return ExitOK
+}
+
+func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, flags map[string]string, args []string) error {
+	cfg, warnings, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: e.Getenv, Environ: e.Environ, Flags: flags})
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		con.Warnf("%s", w)
+	}
+	res, err := flow(ctx, cfg, e, con, con.Mask)
+	if err != nil {
+		return err
+	}
+	if cfg.DockerLogin && cfg.Verify {
+		if err := verifyAll(ctx, res.Logins, cfg.Timeout); err != nil {
+			return err
+		}
+	}
+	if cfg.DockerLogin {
+		receipt, err := dockerLogin(ctx, cfg, e, res.Logins)
+		if err != nil {
+			return err
+		}
+		if err := cmd.run(ctx, e, cfg, res, args); err != nil {
+			_ = dockerconfig.Logout(ctx, receipt)
+			return problem.Wrap(problem.OutputFailed, err, "writing the result failed (the docker login was undone)", "")
+		}
+		for _, l := range res.Logins {
+			con.Infof("Login Succeeded: %s (expires %s)", l.Registry.Host, output.FormatTime(l.ExpiresAt))
+		}
+		con.Infof("Docker login written to %s%s.", receipt.ConfigFile, verifiedNote(cfg))
+		return nil
+	}
+	if err := cmd.run(ctx, e, cfg, res, args); err != nil {
+		return problem.Wrap(problem.OutputFailed, err, "writing the result failed", "")
+	}
+	return nil
+}
+
+// cliHelp prints a command's help, generated from the settings table.
+func cliHelp(w io.Writer, cmd cliCommand) {
+	fmt.Fprintf(w, "Usage: ecr-credentials %s [flags] %s\n\n%s\n\nFlags (every one also has an environment or plugin form; see the README):\n", cmd.name, cmd.args, cmd.doc)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, s := range inputs.Table {
+		if !s.Modes.Has(inputs.CLI) || len(s.Flag) == 0 {
+			continue
+		}
+		names := make([]string, len(s.Flag))
+		for i, f := range s.Flag {
+			names[i] = "--" + f
+		}
+		def := s.DefaultFor(inputs.CLI)
+		if cmd.dockerLogin && s.Name == "docker-login" {
+			def = "true"
+		}
+		extra := ""
+		if def != "" {
+			extra = " (default " + def + ")"
+		}
+		if len(s.Env) > 0 {
+			extra += " [env " + strings.Join(s.Env, ", ") + "]"
+		}
+		fmt.Fprintf(tw, "  %s\t%s%s\n", strings.Join(names, ", "), s.Doc, extra)
+	}
+	tw.Flush()
+}
+
+// cliUsage lists the commands.
+func cliUsage(w io.Writer) {
+	fmt.Fprintf(w, "\nCommands (each takes --help):\n")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, c := range cliCommands {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.doc)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+	"github.com/ecr-credentials/ecr-credentials/internal/tokencache"
+)
+
+// HelperPrefix: installed as docker-credential-<name> (a link or copy of
+// the binary), the program speaks docker's credential helper protocol, so
+// a config.json entry `"credHelpers": {"<host>": "<name>"}` makes docker
+// ask it for fresh ECR credentials whenever it needs them.
+const HelperPrefix = "docker-credential-"
+
+// credentialHelper runs one helper action (get, store, erase, list).
+func credentialHelper(ctx context.Context, e Env, action string) int {
+	debug, _ := inputs.ParseBool(e.Getenv("ECR_CREDENTIALS_DEBUG"))
+	// stdout carries the protocol; everything for people goes to stderr.
+	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
+	h := &helper{ctx: ctx, e: e, con: con}
+	switch action {
+	case "get", "store", "erase", "list":
+	case "version":
+		fmt.Fprintln(e.Stdout, VersionString())
+		return ExitOK
+	default:
+		fmt.Fprintf(e.Stderr, "usage: %s get|store|erase|list (docker runs this; see the README)\n", filepath.Base(e.Args[0]))
+		return ExitUsage
+	}
+	if err := credentials.HandleCommand(h, action, e.Stdin, e.Stdout); err != nil {
+		if credentials.IsErrCredentialsNotFound(err) {
+			// docker reads the answer on stdout.
+			fmt.Fprintln(e.Stdout, err.Error())
+			return ExitError
+		}
+		con.Problem(err)
+		fmt.Fprintln(e.Stdout, con.Redact(problem.As(err).Error()))
+		return ExitError
+	}
+	return ExitOK
+}
+
+// helper implements credentials.Helper.
+type helper struct {
+	ctx context.Context
+	e   Env
+	con *output.Console
+}
+
+// settings reads the settings the helper works with: environment only,
+// since docker starts it without arguments.
+func (h *helper) settings(host string) (*inputs.Config, error) {
+	cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ,
+		Flags: map[string]string{"registries": host, "docker-login": "false"}})
+	return cfg, err
+}
+
+// Add is docker login storing credentials; ECR passwords are fetched fresh
+// on demand, so there is nothing to keep.
+func (h *helper) Add(*credentials.Credentials) error { return nil }
+
+// Delete is docker logout: forget cached passwords for the host.
+func (h *helper) Delete(serverURL string) error {
+	cache, err := h.cache()
+	if err != nil || cache == nil {
+		return err
+	}
+	return cache.Delete(h.ctx, inputs.NormalizeHost(serverURL))
+}
+
+// List shows the hosts with cached passwords.
+func (h *helper) List() (map[string]string, error) {
+	cache, err := h.cache()
+	if err != nil || cache == nil {
+		return map[string]string{}, err
+	}
+	hosts, err := cache.List(h.ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for host, user := range hosts {
+		out["https://"+host] = user
+	}
+	return out, nil
+}
+
+// Get returns the user name and password for an ECR registry (or an alias
+// of one); other registries are "not found", so docker goes on without
+// credentials as it would without the helper.
+func (h *helper) Get(serverURL string) (string, string, error) {
+	host := inputs.NormalizeHost(serverURL)
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	cfg, err := h.settings(host)
+	if err != nil {
+		var p *problem.Problem
+		if errors.As(err, &p) && p.Subject == "flag --registries" {
+			if _, perr := registry.ParseHost(host); perr != nil {
+				return "", "", credentials.NewErrCredentialsNotFound()
+			}
+		}
+		return "", "", err
+	}
+	cache, err := h.cache()
+	if err != nil {
+		h.con.Warnf("token cache unusable, going without it: %v", err)
+		cache = nil
+	}
+	key := tokencache.Key(cacheIdentity(cfg, h.e)...)
+	if cache != nil {
+		if entry, ok, err := cache.Get(h.ctx, key); err == nil && ok {
+			h.con.Mask(entry.Password)
+			h.con.Debugf("cached password for %s (expires %s)", host, output.FormatTime(entry.ExpiresAt))
+			return entry.Username, entry.Password, nil
+		}
+	}
+	res, err := flow(h.ctx, cfg, h.e, h.con, h.con.Mask)
+	if err != nil {
+		return "", "", err
+	}
+	l := res.Logins[0]
+	if cache != nil {
+		if err := cache.Put(h.ctx, key, tokencache.Entry{Host: l.Registry.Host, Username: l.Username, Password: l.Password, ExpiresAt: l.ExpiresAt}); err != nil {
+			h.con.Warnf("could not cache the password: %v", err)
+		}
+	}
+	return l.Username, l.Password, nil
+}
+
+func (h *helper) cache() (*tokencache.Cache, error) {
+	dir := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_CACHE_DIR"))
+	if dir == "none" {
+		return nil, nil
+	}
+	if dir == "" {
+		d, err := tokencache.DefaultDir(h.e.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	return tokencache.Open(dir), nil
+}
+
+// cacheIdentity lists what decides which credentials a Get would use, so
+// a change of role, source or account never serves another's password.
+func cacheIdentity(cfg *inputs.Config, e Env) []string {
+	parts := []string{cfg.Registries[0].Host, cfg.Registries[0].Region, cfg.Role.ARN, string(cfg.CredentialSource),
+		cfg.WebIdentityTokenFile, cfg.WebIdentityTokenEnv, cfg.Static.AccessKeyID, cfg.ExternalID, cfg.SessionPolicy,
+		e.Getenv("AWS_PROFILE"), e.Getenv("AWS_ACCESS_KEY_ID"), e.Getenv("AWS_ENDPOINT_URL"), e.Getenv("AWS_ENDPOINT_URL_ECR")}
+	for _, r := range cfg.RoleChain {
+		parts = append(parts, r.ARN)
+	}
+	return parts
+}

@@ -1,0 +1,175 @@
+// Package tokencache keeps registry passwords between runs of the docker
+// credential helper, so that `docker pull` does not cost an STS and an ECR
+// round trip every time.
+//
+// The cache is one JSON file (0600, in a 0700 directory) guarded by a file
+// lock, so helpers started in parallel by docker, buildx or several jobs on
+// one machine never corrupt it or lose each other's entries. Entries are
+// keyed by a hash of everything that decides which credentials would be
+// used (settings and identity) and the registry host, and are served only
+// while they stay valid for at least Margin.
+package tokencache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
+)
+
+// Margin is how long an entry must stay valid to be served: a pull or
+// push that starts with it must not outlive it. ECR passwords live 12
+// hours, so each identity and region costs about one login per 11 hours.
+const Margin = time.Hour
+
+const (
+	fileName = "tokens.json"
+	lockName = "tokens.lock"
+	version  = 1
+)
+
+// Entry is one cached login.
+type Entry struct {
+	Host      string    `json:"host"`
+	Username  string    `json:"username"`
+	Password  string    `json:"password"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type file struct {
+	Version int              `json:"version"`
+	Entries map[string]Entry `json:"entries"`
+}
+
+// Cache is a token cache in a directory.
+type Cache struct {
+	dir string
+	now func() time.Time
+}
+
+// Open returns the cache in dir (created on first write).
+func Open(dir string) *Cache { return &Cache{dir: dir, now: time.Now} }
+
+// DefaultDir is $XDG_CACHE_HOME/ecr-credentials, else ~/.cache/ecr-credentials.
+func DefaultDir(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "ecr-credentials"), nil
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "ecr-credentials"), nil
+	}
+	return "", errors.New("neither XDG_CACHE_HOME nor HOME is set")
+}
+
+// Key derives an entry key from the parts that decide the credentials.
+func Key(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:16])
+}
+
+// Get returns a valid entry for key.
+func (c *Cache) Get(ctx context.Context, key string) (Entry, bool, error) {
+	var e Entry
+	var ok bool
+	err := c.locked(ctx, func(f *file) (bool, error) {
+		e, ok = f.Entries[key]
+		ok = ok && e.ExpiresAt.Sub(c.now()) > Margin
+		return false, nil
+	})
+	return e, ok, err
+}
+
+// Put stores an entry and drops expired ones.
+func (c *Cache) Put(ctx context.Context, key string, e Entry) error {
+	return c.locked(ctx, func(f *file) (bool, error) {
+		f.Entries[key] = e
+		return true, nil
+	})
+}
+
+// Delete removes every entry for host.
+func (c *Cache) Delete(ctx context.Context, host string) error {
+	return c.locked(ctx, func(f *file) (bool, error) {
+		changed := false
+		for k, e := range f.Entries {
+			if e.Host == host {
+				delete(f.Entries, k)
+				changed = true
+			}
+		}
+		return changed, nil
+	})
+}
+
+// List returns the hosts with valid entries and their user names.
+func (c *Cache) List(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	err := c.locked(ctx, func(f *file) (bool, error) {
+		for _, e := range f.Entries {
+			if e.ExpiresAt.Sub(c.now()) > Margin {
+				out[e.Host] = e.Username
+			}
+		}
+		return false, nil
+	})
+	return out, err
+}
+
+// locked runs fn on the file's content under the lock and writes the
+// content back if fn reports a change.
+func (c *Cache) locked(ctx context.Context, fn func(*file) (bool, error)) error {
+	if err := securefile.EnsureDir(c.dir); err != nil {
+		return fmt.Errorf("token cache %s: %w", c.dir, err)
+	}
+	lock := flock.New(filepath.Join(c.dir, lockName))
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if ok, err := lock.TryLockContext(ctx, 20*time.Millisecond); err != nil || !ok {
+		return fmt.Errorf("token cache %s: lock: %v", c.dir, err)
+	}
+	defer lock.Unlock()
+
+	path := filepath.Join(c.dir, fileName)
+	f := &file{Version: version, Entries: map[string]Entry{}}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("token cache: %w", err)
+	default:
+		var read file
+		// An unreadable or foreign-version cache is dropped, not fatal: it
+		// only holds what can be fetched again.
+		if json.Unmarshal(b, &read) == nil && read.Version == version && read.Entries != nil {
+			f = &read
+		}
+	}
+	changed, err := fn(f)
+	if err != nil || !changed {
+		return err
+	}
+	for k, e := range f.Entries {
+		if !e.ExpiresAt.After(c.now()) {
+			delete(f.Entries, k)
+		}
+	}
+	out, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("token cache: %w", err)
+	}
+	if err := securefile.WriteAtomic(path, out, securefile.FileMode, 0, 0, false); err != nil {
+		return fmt.Errorf("token cache: %w", err)
+	}
+	return nil
+}
