@@ -18,7 +18,8 @@ const (
 	// ServiceUnavailableException).
 	FaultUnavailable
 	// FaultThrottle answers the service's throttling error: STS
-	// `Throttling` (400), ECR `ThrottlingException` (400), OIDC HTTP 429.
+	// `Throttling` (400), ECR `ThrottlingException` (400), OIDC and the
+	// metadata endpoints HTTP 429.
 	FaultThrottle
 	// FaultReset drops the connection with a TCP reset, without a response.
 	FaultReset
@@ -50,8 +51,8 @@ func (k FaultKind) String() string {
 
 // Fault is a misbehaviour applied to upcoming requests.
 type Fault struct {
-	// Service limits the fault to "oidc", "sts", "ecr" or "ecr-public";
-	// empty means any service.
+	// Service limits the fault to "oidc", "sts", "ecr", "ecr-public",
+	// "imds" or "ecs-credentials"; empty means any service.
 	Service string
 	Kind    FaultKind
 	// Count is how many requests the fault affects; 0 means 1.
@@ -117,6 +118,9 @@ func (s *Server) applyFault(ex *exchange) bool {
 		writeSTSError(ex, &stsError{code: code, message: msg, status: status})
 	case "ecr", "ecr-public":
 		writeECRError(ex, &ecrError{code: code, message: msg, status: status})
+	case "imds", "ecs-credentials":
+		// The metadata endpoints answer errors in plain text.
+		writeText(ex, status, code, msg)
 	default:
 		ex.call.ErrorCode = code
 		writeJSON(ex, status, map[string]string{"message": msg})

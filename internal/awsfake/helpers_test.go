@@ -35,6 +35,8 @@ func TestMain(m *testing.M) {
 		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS",
 		"AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_ECR_PUBLIC", "AWS_CA_BUNDLE",
 		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+		"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_EC2_METADATA_V1_DISABLED",
 		"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 	} {
 		os.Unsetenv(k)
@@ -44,7 +46,10 @@ func TestMain(m *testing.M) {
 	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_ECR_PUBLIC"} {
 		os.Setenv(k, "http://127.0.0.1:9")
 	}
+	// IMDS is off, and even a test that turns it on without pointing it at
+	// the emulator reaches a closed loopback port, never 169.254.169.254.
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9/")
 	os.Setenv("AWS_CONFIG_FILE", "/nonexistent/awsfake-test/config")
 	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/awsfake-test/credentials")
 	os.Exit(m.Run())

@@ -1,15 +1,27 @@
 // Package awsfake is an in-process emulator of the AWS and GitHub services
 // ecr-credentials talks to: STS (AssumeRoleWithWebIdentity, AssumeRole,
-// GetCallerIdentity), ECR and ECR Public GetAuthorizationToken, and a
-// GitHub-Actions-style OIDC issuer with its ID-token request endpoint.
+// GetCallerIdentity), ECR and ECR Public GetAuthorizationToken, a
+// GitHub-Actions-style OIDC issuer with its ID-token request endpoint, and
+// the two local credential endpoints of AWS compute: EC2 instance metadata
+// (IMDSv2) and the container credentials endpoint (ECS / EKS Pod Identity).
 //
 // It speaks the real wire protocols (awsQuery with XML responses for STS,
 // awsJson1_1 for ECR and ECR Public, SigV4 request signing) so that the
 // unmodified aws-sdk-go-v2 clients and the AWS CLI v2 work against it when
-// pointed at [Server.URL]. Everything is served from one loopback listener;
-// requests are routed by protocol (an X-Amz-Target header means awsJson, an
-// Action parameter means STS's query protocol, GETs under the issuer paths
-// are OIDC).
+// pointed at [Server.URL]. The AWS APIs and OIDC are served from one
+// loopback listener; requests are routed by protocol (an X-Amz-Target header
+// means awsJson, an Action parameter means STS's query protocol, GETs under
+// the issuer paths are OIDC).
+//
+// The instance metadata and container credentials endpoints get a second
+// loopback listener, [Server.MetadataURL], that always speaks plain HTTP
+// like the real link-local endpoints (169.254.169.254, 169.254.170.2/.23):
+// IMDS owns the root paths /latest/..., clients such as the AWS CLI reach
+// IMDS without the custom CA of a TLS emulator, and, as on EC2, the
+// metadata host does not answer AWS API calls nor the API host metadata
+// requests. Configure them with [Server.SetInstanceRole] and
+// [Server.SetContainerRole]; [Server.IMDSEnv] and [Server.ContainerEnv]
+// give the variables a client needs.
 //
 // Tests configure identities with [Server.AddRole] and [Server.AddAccessKey],
 // shape ECR answers with [Server.MapRegistry] and [Server.SetRegistryPassword],
@@ -47,14 +59,18 @@ type Options struct {
 	// Addr is the listen address; it must be a loopback IP with a port.
 	// Default "127.0.0.1:0" (a free port).
 	Addr string
+	// MetadataAddr is the listen address of the plain-HTTP metadata
+	// listener (instance metadata and container credentials); it must be a
+	// loopback IP with a port. Default: the host of Addr on a free port.
+	MetadataAddr string
 	// OnCall, if set, is called after every request with its log entry
 	// (which never contains secrets). It must be safe for concurrent use.
 	OnCall func(Call)
 }
 
 // Server is the emulator. Create it with New, configure it, then Start it
-// (once). URL, IssuerURL, IDTokenRequestURL, CAFile and Env are meaningful
-// only after Start, and tokens should be minted after Start (their `iss` is
+// (once). URL, MetadataURL, IMDSEndpoint, IssuerURL, IDTokenRequestURL,
+// CAFile, Env, IMDSEnv and ContainerEnv are meaningful only after Start, and tokens should be minted after Start (their `iss` is
 // the URL). All methods are safe for concurrent use.
 type Server struct {
 	opts Options
@@ -71,6 +87,9 @@ type Server struct {
 	ln      net.Listener
 	srv     *http.Server
 	url     string
+	metaLn  net.Listener // plain-HTTP IMDS and container credentials
+	metaSrv *http.Server
+	metaURL string // with a trailing slash, as IMDS clients join paths to it
 	tmpDir  string
 	closing chan struct{}
 	closed  sync.Once
@@ -87,6 +106,14 @@ type Server struct {
 	faults     []*Fault
 	calls      []Call
 	issued     []string
+
+	// metaMu guards the metadata endpoints' state. Lock order: metaMu, then
+	// mu (issuing credentials takes mu).
+	metaMu     sync.Mutex
+	instance   *instance
+	imdsV1     bool
+	imdsTokens map[string]time.Time // IMDSv2 session token -> expiry
+	container  *container
 }
 
 // New creates a Server with a fresh OIDC signing key (and, with TLS, a fresh
@@ -113,6 +140,7 @@ func New(opts Options) *Server {
 		registries: map[string]string{},
 		passwords:  map[string]string{},
 		tokenTTL:   12 * time.Hour,
+		imdsTokens: map[string]time.Time{},
 	}
 	s.reqToken = "fake-request-token-" + randomHex(16)
 	s.issued = append(s.issued, s.reqToken)
@@ -127,7 +155,8 @@ func New(opts Options) *Server {
 }
 
 // Start listens on the loopback address from Options.Addr (default
-// 127.0.0.1 on a free port) and serves in the background until Close.
+// 127.0.0.1 on a free port), and for the metadata endpoints on
+// Options.MetadataAddr, and serves in the background until Close.
 func (s *Server) Start() error {
 	addr := s.opts.Addr
 	if addr == "" {
@@ -136,9 +165,22 @@ func (s *Server) Start() error {
 	if err := checkLoopback(addr); err != nil {
 		return err
 	}
+	metaAddr := s.opts.MetadataAddr
+	if metaAddr == "" {
+		host, _, _ := net.SplitHostPort(addr)
+		metaAddr = net.JoinHostPort(host, "0")
+	}
+	if err := checkLoopback(metaAddr); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("awsfake: listen on %s: %w", addr, err)
+	}
+	metaLn, err := net.Listen("tcp", metaAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("awsfake: listen on %s for the metadata endpoints: %w", metaAddr, err)
 	}
 	scheme := "http"
 	if s.tlsCert != nil {
@@ -152,24 +194,32 @@ func (s *Server) Start() error {
 	dir, err := os.MkdirTemp("", "awsfake-")
 	if err != nil {
 		ln.Close()
+		metaLn.Close()
 		return fmt.Errorf("awsfake: create temp dir: %w", err)
 	}
 	if s.caPEM != nil {
 		if err := os.WriteFile(filepath.Join(dir, "ca.pem"), s.caPEM, 0o600); err != nil {
 			ln.Close()
+			metaLn.Close()
 			os.RemoveAll(dir)
 			return fmt.Errorf("awsfake: write CA bundle: %w", err)
 		}
 	}
-	s.ln, s.tmpDir = ln, dir
+	s.ln, s.metaLn, s.tmpDir = ln, metaLn, dir
 	s.url = scheme + "://" + ln.Addr().String()
+	s.metaURL = "http://" + metaLn.Addr().String() + "/"
 	s.srv = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:          nil,
 	}
-	go s.srv.Serve(ln) //nolint:errcheck // returns on Close
+	s.metaSrv = &http.Server{
+		Handler:           http.HandlerFunc(s.serveMetadataHTTP),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go s.srv.Serve(ln)         //nolint:errcheck // returns on Close
+	go s.metaSrv.Serve(metaLn) //nolint:errcheck // returns on Close
 	return nil
 }
 
@@ -178,11 +228,13 @@ func (s *Server) Start() error {
 func (s *Server) Close() {
 	s.closed.Do(func() {
 		close(s.closing)
-		if s.srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if err := s.srv.Shutdown(ctx); err != nil {
-				s.srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		for _, srv := range []*http.Server{s.srv, s.metaSrv} {
+			if srv != nil {
+				if err := srv.Shutdown(ctx); err != nil {
+					srv.Close()
+				}
 			}
 		}
 		if s.tmpDir != "" {
@@ -194,6 +246,11 @@ func (s *Server) Close() {
 // URL is the single AWS endpoint (for AWS_ENDPOINT_URL or --endpoint-url)
 // serving STS, ECR and ECR Public, e.g. "http://127.0.0.1:41234".
 func (s *Server) URL() string { return s.url }
+
+// MetadataURL is the base URL of the plain-HTTP listener serving instance
+// metadata and container credentials, with a trailing slash, e.g.
+// "http://127.0.0.1:41235/". It is the same whether or not the API is TLS.
+func (s *Server) MetadataURL() string { return s.metaURL }
 
 // CertPEM returns the PEM of the CA that signed the server certificate, or
 // nil without TLS.
@@ -248,10 +305,13 @@ func (s *Server) SetLatency(d time.Duration) {
 
 // Call is one request as the emulator saw it. It never holds secrets.
 type Call struct {
-	Service     string    // "sts", "ecr", "ecr-public", "oidc" or "unknown"
-	Operation   string    // e.g. "AssumeRoleWithWebIdentity", "GetAuthorizationToken", "IDToken", "JWKS"
-	Region      string    // from the SigV4 credential scope; "" for unsigned calls
-	AccessKeyID string    // from the SigV4 credential scope; "" for unsigned calls
+	Service   string // "sts", "ecr", "ecr-public", "oidc", "imds", "ecs-credentials" or "unknown"
+	Operation string // e.g. "AssumeRoleWithWebIdentity", "GetAuthorizationToken", "IDToken", "JWKS", "GetToken", "GetCredentials"
+	Region    string // from the SigV4 credential scope; "" for unsigned calls
+	// AccessKeyID is the key of the SigV4 credential scope; for credential
+	// fetches from imds and ecs-credentials, the key handed out; "" for
+	// other unsigned calls.
+	AccessKeyID string
 	Status      int       // HTTP status sent; 0 when the connection was reset or abandoned
 	ErrorCode   string    // AWS error code sent, or the fault applied; "" on success
 	Start, End  time.Time // wall-clock (not Options.Now) arrival and completion
@@ -288,7 +348,14 @@ type exchange struct {
 	call Call
 }
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+// serveHTTP serves the API listener.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) { s.handle(w, r, false) }
+
+// serveMetadataHTTP serves the metadata listener.
+func (s *Server) serveMetadataHTTP(w http.ResponseWriter, r *http.Request) { s.handle(w, r, true) }
+
+// handle logs, applies faults and latency, and dispatches one request.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, metadata bool) {
 	ex := &exchange{w: w, r: r, call: Call{Start: time.Now(), Service: "unknown"}}
 	defer func() {
 		ex.call.End = time.Now()
@@ -299,7 +366,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.opts.OnCall(ex.call)
 		}
 	}()
-	w.Header().Set("x-amzn-RequestId", randomUUID())
+	if !metadata {
+		w.Header().Set("x-amzn-RequestId", randomUUID())
+	}
 	// The emulator's clock, like AWS's, so SDKs can correct clock skew.
 	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 
@@ -310,7 +379,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ex.body = body
 
-	service, op := s.route(r, body)
+	var service, op string
+	if metadata {
+		service, op = routeMetadata(r)
+	} else {
+		service, op = s.route(r, body)
+	}
 	ex.call.Service, ex.call.Operation = service, op
 	if s.applyFault(ex) {
 		return
@@ -326,7 +400,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveSTS(ex)
 	case "ecr", "ecr-public":
 		s.serveECR(ex)
+	case "imds":
+		s.serveIMDS(ex)
+	case "ecs-credentials":
+		s.serveContainerCredentials(ex)
 	default:
+		if metadata {
+			writeText(ex, http.StatusNotFound, "NotFound", "404 - Not Found\n")
+			return
+		}
 		ex.call.Status = http.StatusNotFound
 		http.Error(w, "awsfake: no emulated service answers "+r.Method+" "+r.URL.Path, http.StatusNotFound)
 	}

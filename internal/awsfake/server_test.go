@@ -121,12 +121,40 @@ func TestListenAddressMustBeLoopback(t *testing.T) {
 		err := s.Start()
 		if err == nil {
 			s.ln.Close()
+			s.metaLn.Close()
+			os.RemoveAll(s.tmpDir)
 		}
 		if (err == nil) != tc.ok {
 			t.Errorf("Start with Addr %q: err %v, want ok=%v", tc.addr, err, tc.ok)
 		}
 	}
 	s.Close()
+}
+
+func TestMetadataListenAddressMustBeLoopback(t *testing.T) {
+	cases := []struct {
+		addr, metaAddr string
+		ok             bool
+		wantMetaHost   string
+	}{
+		{"127.0.0.1:0", "", true, "127.0.0.1"},
+		{"127.0.0.2:0", "", true, "127.0.0.2"}, // default: the API listener's host
+		{"127.0.0.1:0", "127.0.0.3:0", true, "127.0.0.3"},
+		{"127.0.0.1:0", "0.0.0.0:0", false, ""},
+		{"127.0.0.1:0", "10.1.2.3:80", false, ""},
+		{"127.0.0.1:0", "127.0.0.1", false, ""},
+	}
+	for _, tc := range cases {
+		s := New(Options{Addr: tc.addr, MetadataAddr: tc.metaAddr})
+		err := s.Start()
+		if (err == nil) != tc.ok {
+			t.Errorf("Start with MetadataAddr %q: err %v, want ok=%v", tc.metaAddr, err, tc.ok)
+		}
+		if err == nil && !strings.HasPrefix(s.MetadataURL(), "http://"+tc.wantMetaHost+":") {
+			t.Errorf("MetadataURL %q, want plain HTTP on %s", s.MetadataURL(), tc.wantMetaHost)
+		}
+		s.Close()
+	}
 }
 
 func TestCloseReleasesHangsAndRemovesFiles(t *testing.T) {
