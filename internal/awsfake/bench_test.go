@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -42,6 +44,26 @@ func BenchmarkAssumeRoleWithWebIdentity(b *testing.B) {
 		_, err = client.AssumeRoleWithWebIdentity(context.Background(), &sts.AssumeRoleWithWebIdentityInput{
 			RoleArn: aws.String(testRoleARN), RoleSessionName: aws.String("bench"), WebIdentityToken: aws.String(tok)})
 		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIMDSCredentials measures what an SDK on an instance does at
+// start-up: an IMDSv2 session token, the role name and the credentials
+// (three requests over plain HTTP; reports ns/op).
+func BenchmarkIMDSCredentials(b *testing.B) {
+	s := startServer(b, Options{})
+	if err := s.AddRole(Role{ARN: testRoleARN, ECR: true}); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SetInstanceRole(testRoleARN, "us-east-1"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		client := imds.New(imds.Options{Endpoint: s.IMDSEndpoint(), ClientEnableState: imds.ClientEnabled})
+		if _, err := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = client }).Retrieve(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

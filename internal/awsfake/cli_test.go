@@ -143,3 +143,61 @@ func TestAWSCLIv2AcceptsEmulator(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSCLIv2UsesIMDS: the AWS CLI, given only the IMDS endpoint, takes
+// its region (from the availability zone) and credentials from the
+// emulated instance over plain HTTP, and uses them against the HTTPS API.
+func TestAWSCLIv2UsesIMDS(t *testing.T) {
+	aws := findAWSCLIv2(t)
+	s := startServer(t, Options{TLS: true})
+	mustAddRole(t, s, Role{ARN: testRoleARN, ECR: true})
+	if err := s.SetInstanceRole(testRoleARN, "eu-central-1"); err != nil {
+		t.Fatal(err)
+	}
+	s.SetRegistryPassword(testAccount, "eu-central-1", "cli-imds-pw")
+	env := map[string]string{"AWS_CA_BUNDLE": s.CAFile()}
+	for k, v := range s.IMDSEnv() {
+		env[k] = v
+	}
+	endpoint := []string{"--endpoint-url", s.URL()}
+
+	out, errOut, err := cliRun(t, aws, env, append([]string{"sts", "get-caller-identity", "--output", "json"}, endpoint...)...)
+	if err != nil {
+		t.Fatalf("aws sts get-caller-identity with IMDS credentials: %v\n%s", err, errOut)
+	}
+	var id struct{ Arn, Account string }
+	if err := json.Unmarshal([]byte(out), &id); err != nil {
+		t.Fatalf("CLI output is not JSON: %v", err)
+	}
+	if !strings.HasPrefix(id.Arn, "arn:aws:sts::123456789012:assumed-role/ci-ecr/i-") {
+		t.Errorf("CLI identity %q, want the instance role session", id.Arn)
+	}
+	var handedOut string
+	for _, c := range s.Calls() {
+		if c.Service == "imds" && c.Operation == "GetCredentials" {
+			handedOut = c.AccessKeyID
+		}
+	}
+	calls := s.Calls()
+	if last := calls[len(calls)-1]; last.Service != "sts" || last.Region != "eu-central-1" || last.AccessKeyID == "" || last.AccessKeyID != handedOut {
+		t.Errorf("last call %+v, want STS signed in eu-central-1 with the key IMDS handed out (%s)", last, handedOut)
+	}
+
+	out, errOut, err = cliRun(t, aws, env, append([]string{"ecr", "get-login-password"}, endpoint...)...)
+	if err != nil {
+		t.Fatalf("aws ecr get-login-password with IMDS credentials: %v\n%s", err, errOut)
+	}
+	if strings.TrimSpace(out) != "cli-imds-pw" {
+		t.Errorf("ecr get-login-password printed %d chars, want the configured password", len(strings.TrimSpace(out)))
+	}
+
+	// An instance without an instance profile gives the CLI no credentials.
+	if err := s.SetInstanceRole("", "eu-central-1"); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err = cliRun(t, aws, env, append([]string{"sts", "get-caller-identity"}, endpoint...)...)
+	if err == nil || !strings.Contains(errOut, "Unable to locate credentials") {
+		t.Errorf("without an instance profile: err %v, stderr %q; want the CLI to find no credentials", err, errOut)
+	}
+	assertNoSecrets(t, s, "CLI error output", errOut)
+}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -57,4 +59,33 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println(*tok.AuthorizationData[0].ProxyEndpoint) // https://127.0.0.1:5443
+}
+
+// An EC2 instance: the SDK's IMDS client (or a child process given
+// IMDSEnv) reads the region and the instance role's credentials from the
+// plain-HTTP metadata endpoint.
+func ExampleServer_SetInstanceRole() {
+	s := awsfake.New(awsfake.Options{})
+	if err := s.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.AddRole(awsfake.Role{ARN: "arn:aws:iam::123456789012:role/builder", ECR: true}); err != nil {
+		log.Fatal(err)
+	}
+	if err := s.SetInstanceRole("arn:aws:iam::123456789012:role/builder", "eu-west-1"); err != nil {
+		log.Fatal(err)
+	}
+
+	client := imds.New(imds.Options{Endpoint: s.IMDSEndpoint(), ClientEnableState: imds.ClientEnabled})
+	region, err := client.GetRegion(context.Background(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	creds, err := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = client }).Retrieve(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(region.Region, creds.AccessKeyID[:4])
+	// Output: eu-west-1 ASIA
 }
