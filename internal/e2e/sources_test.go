@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/testenv"
@@ -15,7 +16,9 @@ func TestRoleChaining(t *testing.T) {
 	f := newFixture(t)
 	const registryRole = "arn:aws:iam::210987654321:role/ecr-pull"
 	must(t, f.fake.AddRole(awsfake.Role{ARN: "arn:aws:iam::123456789012:role/ci-base", Subjects: []string{"repo:octo-org/*"}}))
-	must(t, f.fake.AddRole(awsfake.Role{ARN: registryRole, TrustedPrincipals: []string{"arn:aws:iam::123456789012:role/ci-base"}, ExternalID: "octo-ext-1", ECR: true}))
+	must(t, f.fake.AddRole(awsfake.Role{ARN: "arn:aws:iam::123456789012:role/ci-long", Subjects: []string{"repo:octo-org/*"}, MaxSessionDuration: 2 * time.Hour}))
+	must(t, f.fake.AddRole(awsfake.Role{ARN: registryRole, ExternalID: "octo-ext-1", ECR: true,
+		TrustedPrincipals: []string{"arn:aws:iam::123456789012:role/ci-base", "arn:aws:iam::123456789012:role/ci-long"}}))
 	f.fake.MapRegistry("210987654321", region, f.reg.URL)
 	f.fake.SetRegistryPassword("210987654321", region, f.password)
 
@@ -29,8 +32,10 @@ func TestRoleChaining(t *testing.T) {
 			"role-session-tags": "team=platform, pipeline=release", "role-source-identity": "octocat"}, 0,
 			"sts:AssumeRoleWithWebIdentity arn:aws:iam::123456789012:role/ci-base -> sts:AssumeRole " + registryRole},
 		{"wrong external ID", map[string]string{"role-chain": registryRole, "role-external-id": "guess"}, 1, "title=ecr-credentials%3A assume-role-denied"},
-		{"duration capped to an hour when chaining", map[string]string{"role-chain": registryRole, "role-external-id": "octo-ext-1", "role-duration-seconds": "7200"}, 1,
-			"role-duration-seconds"}, // the base role allows 1h only, so STS refuses 2h for the first hop
+		{"duration over the base role's maximum", map[string]string{"role-chain": registryRole, "role-external-id": "octo-ext-1", "role-duration-seconds": "7200"}, 1,
+			"role-duration-seconds"}, // ci-base allows 1h only, so STS refuses 2h for the first hop
+		{"chained hop capped to an hour", map[string]string{"role-to-assume": "arn:aws:iam::123456789012:role/ci-long", "role-chain": registryRole,
+			"role-external-id": "octo-ext-1", "role-duration-seconds": "7200"}, 0, "sts:AssumeRole " + registryRole}, // 2h for the first hop, 1h for the chained one
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
