@@ -275,7 +275,8 @@ func (s *Server) CAFile() string {
 // AWS_SHARED_CREDENTIALS_FILE pointing at files that do not exist (so the
 // host's AWS configuration never leaks in), and with TLS AWS_CA_BUNDLE and
 // SSL_CERT_FILE naming the CA file. It holds no AWS secrets; the request
-// token is a test value.
+// token is a test value. IMDSEnv and ContainerEnv give the variables of the
+// metadata endpoints, to lay over this map.
 func (s *Server) Env() map[string]string {
 	env := map[string]string{
 		"AWS_ENDPOINT_URL":               s.URL(),
@@ -295,8 +296,9 @@ func (s *Server) Env() map[string]string {
 	return env
 }
 
-// SetLatency adds d before every response (0 turns it off). A client that
-// gives up earlier gets no response.
+// SetLatency adds d before every response, the metadata endpoints'
+// included (0 turns it off). A client that gives up earlier gets no
+// response; aws-sdk-go-v2's IMDS client waits only 500ms for headers.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -325,8 +327,10 @@ func (s *Server) Calls() []Call {
 }
 
 // Issued returns every secret handed out so far: the ID-token request token,
-// minted JWTs, secret access keys (including ones added with AddAccessKey),
-// session tokens, ECR passwords and ECR authorization tokens. Leak tests
+// minted JWTs, secret access keys (including ones added with AddAccessKey
+// and those of instance and container credentials), session tokens, ECR
+// passwords, ECR authorization tokens, IMDSv2 session tokens and container
+// authorization tokens. Leak tests
 // scan logs and outputs for these.
 func (s *Server) Issued() []string {
 	s.mu.Lock()
