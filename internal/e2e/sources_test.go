@@ -130,3 +130,53 @@ func TestEnvironmentKeysThroughDefaultChain(t *testing.T) {
 	assertNoLeaksAtAll(t, f.fake, testenv.Result{Stderr: res.Stderr}, key.Secret)
 
 }
+
+// TestInstanceAndContainerRoles: on an EC2 runner (IMDSv2) or in an ECS/EKS
+// task, the role comes from the metadata endpoints through the default chain.
+func TestInstanceAndContainerRoles(t *testing.T) {
+	f := newFixture(t)
+	const instanceRole = "arn:aws:iam::123456789012:role/runner-instance"
+	const taskRole = "arn:aws:iam::123456789012:role/runner-task"
+	must(t, f.fake.AddRole(awsfake.Role{ARN: instanceRole, ECR: true}))
+	must(t, f.fake.AddRole(awsfake.Role{ARN: taskRole, ECR: true}))
+	base := func() map[string]string {
+		env := f.cliEnv(t)
+		for _, k := range []string{"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
+			delete(env, k)
+		}
+		return env
+	}
+
+	t.Run("EC2 instance role", func(t *testing.T) {
+		must(t, f.fake.SetInstanceRole(instanceRole, region))
+		env := base()
+		for k, v := range f.fake.IMDSEnv() {
+			env[k] = v
+		}
+		res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: []string{"get-login-password"}})
+		if res.ExitCode != 0 || res.Stdout != f.password+"\n" {
+			t.Fatalf("exit %d\n%s", res.ExitCode, res.Stderr)
+		}
+		if !strings.Contains(res.Stderr, "AWS SDK default chain (EC2 instance role)") {
+			t.Errorf("log does not name the instance role:\n%s", res.Stderr)
+		}
+		assertNoLeaksAtAll(t, f.fake, testenv.Result{Stderr: res.Stderr})
+	})
+	t.Run("container credentials", func(t *testing.T) {
+		if _, _, err := f.fake.SetContainerRole(taskRole); err != nil {
+			t.Fatal(err)
+		}
+		env := base()
+		for k, v := range f.fake.ContainerEnv() {
+			env[k] = v
+		}
+		res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: []string{"get-login-password"}})
+		if res.ExitCode != 0 || res.Stdout != f.password+"\n" {
+			t.Fatalf("exit %d\n%s", res.ExitCode, res.Stderr)
+		}
+		if !strings.Contains(res.Stderr, "AWS SDK default chain (ECS container credentials)") {
+			t.Errorf("log does not name the container credentials:\n%s", res.Stderr)
+		}
+		assertNoLeaksAtAll(t, f.fake, testenv.Result{Stderr: res.Stderr})
+	})
+}
