@@ -237,3 +237,23 @@ func TestParseBool(t *testing.T) {
 		}
 	}
 }
+
+func TestListSettingsForms(t *testing.T) {
+	for _, v := range []string{
+		"123456789012,public.ecr.aws",
+		"123456789012\npublic.ecr.aws\n",
+		" 123456789012 , public.ecr.aws ,",
+		`["123456789012","public.ecr.aws"]`,
+		`[123456789012, "public.ecr.aws"]`,
+	} {
+		env := map[string]string{"AWS_REGION": "eu-west-1", "PLUGIN_REGISTRIES": v}
+		c, _, err := Load(Source{Mode: Plugin, Getenv: envOf(env), Environ: environOf(env)})
+		if err != nil {
+			t.Errorf("%q: %v", v, err)
+			continue
+		}
+		if len(c.Registries) != 2 || c.Registries[0].Host != "123456789012.dkr.ecr.eu-west-1.amazonaws.com" || c.Registries[1].Host != "public.ecr.aws" {
+			t.Errorf("%q parsed to %+v", v, c.Registries)
+		}
+	}
+}

@@ -336,9 +336,9 @@ var Table = []*Setting{
 		},
 	},
 	{
-		Name:   "role-session-policy",
+		Name:   "inline-session-policy",
 		Plugin: []string{"session_policy"},
-		Flag:   []string{"session-policy"},
+		Flag:   []string{"session-policy", "inline-session-policy"},
 		Doc:    "Inline IAM policy (JSON) that scopes the final role session down, e.g. to ecr:GetAuthorizationToken and one repository.",
 		Kind:   String,
 		Modes:  InAll,
@@ -719,11 +719,23 @@ func knownFormat(f string) bool {
 }
 
 // splitList splits a list setting at commas and new lines, or parses a
-// JSON array of strings (as Woodpecker passes lists); empty items are dropped.
+// JSON array (as Woodpecker passes lists; a YAML list of bare account IDs
+// arrives as JSON numbers); empty items are dropped.
 func splitList(v string) []string {
-	var items []string
 	if strings.HasPrefix(strings.TrimSpace(v), "[") {
-		if err := json.Unmarshal([]byte(v), &items); err == nil {
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.UseNumber()
+		var raw []any
+		if err := dec.Decode(&raw); err == nil {
+			items := make([]string, 0, len(raw))
+			for _, r := range raw {
+				switch x := r.(type) {
+				case string:
+					items = append(items, x)
+				case json.Number:
+					items = append(items, x.String())
+				}
+			}
 			return trimAll(items)
 		}
 	}
