@@ -89,6 +89,7 @@ func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOp
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(region),
 		config.WithRetryer(NewRetryer),
+		config.WithHTTPClient(NewHTTPClient(ctx)),
 	}
 	opts = append(opts, extra...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
