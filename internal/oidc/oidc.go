@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"strings"
@@ -61,7 +62,7 @@ func (g *GitHub) Token(ctx context.Context) (string, error) {
 	}
 	var token string
 	attempts := 0
-	err := retry.Do(ctx, g.backoff(), func(ctx context.Context) error {
+	err := retry.Do(ctx, g.backoff(ctx), func(ctx context.Context) error {
 		attempts++
 		t, err := g.Action.GetIDToken(ctx, g.Audience)
 		if err != nil {
@@ -99,14 +100,30 @@ func (g *GitHub) Token(ctx context.Context) (string, error) {
 	return token, nil
 }
 
-func (g *GitHub) backoff() retry.Backoff {
+// backoff is the wait before each retry: a ceiling that starts at
+// g.Backoff (250ms by default) and doubles up to 5s, with the wait drawn
+// uniformly from the upper half of the ceiling, so that the jobs of a
+// matrix that failed together do not retry together. It stops, so that the
+// last answer is reported rather than a bare deadline, once the next wait
+// would end after ctx's deadline.
+func (g *GitHub) backoff(ctx context.Context) retry.Backoff {
 	base := g.Backoff
 	if base <= 0 {
 		base = 250 * time.Millisecond
 	}
-	b := retry.NewExponential(base)
-	b = retry.WithCappedDuration(5*time.Second, b)
-	return retry.WithJitterPercent(20, b)
+	ceiling := retry.WithCappedDuration(5*time.Second, retry.NewExponential(base))
+	deadline, hasDeadline := ctx.Deadline()
+	return retry.BackoffFunc(func() (time.Duration, bool) {
+		c, stop := ceiling.Next()
+		if stop {
+			return 0, true
+		}
+		wait := c/2 + rand.N(c/2+1)
+		if hasDeadline && time.Now().Add(wait).After(deadline) {
+			return 0, true
+		}
+		return wait, false
+	})
 }
 
 func transientStatus(code int) bool {
