@@ -1,0 +1,84 @@
+package inputs
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Loading the settings is the first thing every run does; these keep it
+// visible in benchstat (`go test -bench . ./internal/inputs`).
+
+// benchGitHubEnv is what the runner passes a container action step: the
+// inputs with their action.yml defaults, plus registries in n regions.
+func benchGitHubEnv(n int) map[string]string {
+	env := map[string]string{
+		"GITHUB_ACTIONS":              "true",
+		"GITHUB_RUN_ID":               "9001",
+		"GITHUB_RUN_ATTEMPT":          "1",
+		"INPUT_ROLE-TO-ASSUME":        role,
+		"INPUT_AWS-REGION":            "eu-west-1",
+		"INPUT_AUDIENCE":              "sts.amazonaws.com",
+		"INPUT_ROLE-DURATION-SECONDS": "3600",
+		"INPUT_DOCKER-LOGIN":          "true",
+		"INPUT_VERIFY":                "true",
+		"INPUT_EXPORT-ENV":            "true",
+		"INPUT_ENV-PREFIX":            "ECR_",
+		"INPUT_MASK-PASSWORD":         "true",
+	}
+	regions := []string{"eu-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+		"eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
+		"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
+		"ap-southeast-2", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1"}
+	if n > 0 {
+		hosts := make([]string, n)
+		for i := range hosts {
+			hosts[i] = "123456789012.dkr.ecr." + regions[i] + ".amazonaws.com"
+		}
+		env["INPUT_REGISTRIES"] = strings.Join(hosts, "\n")
+	}
+	return env
+}
+
+func BenchmarkLoadGitHub(b *testing.B) {
+	for _, n := range []int{0, 20} {
+		env := benchGitHubEnv(n)
+		environ := environOf(env)
+		b.Run(fmt.Sprintf("registries=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c, _, err := Load(Source{Mode: GitHub, Getenv: envOf(env), Environ: environ})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(c.Registries) != n {
+					b.Fatalf("%d registries, want %d", len(c.Registries), n)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoadPlugin includes the scan of the whole environment for
+// misspelt PLUGIN_* settings, with a CI-sized environment.
+func BenchmarkLoadPlugin(b *testing.B) {
+	env := map[string]string{
+		"DRONE":              "true",
+		"PLUGIN_ROLE_ARN":    role,
+		"PLUGIN_REGION":      "eu-west-1",
+		"PLUGIN_REGISTRY":    "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+		"PLUGIN_TIMEOUT":     "90s",
+		"PLUGIN_AUDIENCE":    "sts.amazonaws.com",
+		"DRONE_BUILD_NUMBER": "42",
+	}
+	for i := range 150 {
+		env[fmt.Sprintf("DRONE_VAR_%03d", i)] = strings.Repeat("x", 40)
+	}
+	environ := environOf(env)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Load(Source{Mode: Plugin, Getenv: envOf(env), Environ: environ}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
