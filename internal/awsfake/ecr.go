@@ -123,6 +123,9 @@ func (s *Server) serveECR(ex *exchange) {
 		writeECRError(ex, newECRError("UnknownOperationException", fmt.Sprintf("The emulator does not implement %s; only GetAuthorizationToken.", ex.call.Operation)))
 		return
 	}
+	if s.throttleECR(ex, scope) {
+		return
+	}
 	var in struct {
 		RegistryIDs []string `json:"registryIds"`
 	}

@@ -114,6 +114,8 @@ type Server struct {
 	imdsV1     bool
 	imdsTokens map[string]time.Time // IMDSv2 session token -> expiry
 	container  *container
+
+	ecrLimit rateLimiter // ECR GetAuthorizationToken quota (ratelimit.go)
 }
 
 // New creates a Server with a fresh OIDC signing key (and, with TLS, a fresh
