@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -18,9 +19,25 @@ import (
 
 const modulePath = "github.com/ecr-credentials/ecr-credentials"
 
+// goCommand finds the go command: on PATH, else in GOROOT/bin.
+func goCommand() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go" // fails with a clear "executable file not found"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
 // moduleRoot is the directory of this module (go run runs from anywhere in it).
 func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", modulePath).Output()
+	out, err := exec.CommandContext(ctx, goCommand(), "list", "-m", "-f", "{{.Dir}}", modulePath).Output()
 	if err != nil {
 		return "", fmt.Errorf("find the module root with go list (run this inside the repository): %w", err)
 	}
@@ -30,7 +47,7 @@ func moduleRoot(ctx context.Context) (string, error) {
 // buildRelease builds pkg like the Dockerfile builds the product: static,
 // release tag, trimmed paths, no symbol table or DWARF.
 func buildRelease(ctx context.Context, root, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "release", "-trimpath",
+	cmd := exec.CommandContext(ctx, goCommand(), "build", "-tags", "release", "-trimpath",
 		"-ldflags", "-s -w -buildid=", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -44,7 +61,7 @@ func buildRelease(ctx context.Context, root, pkg, out string) error {
 
 // buildPlain builds a helper of the benchmark itself.
 func buildPlain(ctx context.Context, root, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, goCommand(), "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var stderr bytes.Buffer

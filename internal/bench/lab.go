@@ -180,7 +180,11 @@ func (l *lab) record(c call) {
 
 // secrets lists every secret handed out, for scrubbing quoted output.
 func (l *lab) secrets() []string {
-	return append(l.fake.Issued(), l.passwords...)
+	var s []string
+	if l.fake != nil {
+		s = l.fake.Issued()
+	}
+	return append(s, l.passwords...)
 }
 
 // scrub blanks every secret of the lab in s (longest first).

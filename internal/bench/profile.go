@@ -10,7 +10,7 @@ import (
 )
 
 // profileOurs runs our program wrapped in profilers (./internal/bench/profiled)
-// runs times at zero latency over TLS, one registry, verify off, and leaves
+// runs times (plus two runs for the heap profile and the trace) at zero latency over TLS, one registry, verify off, and leaves
 // in dir: cpu.pprof (every run's CPU profile merged), heap.pprof (the
 // allocations of one run) and trace.out (one run's execution trace). It
 // prints the top of the CPU profile.
@@ -48,7 +48,7 @@ func profileOurs(ctx context.Context, opts options, dir string, runs int) error 
 
 	var profiles []string
 	var samples []sample
-	for i := range runs + 1 {
+	for i := range runs + 2 {
 		env := map[string]string{}
 		switch {
 		case i == 0:
@@ -75,7 +75,7 @@ func profileOurs(ctx context.Context, opts options, dir string, runs int) error 
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "go", append([]string{"tool", "pprof", "-proto"}, profiles...)...)
+	cmd := exec.CommandContext(ctx, goCommand(), append([]string{"tool", "pprof", "-proto"}, profiles...)...)
 	cmd.Stdout, cmd.Stderr = out, opts.Progress
 	err = cmd.Run()
 	out.Close()
@@ -99,7 +99,7 @@ func profileOurs(ctx context.Context, opts options, dir string, runs int) error 
 	for _, args := range [][]string{
 		{"-top", "-cum", "-nodecount", "45"},
 	} {
-		cmd := exec.CommandContext(ctx, "go", append(append([]string{"tool", "pprof"}, args...), merged)...)
+		cmd := exec.CommandContext(ctx, goCommand(), append(append([]string{"tool", "pprof"}, args...), merged)...)
 		b, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("go tool pprof: %w\n%s", err, b)
