@@ -61,17 +61,19 @@ func NewRetryer() aws.Retryer {
 }
 
 // AttemptTimeout is how long one HTTP attempt may take when ctx carries
-// the overall deadline: a quarter of the time left, so that at least a few
-// attempts fit, but no more than MaxAttemptTimeout and no less than
-// MinAttemptTimeout.
+// the overall deadline: AttemptTimeoutFor the time left.
 func AttemptTimeout(ctx context.Context) time.Duration {
-	d := MaxAttemptTimeout
 	if deadline, ok := ctx.Deadline(); ok {
-		if q := time.Until(deadline) / 4; q < d {
-			d = q
-		}
+		return AttemptTimeoutFor(time.Until(deadline))
 	}
-	return max(d, MinAttemptTimeout)
+	return MaxAttemptTimeout
+}
+
+// AttemptTimeoutFor is how long one HTTP attempt may take within an
+// overall deadline of total: a quarter of it, so that a few attempts fit,
+// but no more than MaxAttemptTimeout and no less than MinAttemptTimeout.
+func AttemptTimeoutFor(total time.Duration) time.Duration {
+	return max(min(total/4, MaxAttemptTimeout), MinAttemptTimeout)
 }
 
 // NewHTTPClient is the HTTP client of every AWS call made under ctx: the
