@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/sethvargo/go-githubactions"
@@ -32,7 +31,7 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, e
 	github := &oidc.GitHub{
 		Action: githubactions.New(
 			githubactions.WithGetenv(e.Getenv),
-			githubactions.WithHTTPClient(&http.Client{Timeout: 15 * time.Second}),
+			githubactions.WithHTTPClient(&http.Client{Timeout: awsauth.AttemptTimeoutFor(cfg.Timeout)}),
 		),
 		Audience: cfg.Audience,
 		Mask:     con.Mask,
