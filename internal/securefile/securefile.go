@@ -131,8 +131,9 @@ func SyncDir(dir string) {
 // (removing files that did not exist). Files are 0600 in 0700 directories,
 // owned like their directory when running as root.
 type Set struct {
-	staged []staged
-	done   []staged
+	staged  []staged
+	done    []staged
+	created []string // directories Write created, outermost first
 }
 
 type staged struct {
@@ -144,9 +145,11 @@ type staged struct {
 // Write stages data for path.
 func (s *Set) Write(path string, data []byte) error {
 	dir := filepath.Dir(path)
+	missing := missingDirs(dir)
 	if err := EnsureDir(dir); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
+	s.created = append(s.created, missing...)
 	st := staged{path: path}
 	if b, err := os.ReadFile(path); err == nil {
 		st.prev, st.existed = b, true
@@ -198,8 +201,25 @@ func (s *Set) Commit() error {
 	return nil
 }
 
+// missingDirs lists dir and those of its parents that do not exist,
+// outermost first.
+func missingDirs(dir string) []string {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append([]string{d}, missing...)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return missing
+}
+
 // Undo restores every committed file's previous content, or removes it if
-// it did not exist, and drops staged files.
+// it did not exist, drops staged files, and removes the directories Write
+// created if they are empty again.
 func (s *Set) Undo() {
 	for _, st := range s.staged {
 		_ = os.Remove(st.tmp)
@@ -212,5 +232,8 @@ func (s *Set) Undo() {
 			_ = os.Remove(st.path)
 		}
 	}
-	s.staged, s.done = nil, nil
+	for i := len(s.created) - 1; i >= 0; i-- {
+		_ = os.Remove(s.created[i]) // fails, as it should, if not empty
+	}
+	s.staged, s.done, s.created = nil, nil, nil
 }
