@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -235,6 +236,9 @@ func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Lo
 	if err != nil {
 		if p, ok := err.(*problem.Problem); ok {
 			return nil, p
+		}
+		if errors.Is(err, dockerconfig.ErrCredentialHelper) {
+			return nil, problem.Wrap(problem.CredentialHelper, err, "writing the docker login through a credential helper failed", "")
 		}
 		return nil, problem.Wrap(problem.DockerConfig, err, "writing the docker login failed", "")
 	}

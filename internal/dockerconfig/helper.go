@@ -16,6 +16,17 @@ import (
 // helperPrefix is the name prefix of docker credential helper programs.
 const helperPrefix = "docker-credential-"
 
+// ErrCredentialHelper is wrapped by every error that comes from a docker
+// credential helper (missing from PATH, or failing to get, store or
+// erase), so callers can tell those from problems with config.json.
+var ErrCredentialHelper = errors.New("docker credential helper")
+
+// helperError marks err as a credential helper's.
+type helperError struct{ err error }
+
+func (e *helperError) Error() string   { return e.err.Error() }
+func (e *helperError) Unwrap() []error { return []error{e.err, ErrCredentialHelper} }
+
 // helperProgram runs a credential helper bound to a context and keeps its
 // stderr for error messages instead of passing it to ours.
 type helperProgram struct {
@@ -72,7 +83,7 @@ func (h helper) get(ctx context.Context, serverURL string) (creds *credentials.C
 		if credentials.IsErrCredentialsNotFound(err) {
 			return nil, false, nil
 		}
-		return nil, false, fmt.Errorf("credential helper %s%s get %s: %w", helperPrefix, h.name, serverURL, redactError(err))
+		return nil, false, &helperError{fmt.Errorf("credential helper %s%s get %s: %w", helperPrefix, h.name, serverURL, redactError(err))}
 	}
 	return c, true, nil
 }
@@ -81,7 +92,7 @@ func (h helper) get(ctx context.Context, serverURL string) (creds *credentials.C
 func (h helper) store(ctx context.Context, serverURL, username, secret string) error {
 	err := client.Store(h.program(ctx), &credentials.Credentials{ServerURL: serverURL, Username: username, Secret: secret})
 	if err != nil {
-		return fmt.Errorf("credential helper %s%s store %s: %w", helperPrefix, h.name, serverURL, redactError(err, secret))
+		return &helperError{fmt.Errorf("credential helper %s%s store %s: %w", helperPrefix, h.name, serverURL, redactError(err, secret))}
 	}
 	return nil
 }
@@ -92,7 +103,7 @@ func (h helper) erase(ctx context.Context, serverURL string) error {
 		if strings.Contains(err.Error(), credentials.NewErrCredentialsNotFound().Error()) {
 			return nil
 		}
-		return fmt.Errorf("credential helper %s%s erase %s: %w", helperPrefix, h.name, serverURL, redactError(err))
+		return &helperError{fmt.Errorf("credential helper %s%s erase %s: %w", helperPrefix, h.name, serverURL, redactError(err))}
 	}
 	return nil
 }

@@ -196,9 +196,9 @@ func readBackup(path string) (*backup, error) {
 
 // helperMissingError explains a missing credential helper binary.
 func helperMissingError(name, key, configFile, via string, err error) error {
-	return fmt.Errorf("docker login %s: %s routes this registry to credential helper %q (%s), but %s%s is not installed (%v); "+
+	return &helperError{fmt.Errorf("docker login %s: %s routes this registry to credential helper %q (%s), but %s%s is not installed (%v); "+
 		"install %s%s on PATH, or remove %s from %s, or set DOCKER_CONFIG to another directory",
-		key, configFile, name, via, helperPrefix, name, err, helperPrefix, name, via, configFile)
+		key, configFile, name, via, helperPrefix, name, err, helperPrefix, name, via, configFile)}
 }
 
 // helperOp is a pending store through a credential helper.
