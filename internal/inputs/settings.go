@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
@@ -661,6 +662,9 @@ func ParseRoleARN(v string) (RoleARN, error) {
 	}
 	if !isAccountID(a.AccountID) {
 		return RoleARN{}, bad(fix, "%q has no 12-digit account ID", v)
+	}
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return RoleARN{}, bad(fix, "%q contains white space or control characters, which no role name has", v)
 	}
 	return RoleARN{ARN: v, Partition: a.Partition, AccountID: a.AccountID, Name: a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]}, nil
 }
