@@ -129,6 +129,11 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 			Fix:  "Run this as a step of a GitHub Actions job (uses: ...). Outside GitHub, use the CLI commands or plugin settings instead."}
 	}
 
+	if cfg.DockerLogin {
+		if err := checkContainerDockerConfig(cfg, e); err != nil {
+			return err
+		}
+	}
 	if cfg.DockerLogin && cfg.Verify {
 		if err := verifyAll(ctx, res.Logins, cfg.Timeout); err != nil {
 			return err

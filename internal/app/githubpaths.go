@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
 // The GitHub runner starts a container action with these host directories
@@ -69,4 +70,32 @@ func hostDockerConfig(dir string, cfg *inputs.Config, e Env) (string, string) {
 		return host, "Later steps use this login: exported DOCKER_CONFIG=" + host + " (the host path of " + dir + ", from " + how + ")."
 	}
 	return "", "The login is in " + dir + ", which exists only inside this container: later steps will not see it. Set docker-config under /github/home or /github/workspace."
+}
+
+// checkContainerDockerConfig refuses, before anything is written, a docker
+// config directory that exists only inside this container action: a login
+// there would vanish with the container (and the post step could not find
+// it). It happens when the job sets DOCKER_CONFIG to a host path the
+// runner does not mount.
+func checkContainerDockerConfig(cfg *inputs.Config, e Env) error {
+	if !inGitHubContainer(e) {
+		return nil
+	}
+	dir, subject := cfg.DockerConfig, inputs.Spell(inputs.Lookup("docker-config"), inputs.GitHub)
+	if dir == "" {
+		if d := e.Getenv("DOCKER_CONFIG"); d != "" {
+			dir, subject = d, "environment variable DOCKER_CONFIG"
+		} else {
+			return nil // HOME/.docker: /github/home/.docker
+		}
+	}
+	dir = filepath.Clean(dir)
+	for _, m := range githubMounts {
+		if dir == m.container || strings.HasPrefix(dir, m.container+"/") {
+			return nil
+		}
+	}
+	return &problem.Problem{Code: problem.DockerConfig, Subject: subject,
+		What: dir + " is not a directory this container action shares with the runner, so a login there would vanish with the container",
+		Fix:  "Leave DOCKER_CONFIG unset for this step (`env: DOCKER_CONFIG: ''`) to use /github/home/.docker, which is exported to later steps, or set docker-config to a directory under /github/home or /github/workspace."}
 }

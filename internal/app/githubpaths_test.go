@@ -61,3 +61,41 @@ func TestGitHubArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckContainerDockerConfig(t *testing.T) {
+	container := map[string]string{"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace"}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		setting string
+		ok      bool
+	}{
+		{"default", container, "", true},
+		{"workspace setting", container, "/github/workspace/.docker", true},
+		{"home DOCKER_CONFIG", merge(container, map[string]string{"DOCKER_CONFIG": "/github/home/custom"}), "", true},
+		{"host-only DOCKER_CONFIG", merge(container, map[string]string{"DOCKER_CONFIG": "/home/runner/.docker-custom"}), "", false},
+		{"container-only setting", container, "/root/.docker", false},
+		{"lookalike prefix", container, "/github/homework", false},
+		{"not in a container", map[string]string{"HOME": "/home/me", "DOCKER_CONFIG": "/srv/docker"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := Env{Getenv: func(k string) string { return tt.env[k] }}
+			err := checkContainerDockerConfig(&inputs.Config{DockerConfig: tt.setting}, e)
+			if (err == nil) != tt.ok {
+				t.Errorf("err = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
