@@ -117,7 +117,9 @@ func snapshotRepo(t *testing.T, git string) (dir, commit string) {
 	t.Helper()
 	r := root(t)
 	env := goreleaserEnv(t)
-	out, err := run(t, r, env, git, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	// safe.directory: the checkout may belong to another user than the one
+	// running the tests (root running a CI runner's checkout).
+	out, err := run(t, r, env, git, "-c", "safe.directory="+r, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	if err != nil {
 		t.Fatalf("list the repository's files with git ls-files (is %s a Git checkout?): %v\n%s", r, err, tail(out, 10))
 	}
