@@ -190,8 +190,10 @@ func lookup(s *Setting, src Source) (string, string, bool) {
 		}
 	case CLI:
 		for _, name := range s.Flag {
-			if v, ok := src.Flags[name]; ok {
-				return strings.TrimSpace(v), "flag --" + name, true
+			// An empty value (--duration=) means the default, as an
+			// empty input or plugin setting does.
+			if v := strings.TrimSpace(src.Flags[name]); v != "" {
+				return v, "flag --" + name, true
 			}
 		}
 	}
