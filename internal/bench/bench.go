@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -83,7 +84,7 @@ func runBench(ctx context.Context, opts options) error {
 	}
 
 	t := findTools(ctx, opts.AWS)
-	res.Machine = describeMachine(ctx, t)
+	res.Machine = describeMachine(ctx, t, opts.ECRLogin)
 	contenders := []contender{&ours{bin: bin}, &ours{bin: bin, verify: true}, &naive{bin: naiveBin}}
 	switch {
 	case t.AWS == "":
@@ -197,6 +198,7 @@ func runBench(ctx context.Context, opts options) error {
 	progress("image size")
 	res.Image = measureImage(ctx, t.Docker, img)
 
+	res.Machine.LoadEnd = loadAverage()
 	report(opts.Out, res)
 	return nil
 }
@@ -269,10 +271,13 @@ func fileSize(path string) (int64, error) {
 type machine struct {
 	Date, CPU, Kernel, Go string
 	Cores                 int
-	Tools                 []string
+	// LoadStart and LoadEnd are the 1-minute load averages before and
+	// after the measurements.
+	LoadStart, LoadEnd string
+	Tools              []string
 }
 
-func describeMachine(ctx context.Context, t tools) machine {
+func describeMachine(ctx context.Context, t tools, ecrLoginIndex string) machine {
 	m := machine{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Cores: runtime.NumCPU(), CPU: "unknown CPU", Kernel: "unknown kernel"}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
@@ -301,7 +306,31 @@ func describeMachine(ctx context.Context, t tools) machine {
 	version("docker:", t.Docker, "version", "--format", "client {{.Client.Version}}, engine {{.Server.Version}}")
 	version("node:", t.Node, "--version")
 	version("curl:", t.Curl, "--version")
+	if ecrLoginIndex != "" {
+		// package.json sits next to dist/ in a checkout of the action.
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(ecrLoginIndex)), "package.json")); err == nil {
+			var pkg struct{ Name, Version string }
+			if json.Unmarshal(b, &pkg) == nil && pkg.Version != "" {
+				m.Tools = append(m.Tools, "amazon-ecr-login: "+pkg.Version)
+			}
+		}
+	}
+	m.LoadStart = loadAverage()
 	return m
+}
+
+// loadAverage is the 1-minute load average, which says how busy the
+// machine was with other work.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
 }
 
 // footprint describes how much software the other contenders need, where

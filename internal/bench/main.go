@@ -109,7 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.ECRLogin, "ecr-login", "", "`path` of aws-actions/amazon-ecr-login's dist/index.js (run with node); not measured without it")
 	fs.StringVar(&o.Image, "image", "", "measure this docker `image` instead of building the scratch image from our binary; - skips the image")
 	fs.StringVar(&o.ProfileDir, "profile", "", "instead of the benchmark, profile our program (CPU over many fresh runs, heap, trace) into `dir`")
-	fs.IntVar(&o.ProfileRuns, "profile-runs", 100, "runs merged into the CPU profile")
+	fs.IntVar(&o.ProfileRuns, "profile-runs", 200, "runs merged into the CPU profile (about 3 samples each)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

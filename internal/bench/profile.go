@@ -9,11 +9,12 @@ import (
 	"strconv"
 )
 
-// profileOurs runs our program wrapped in profilers (./internal/bench/profiled)
-// runs times (plus two runs for the heap profile and the trace) at zero latency over TLS, one registry, verify off, and leaves
-// in dir: cpu.pprof (every run's CPU profile merged), heap.pprof (the
-// allocations of one run) and trace.out (one run's execution trace). It
-// prints the top of the CPU profile.
+// profileOurs runs our program wrapped in profilers
+// (./internal/bench/profiled) at zero latency over TLS, one registry,
+// verify off: runs times under the CPU profiler, plus one run for the heap
+// profile and one for the trace and memory statistics. It leaves in dir
+// cpu.pprof (the CPU profiles merged), heap.pprof, trace.out and
+// memstats.txt, and prints a summary and the top of the CPU profile.
 func profileOurs(ctx context.Context, opts options, dir string, runs int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("profile directory: %w", err)
