@@ -22,6 +22,14 @@ type row struct {
 	Samples        []sample
 }
 
+// Variants of our binary.
+const (
+	variantPlain     = "plain HTTP instead of HTTPS"
+	variantRootsFile = "roots from the CA bundle file only (SSL_CERT_DIR empty)"
+	variantGCOff     = "garbage collector off (GOGC=off)"
+	variantBoth      = "both: roots from the file, GC off"
+)
+
 // absent is a contender that was not measured, and why.
 type absent struct{ Name, Why string }
 
@@ -31,8 +39,7 @@ type results struct {
 	Opts      options
 	Main      []row // TLS, one registry, by latency then contender
 	FanOut    []row // TLS, at Opts.FanOutLatency, by count then contender
-	Plain     []row // our binary over plain HTTP, by latency
-	RootsFile []row // our binary over TLS with SSL_CERT_DIR empty, by latency
+	Variants  []row // our binary with environment tweaks (see variant*)
 	RSSFloor  int64 // peak RSS the launch helper reports for /bin/true
 	Absent    []absent
 	OurBin    int64
@@ -158,19 +165,27 @@ func runBench(ctx context.Context, opts options) error {
 		}
 		res.FanOut = append(res.FanOut, rows...)
 	}
-	// Go reads every file in /etc/ssl/certs besides the bundle; how much
-	// does that cost? (SSL_CERT_DIR names an empty directory instead.)
+	// Variants of our binary that emulate proposed changes through the
+	// environment: Go reads every file in /etc/ssl/certs besides the
+	// bundle unless SSL_CERT_DIR says otherwise, and GOGC=off stands for
+	// debug.SetGCPercent(-1).
 	emptyDir := filepath.Join(tmp, "no-certs")
 	if err := os.MkdirAll(emptyDir, 0o755); err != nil {
 		return err
 	}
-	rootsFile := &ours{bin: bin, label: oursName + ", SSL_CERT_DIR empty", extraEnv: map[string]string{"SSL_CERT_DIR": emptyDir}}
-	progress("HTTPS with the roots from SSL_CERT_FILE only, our binary")
+	variants := []contender{
+		&ours{bin: bin, label: variantRootsFile, extraEnv: map[string]string{"SSL_CERT_DIR": emptyDir}},
+		&ours{bin: bin, label: variantGCOff, extraEnv: map[string]string{"GOGC": "off"}},
+		&ours{bin: bin, label: variantBoth, extraEnv: map[string]string{"SSL_CERT_DIR": emptyDir, "GOGC": "off"}},
+	}
+	progress("variants of our binary")
 	for _, lat := range opts.Latencies {
 		tlsLab.setLatency(lat)
-		if err := measureRow(tlsLab, rootsFile, scenario{Latency: lat, Registries: 1}, opts.Runs, &res.RootsFile); err != nil {
+		rows, err := interleaved(ctx, tlsLab, variants, scenario{Latency: lat, Registries: 1}, opts.Runs, tmp, &runN)
+		if err != nil {
 			return err
 		}
+		res.Variants = append(res.Variants, rows...)
 	}
 	if _, ps, err := tlsLab.ln.pipeline(ctx, tlsLab, spec{Name: "true", Path: "/bin/true", Env: baseEnv(tmp, nil)}); err == nil {
 		res.RSSFloor = ps[0].MaxRSS
@@ -184,12 +199,13 @@ func runBench(ctx context.Context, opts options) error {
 	}
 	defer plainLab.close()
 	progress("plain HTTP, our binary")
-	if _, err := runOnce(ctx, plainLab, contenders[0], scenario{Registries: 1}, filepath.Join(tmp, "warmup")); err != nil {
+	plain := &ours{bin: bin, label: variantPlain}
+	if _, err := runOnce(ctx, plainLab, plain, scenario{Registries: 1}, filepath.Join(tmp, "warmup")); err != nil {
 		return err
 	}
 	for _, lat := range opts.Latencies {
 		plainLab.setLatency(lat)
-		if err := measureRow(plainLab, contenders[0], scenario{Latency: lat, Registries: 1}, opts.Runs, &res.Plain); err != nil {
+		if err := measureRow(plainLab, plain, scenario{Latency: lat, Registries: 1}, opts.Runs, &res.Variants); err != nil {
 			return err
 		}
 	}
