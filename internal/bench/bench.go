@@ -315,7 +315,8 @@ func describeMachine(ctx context.Context, t tools, ecrLoginIndex string) machine
 		defer cancel()
 		out, err := exec.CommandContext(c, path, args...).CombinedOutput()
 		if err == nil {
-			m.Tools = append(m.Tools, label+" "+firstLine(string(out)))
+			v, _, _ := strings.Cut(firstLine(string(out)), " (") // curl lists its libraries in parentheses
+			m.Tools = append(m.Tools, label+" "+v)
 		}
 	}
 	version("AWS CLI:", t.AWS, "--version")

@@ -436,24 +436,20 @@ func (e *ecrLogin) Run(ctx context.Context, l *lab, sc scenario, dir string) (sa
 	for i := range sc.Registries {
 		env := creds.env()
 		maps.Copy(env, map[string]string{
-			"PATH":                  filepath.Dir(e.t.Docker) + ":/usr/local/bin:/usr/bin:/bin",
-			"GITHUB_ACTIONS":        "true",
-			"GITHUB_OUTPUT":         r.output,
-			"GITHUB_STATE":          r.state,
-			"RUNNER_TEMP":           r.root,
-			"DOCKER_CONFIG":         r.docker,
-			"AWS_REGION":            regions[i],
-			"AWS_ENDPOINT_URL_ECR":  l.fake.URL(),
-			"NODE_EXTRA_CA_CERTS":   l.extraCAs,
-			"INPUT_MASK-PASSWORD":   "true",
-			"INPUT_REGISTRY-TYPE":   "private",
-			"INPUT_SKIP-LOGOUT":     "false",
-			"INPUT_REGISTRIES":      "",
-			"INPUT_HTTP-PROXY":      "",
-			"AWS_ENDPOINT_URL":      l.fake.URL(),
-			"AWS_ENDPOINT_URL_STS":  l.fake.URL(),
-			"AWS_CA_BUNDLE":         l.bundle,
-			"ACTIONS_RUNTIME_TOKEN": "",
+			"PATH":                 filepath.Dir(e.t.Docker) + ":/usr/local/bin:/usr/bin:/bin",
+			"GITHUB_ACTIONS":       "true",
+			"GITHUB_OUTPUT":        r.output,
+			"GITHUB_STATE":         r.state,
+			"RUNNER_TEMP":          r.root,
+			"DOCKER_CONFIG":        r.docker,
+			"AWS_REGION":           regions[i],
+			"AWS_ENDPOINT_URL_ECR": l.fake.URL(),
+			"NODE_EXTRA_CA_CERTS":  l.extraCAs,
+			"INPUT_MASK-PASSWORD":  "true",
+			"INPUT_REGISTRY-TYPE":  "private",
+			"INPUT_SKIP-LOGOUT":    "false",
+			"INPUT_REGISTRIES":     "",
+			"INPUT_HTTP-PROXY":     "",
 		})
 		_, p, err := l.ln.run(ctx, l, spec{Name: "node amazon-ecr-login", Path: e.t.Node, Args: []string{e.index}, Env: baseEnv(r.home, env), Dir: r.workdir})
 		if err != nil {
