@@ -36,9 +36,9 @@ import (
 
 // Options shape one simulation.
 type Options struct {
-	Jobs      int           // invocations in total
-	Rate      float64       // mean job arrivals per second
-	MaxMatrix int           // a workflow run starts 1..MaxMatrix jobs at once
+	Jobs      int     // invocations in total
+	Rate      float64 // mean job arrivals per second
+	MaxMatrix int     // a workflow run starts 1..MaxMatrix jobs at once
 	Limit     awsfake.RateLimit
 	Deadline  time.Duration // the whole simulation stops after this
 	Timeout   string        // the action's timeout setting
