@@ -179,6 +179,7 @@ func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, fla
 			_ = dockerconfig.Logout(ctx, receipt)
 			return problem.Wrap(problem.OutputFailed, err, "writing the result failed (the docker login was undone)", "")
 		}
+		discardBackup(con, receipt)
 		for _, l := range res.Logins {
 			con.Infof("Login Succeeded: %s (expires %s)", l.Registry.Host, output.FormatTime(l.ExpiresAt))
 		}
