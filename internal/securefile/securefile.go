@@ -34,15 +34,6 @@ func Owner(path string) (uid, gid int, ok bool) {
 	return OwnerOf(fi)
 }
 
-// OwnerOf returns the owner recorded in fi.
-func OwnerOf(fi fs.FileInfo) (uid, gid int, ok bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, 0, false
-	}
-	return int(st.Uid), int(st.Gid), true
-}
-
 // ChownIfRoot gives path to uid:gid when we run as root and the owner is
 // somebody else; errors are ignored, as docker does.
 func ChownIfRoot(path string, uid, gid int) {
