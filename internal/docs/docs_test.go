@@ -38,7 +38,22 @@ func checkOrUpdate(t *testing.T, name string, want []byte) {
 }
 
 func TestActionYAMLUpToDate(t *testing.T) {
-	b, err := ActionYAML(DefaultRuns)
+	runs := DefaultRuns
+	// A release commit's action.yml runs the prebuilt image (see
+	// release_test.go); it must match the table all the same.
+	if cur, err := os.ReadFile(repoFile("action.yml")); err == nil && !*update {
+		var a struct {
+			Runs struct{ Image string } `yaml:"runs"`
+		}
+		if yaml.Unmarshal(cur, &a) == nil && strings.HasPrefix(a.Runs.Image, "docker://") {
+			r, err := releaseRuns(a.Runs.Image)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = r
+		}
+	}
+	b, err := ActionYAML(runs)
 	if err != nil {
 		t.Fatal(err)
 	}
