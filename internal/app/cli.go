@@ -180,6 +180,9 @@ func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, fla
 			return problem.Wrap(problem.OutputFailed, err, "writing the result failed (the docker login was undone)", "")
 		}
 		discardBackup(con, receipt)
+		if err := dockerconfig.Discard(receipt); err != nil {
+			con.Warnf("%v", err)
+		}
 		for _, l := range res.Logins {
 			con.Infof("Login Succeeded: %s (expires %s)", l.Registry.Host, output.FormatTime(l.ExpiresAt))
 		}

@@ -27,7 +27,7 @@ var ciTokenVariables = []struct{ name, ci string }{
 // GitHub OIDC token, a web identity token file or variable, and the SDK
 // default chain.
 func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, error) {
-	spell := func(name string) string { return inputs.Spell(inputs.Lookup(name), cfg.Mode) }
+	spell := cfg.Describe
 	github := &oidc.GitHub{
 		Action: githubactions.New(
 			githubactions.WithGetenv(e.Getenv),
@@ -86,6 +86,15 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, e
 	}
 
 	// auto
+	if tokenGiven && !cfg.Static.Given() && cfg.Role.ARN == "" {
+		subject := spell("web-identity-token-file")
+		if cfg.WebIdentityTokenEnv != "" {
+			subject = spell("web-identity-token-env")
+		}
+		return awsauth.Base{}, &problem.Problem{Code: problem.MissingSetting, Subject: subject,
+			What: "a web identity token is given but no role to exchange it for",
+			Fix:  fmt.Sprintf("Set %s to the ARN of the IAM role that trusts this token's issuer (or AWS_ROLE_ARN).", spell("role-to-assume"))}
+	}
 	if cfg.Static.Given() {
 		if tokenGiven {
 			return awsauth.Base{}, &problem.Problem{Code: problem.ConflictingSettings,

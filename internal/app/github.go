@@ -176,6 +176,12 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 		}
 		return problem.Wrap(problem.OutputFailed, err, "writing step outputs failed (the docker login was undone)", "Check that the runner's file command files are writable.")
 	}
+	if receipt != nil && cfg.SkipLogout {
+		// No post step will log out: drop the backup of what the login replaced.
+		if err := dockerconfig.Discard(receipt); err != nil {
+			con.Warnf("%v", err)
+		}
+	}
 
 	now := time.Now()
 	for _, l := range res.Logins {

@@ -125,6 +125,10 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 		}
 	}
 	files = securefile.Set{} // keep what was written
+	// No post step will log out: drop the backup of what the login replaced.
+	if err := dockerconfig.Discard(receipt); err != nil {
+		con.Warnf("%v", err)
+	}
 	discardBackup(con, receipt)
 
 	for _, l := range res.Logins {

@@ -386,6 +386,20 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 	return r, nil
 }
 
+// Discard keeps the login for good: it deletes the backup of what Login
+// replaced (which holds the previous credentials), so nothing secret is
+// left behind for a logout that will never come (a CLI login, a plugin
+// step, skip-logout). The receipt is useless afterwards.
+func Discard(r *Receipt) error {
+	if r == nil || r.BackupFile == "" {
+		return nil
+	}
+	if err := os.Remove(r.BackupFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove backup %s: %w; delete it by hand, it holds the previous credentials", r.BackupFile, err)
+	}
+	return nil
+}
+
 // Logout undoes the Login that produced r: entries Login added are
 // removed, values it replaced are restored (from the backup file, which is
 // then deleted). If config.json is still exactly as Login left it, its

@@ -555,3 +555,28 @@ func mustChmod(t *testing.T, path string, mode fs.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+func TestDiscardRemovesTheBackup(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(cfg, []byte(`{"auths":{"h.example":{"auth":"b2xkOnNlY3JldA=="}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: "h.example", Username: "AWS", Password: "new-password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(r.BackupFile); err != nil {
+		t.Fatalf("no backup after a replacing login: %v", err)
+	}
+	if err := Discard(r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(r.BackupFile); !os.IsNotExist(err) {
+		t.Errorf("backup still there after Discard (%v)", err)
+	}
+	b, _ := os.ReadFile(cfg)
+	if !strings.Contains(string(b), "h.example") {
+		t.Errorf("Discard changed the login")
+	}
+}

@@ -193,7 +193,7 @@ func TestBadInput(t *testing.T) {
 		{name: "web-identity-env without a name", mode: "cli", args: []string{"--credential-source", "web-identity-env"},
 			code: "missing-setting", inMsg: []string{"flag --web-identity-token-env"}},
 		{name: "token file but no role", mode: "plugin", set: map[string]string{"role_arn": ""},
-			code: "no-credentials", inMsg: []string{"role-to-assume with a web identity token"}},
+			code: "missing-setting", inMsg: []string{"web_identity_token_file", "no role to exchange it for", "PLUGIN_ROLE_ARN"}},
 		{name: "no id-token permission", mode: "github", env: map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": del, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": del},
 			code: "no-id-token-permission", inMsg: []string{"id-token: write"}},
 

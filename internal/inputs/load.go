@@ -76,6 +76,10 @@ type Config struct {
 	// spelled (e.g. `input "aws-region"`); settings left to their defaults
 	// are absent.
 	Given map[string]string
+	// Origin records where every setting with a value came from, explicit
+	// or environment fallback (e.g. `environment variable AWS_REGION`), for
+	// messages about it.
+	Origin map[string]string
 }
 
 // CredentialSource names where the base AWS identity comes from.
@@ -125,7 +129,7 @@ func Load(src Source) (*Config, []string, error) {
 	if src.Getenv == nil {
 		return nil, nil, errors.New("inputs: Source.Getenv is nil")
 	}
-	c := &Config{Mode: src.Mode, Given: map[string]string{}}
+	c := &Config{Mode: src.Mode, Given: map[string]string{}, Origin: map[string]string{}}
 	var warnings []string
 
 	if src.Mode == Plugin {
@@ -147,6 +151,7 @@ func Load(src Source) (*Config, []string, error) {
 		if explicit {
 			c.Given[s.Name] = subject
 		}
+		c.Origin[s.Name] = subject
 		if err := s.apply(c, v); err != nil {
 			var inv *invalid
 			if errors.As(err, &inv) {
@@ -218,6 +223,15 @@ func Spell(s *Setting, m Mode) string {
 		}
 	}
 	return fmt.Sprintf("input %q", s.Name)
+}
+
+// Describe names a setting for a message: where its value came from if it
+// has one, else how a user of this mode would set it.
+func (c *Config) Describe(name string) string {
+	if o, ok := c.Origin[name]; ok && !strings.HasPrefix(o, "default of") {
+		return o
+	}
+	return Spell(Lookup(name), c.Mode)
 }
 
 // Lookup returns the setting with the canonical name, or nil.
