@@ -290,6 +290,8 @@ type machine struct {
 	// LoadStart and LoadEnd are the 1-minute load averages before and
 	// after the measurements.
 	LoadStart, LoadEnd string
+	Source             string // git describe of the measured tree
+
 	Tools              []string
 }
 
@@ -333,6 +335,9 @@ func describeMachine(ctx context.Context, t tools, ecrLoginIndex string) machine
 		}
 	}
 	m.LoadStart = loadAverage()
+	if out, err := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty").Output(); err == nil {
+		m.Source = strings.TrimSpace(string(out))
+	}
 	return m
 }
 

@@ -34,7 +34,11 @@ func report(w io.Writer, r *results) {
 		p(" %s.", strings.Join(m.Tools, "; "))
 	}
 	p(" Load average (1 min) %s before and %s after: other work on the machine shows up as spread.", m.LoadStart, m.LoadEnd)
-	p("\nCommand: `go run ./internal/bench%s`.\n\n", flagsUsed(r.Opts))
+	p("\nCommand: `go run ./internal/bench%s`", flagsUsed(r.Opts))
+	if m.Source != "" && r.Opts.Bin == "" {
+		p(" at commit %s", m.Source)
+	}
+	p(".\n\n")
 	p("Every figure is the median of the runs, with the range (min–max) in parentheses; times in ms, sizes in MB (10^6 bytes). ")
 	p("All traffic is HTTPS on loopback to internal/awsfake (GitHub OIDC, STS, ECR) and to registry stubs (GET /v2/, Basic auth), each answer delayed by the latency. ")
 	p("*ideal*: the unavoidable sequential round trips × latency (OIDC token, STS, ECR; + one registry request when the contender checks the login). ")
