@@ -292,7 +292,7 @@ type machine struct {
 	LoadStart, LoadEnd string
 	Source             string // git describe of the measured tree
 
-	Tools              []string
+	Tools []string
 }
 
 func describeMachine(ctx context.Context, t tools, ecrLoginIndex string) machine {
