@@ -57,11 +57,10 @@ func (g *GitHub) Token(ctx context.Context) (string, error) {
 			Code:    problem.NoIDTokenPermission,
 			What:    "this job cannot request a GitHub OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)",
 			Fix:     "Add `permissions: id-token: write` to the job (or workflow), keeping the other permissions it needs such as `contents: read`. Pull requests from forks never get a token.",
-			Subject: "",
 		}
 	}
 	var token string
-	attempts := 0
+	attempts, refused := 0, false
 	err := retry.Do(ctx, g.backoff(ctx), func(ctx context.Context) error {
 		attempts++
 		t, err := g.Action.GetIDToken(ctx, g.Audience)
@@ -73,6 +72,7 @@ func (g *GitHub) Token(ctx context.Context) (string, error) {
 				if transientStatus(rf.StatusCode) {
 					return retry.RetryableError(err)
 				}
+				refused = true
 				return err
 			}
 			if ctx.Err() != nil {
@@ -87,10 +87,14 @@ func (g *GitHub) Token(ctx context.Context) (string, error) {
 		return nil
 	})
 	if err != nil {
+		fix := "This is usually a temporary GitHub problem: re-run the job. If it persists, check https://www.githubstatus.com."
+		if refused {
+			fix = "The runner refused the request: check that the job has `permissions: id-token: write` and that the audience is a plain string (default sts.amazonaws.com)."
+		}
 		return "", &problem.Problem{
 			Code: problem.IDTokenRequestFailed,
 			What: fmt.Sprintf("requesting the GitHub OIDC token for audience %q failed after %d attempt(s)", g.Audience, attempts),
-			Fix:  "This is usually a temporary GitHub problem: re-run the job. If it persists, check https://www.githubstatus.com.",
+			Fix:  fix,
 			Err:  err,
 		}
 	}
