@@ -1,0 +1,112 @@
+package ecr
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+)
+
+func TestDecode(t *testing.T) {
+	enc := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		token, want string
+		ok          bool
+	}{
+		{enc("AWS:pass:with:colons"), "pass:with:colons", true},
+		{enc("AWS:" + strings.Repeat("x", 2000)), strings.Repeat("x", 2000), true},
+		{enc("AWS:"), "", false},
+		{enc("bob:pw"), "", false},
+		{enc("no-colon"), "", false},
+		{"not base64!", "", false},
+	}
+	for _, tt := range tests {
+		got, err := decode(tt.token)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("decode(%.20q) = %.20q, %v", tt.token, got, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") {
+			t.Errorf("error echoes the password: %v", err)
+		}
+	}
+}
+
+func mustParse(t *testing.T, ref string) registry.Registry {
+	t.Helper()
+	r, err := registry.Parse(ref, "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestGroupByEndpoint(t *testing.T) {
+	regs := []registry.Registry{
+		mustParse(t, "111111111111"),
+		mustParse(t, "222222222222"), // same region: same call
+		mustParse(t, "333333333333.dkr.ecr.us-east-1.amazonaws.com"),
+		mustParse(t, "111111111111.dkr.ecr-fips.us-east-1.amazonaws.com"), // FIPS endpoint: its own call
+		mustParse(t, "public.ecr.aws"),
+		mustParse(t, "ecr-public.aws.com"), // the same ECR Public call
+	}
+	groups := groupByEndpoint(regs)
+	var got []string
+	for _, g := range groups {
+		got = append(got, g.describe())
+	}
+	want := []string{"region eu-west-1", "region us-east-1", "region us-east-1 (FIPS endpoint)", "ECR Public (public.ecr.aws)"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("groups = %q, want %q", got, want)
+	}
+	if len(groups[0].regs) != 2 || len(groups[3].regs) != 2 {
+		t.Errorf("registries were not grouped per region: %+v", groups)
+	}
+}
+
+func TestHostFor(t *testing.T) {
+	own := mustParse(t, "123456789012")
+	other := mustParse(t, "210987654321")
+	fips := mustParse(t, "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com")
+	pub := mustParse(t, "public.ecr.aws")
+	const pe = "https://127.0.0.1:5443"
+	tests := []struct {
+		name   string
+		reg    registry.Registry
+		caller string
+		self   bool
+		want   string
+	}{
+		{"default registry: the proxyEndpoint", registry.Registry{Region: "eu-west-1"}, "", true, "127.0.0.1:5443"},
+		{"own account: the proxyEndpoint", own, "123456789012", false, "127.0.0.1:5443"},
+		{"other account: its own host", other, "123456789012", false, other.Host},
+		{"FIPS host kept", fips, "123456789012", false, fips.Host},
+		{"public", pub, "123456789012", false, "public.ecr.aws"},
+	}
+	for _, tt := range tests {
+		got, err := hostFor(tt.reg, pe, tt.caller, tt.self)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %q, %v; want %q", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := hostFor(own, "", "123456789012", false); err == nil {
+		t.Error("an empty proxyEndpoint was accepted")
+	}
+}
+
+func TestJoinProblems(t *testing.T) {
+	a := &problem.Problem{Code: problem.ECRDenied, What: "denied in eu-west-1"}
+	b := &problem.Problem{Code: problem.ECRDenied, What: "denied in us-east-1"}
+	c := &problem.Problem{Code: problem.Timeout, What: "gave up in ap-south-1"}
+	if p := problem.As(joinProblems([]error{a, b})); p.Code != problem.ECRDenied || !strings.Contains(p.What, "eu-west-1") || !strings.Contains(p.What, "us-east-1") {
+		t.Errorf("same codes: %+v", p)
+	}
+	if p := problem.As(joinProblems([]error{a, c})); p.Code != problem.ECRFailed {
+		t.Errorf("mixed codes give %s, want ecr-failed", p.Code)
+	}
+	if err := joinProblems([]error{a}); !errors.Is(err, a) {
+		t.Errorf("one problem is returned as is")
+	}
+}
