@@ -364,14 +364,28 @@ func wrongPasswordConfig(t *testing.T, r *fakeRunner, dockerConfig, host string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir := filepath.Join(r.base, "home", "wrong-docker-config")
+	r.writeFile(filepath.Join(dir, "config.json"), tamperPassword(t, data, host), 0o600)
+	return dir
+}
+
+// tamperPassword returns the docker config.json data with the last byte of
+// host's password changed, everything else as it was.
+func tamperPassword(t *testing.T, data []byte, host string) []byte {
+	t.Helper()
 	var cfg map[string]any
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		t.Fatal(err)
+		t.Fatalf("config.json is not JSON: %v", err)
 	}
-	entry := cfg["auths"].(map[string]any)[host].(map[string]any)
-	raw, err := base64.StdEncoding.DecodeString(entry["auth"].(string))
-	if err != nil {
-		t.Fatal(err)
+	auths, _ := cfg["auths"].(map[string]any)
+	entry, ok := auths[host].(map[string]any)
+	if !ok {
+		t.Fatalf("config.json has no auths entry for %s", host)
+	}
+	auth, _ := entry["auth"].(string)
+	raw, err := base64.StdEncoding.DecodeString(auth)
+	if err != nil || len(raw) == 0 {
+		t.Fatalf("the auths entry for %s has no base64 auth (%v)", host, err)
 	}
 	if raw[len(raw)-1] == 'X' {
 		raw[len(raw)-1] = 'Y'
@@ -383,9 +397,7 @@ func wrongPasswordConfig(t *testing.T, r *fakeRunner, dockerConfig, host string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(r.base, "home", "wrong-docker-config")
-	r.writeFile(filepath.Join(dir, "config.json"), out, 0o600)
-	return dir
+	return out
 }
 
 // hostStepUsesLogin: with the exported DOCKER_CONFIG the docker CLI pushes
@@ -454,15 +466,7 @@ func hostStepUsesLogin(t *testing.T, f *fixture, r *fakeRunner, dockerConfig, im
 // /github/home. crane, built statically into a scratch image, stands in for
 // any docker-compatible client in the step's container.
 func containerStepUsesLogin(t *testing.T, f *fixture, r *fakeRunner, dockerConfig, image, digest string) {
-	crane := testenv.Crane(t)
-	tw := newTarStream(t)
-	tw.file("crane", crane, 0o755)
-	tw.dir("tmp", 0o1777)
-	craneImage := imageRepo + "-crane:" + randomName("t")
-	if res := tw.pipeTo(t, requireDocker(t), []string{"import", "--change", `ENTRYPOINT ["/crane"]`, "-", craneImage}); res.code != 0 {
-		t.Fatalf("docker import of the crane image: %s", res)
-	}
-	t.Cleanup(func() { dockerQuiet("rmi", craneImage) })
+	craneImage := stepImage(t, false)
 
 	tests := []struct {
 		name      string

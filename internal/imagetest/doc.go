@@ -7,7 +7,10 @@
 // arguments and post entrypoint that actions/runner's ContainerActionHandler
 // and DockerCommandManager use. Later host and container steps then use the
 // exported login with the real docker CLI, skopeo and crane against a real
-// password-protected registry.
+// password-protected registry. It also runs the image as Drone and
+// Woodpecker run a plugin step (later step containers then use the login
+// and the variables it left in the workspace), and has the host's docker
+// CLI push and pull through the program as its credential helper.
 //
 // The package holds tests only. They drive the Docker Engine, whose daemon
 // lives in the host's network namespace, so unlike internal/e2e they do not

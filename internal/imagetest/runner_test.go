@@ -344,10 +344,7 @@ func (r *fakeRunner) runAction(ref string, a *action, st stage) cmdResult {
 	env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws-credentials"
 	env["AWS_EC2_METADATA_DISABLED"] = "true"
 
-	resolv := filepath.Join(r.base, "resolv.conf")
-	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	resolv := loopbackResolvConf(t, r.base)
 
 	name := randomName("imagetest-action-")
 	t.Cleanup(func() { dockerQuiet("rm", "--force", name) })
@@ -388,6 +385,19 @@ func (r *fakeRunner) runAction(ref string, a *action, st stage) cmdResult {
 	}
 	return run(t, requireDocker(t), args, cmdOpts{env: cliEnv, timeout: 3 * time.Minute, secret: true,
 		onTimeout: func() { dockerQuiet("rm", "--force", name) }})
+}
+
+// loopbackResolvConf writes dir/resolv.conf naming only 127.0.0.1 as the
+// name server (nothing answers there), for containers that run with
+// --network host: a stray DNS lookup of a real AWS host fails at once
+// instead of leaving the machine.
+func loopbackResolvConf(t testing.TB, dir string) string {
+	t.Helper()
+	resolv := filepath.Join(dir, "resolv.conf")
+	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return resolv
 }
 
 func isSocket(p string) bool {
