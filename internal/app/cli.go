@@ -179,7 +179,6 @@ func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, fla
 			_ = dockerconfig.Logout(ctx, receipt)
 			return problem.Wrap(problem.OutputFailed, err, "writing the result failed (the docker login was undone)", "")
 		}
-		discardBackup(con, receipt)
 		if err := dockerconfig.Discard(receipt); err != nil {
 			con.Warnf("%v", err)
 		}

@@ -2,9 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -129,7 +126,6 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	if err := dockerconfig.Discard(receipt); err != nil {
 		con.Warnf("%v", err)
 	}
-	discardBackup(con, receipt)
 
 	for _, l := range res.Logins {
 		con.Infof("Registry %s (%s): password expires %s", l.Registry.Host, l.Registry.Region, describeExpiry(l.ExpiresAt, time.Now()))
@@ -154,19 +150,6 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 			relative(workspace, inWorkspace(cfg.DockerConfig)), relative(workspace, outDir))
 	}
 	return nil
-}
-
-// discardBackup removes the backup file dockerconfig.Login keeps for
-// Logout, once a login is final. Plugin steps and CLI logins have no post
-// step: nothing would ever read or remove the file, and a login it
-// replaced (a secret) would stay beside config.json.
-func discardBackup(con *output.Console, r *dockerconfig.Receipt) {
-	if r == nil || r.BackupFile == "" {
-		return
-	}
-	if err := os.Remove(r.BackupFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		con.Warnf("could not remove %s (%v): delete it, it may hold the login this one replaced", r.BackupFile, err)
-	}
 }
 
 // relative shows p relative to the workspace when it is inside it.
