@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
+
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
@@ -183,7 +185,8 @@ func lookup(s *Setting, src Source) (string, string, bool) {
 			}
 			return "", "", false
 		}
-		if v := strings.TrimSpace(src.Getenv(s.InputVar())); v != "" {
+		// go-githubactions reads INPUT_<NAME> the way actions/toolkit does.
+		if v := githubactions.New(githubactions.WithGetenv(src.Getenv)).GetInput(s.Name); v != "" {
 			return v, fmt.Sprintf("input %q", s.Name), true
 		}
 	case Plugin:
