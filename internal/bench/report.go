@@ -28,7 +28,7 @@ const (
 func report(w io.Writer, r *results) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	m := r.Machine
-	p("## Benchmark: ecr-credentials against the other ways into ECR\n\n")
+	p("### Measured: ecr-credentials against the other ways into ECR\n\n")
 	p("Measured %s on %s (%d cores), %s, %s.", m.Date, m.CPU, m.Cores, m.Kernel, m.Go)
 	if len(m.Tools) > 0 {
 		p(" %s.", strings.Join(m.Tools, "; "))
@@ -47,7 +47,7 @@ func report(w io.Writer, r *results) {
 	p("*CPU* and *peak RSS* come from wait4's rusage of every process (CPU summed; peak RSS of the largest process, Σ = summed over processes), taken by a small launcher so that the benchmark's own memory does not leak into the figures (Linux carries the parent's RSS high-water mark through fork and exec; the launcher's floor, measured with /bin/true, is %.1f MB). ", mb(r.RSSFloor))
 	p("Our binary runs as the GitHub container action (INPUT_*, GITHUB_* files, docker config.json, step outputs and env), built with `-tags release -trimpath -ldflags \"-s -w\"`.\n\n")
 
-	p("### Full login (one registry)\n\n")
+	p("#### Full login (one registry)\n\n")
 	p("| latency | contender | wall | ideal | overhead | own time | cold start | CPU | peak RSS | processes | × ours |\n")
 	p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, row := range r.Main {
@@ -63,7 +63,7 @@ func report(w io.Writer, r *results) {
 	}
 
 	if len(r.FanOut) > 0 {
-		p("\n### Multi-region fan-out (latency %s; registries in different regions)\n\n", fmtLatency(r.Opts.FanOutLatency))
+		p("\n#### Multi-region fan-out (latency %s; registries in different regions)\n\n", fmtLatency(r.Opts.FanOutLatency))
 		p("Amazon-ecr-login logs in to one region per step, so it runs once per region; the AWS CLI step loops over the regions.\n\n")
 		p("| registries | contender | wall | × one registry | overhead | own time | CPU | peak RSS | requests |\n")
 		p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
@@ -81,7 +81,7 @@ func report(w io.Writer, r *results) {
 
 	timelines(w, r)
 
-	p("\n### Cost of verify (our binary; one registry)\n\n")
+	p("\n#### Cost of verify (our binary; one registry)\n\n")
 	p("verify checks the new login against the registry (GET /v2/, then again with the credentials: two round trips). It is on by default; the table above compares both.\n\n")
 	p("| latency | verify off | verify on | cost |\n| ---: | ---: | ---: | ---: |\n")
 	for _, lat := range r.Opts.Latencies {
@@ -95,8 +95,8 @@ func report(w io.Writer, r *results) {
 	}
 
 	if len(r.Variants) > 0 {
-		p("\n### Variants of our binary (one registry, verify off)\n\n")
-		p("Changes emulated through the environment, to price proposals: *plain HTTP* is the cost of TLS; *roots from the CA bundle file only* sets SSL_CERT_DIR to an empty directory, so Go parses the trusted roots once from the bundle instead of also reading every file in /etc/ssl/certs (146 files on Debian and Ubuntu runners); *GC off* is what debug.SetGCPercent(-1) would do.\n\n")
+		p("\n#### Variants of our binary (one registry, verify off)\n\n")
+		p("Changes emulated through the environment, to price proposals: *plain HTTP* is the cost of TLS; *roots from the CA bundle file only* sets SSL_CERT_DIR to an empty directory, so Go parses the trusted roots once from the bundle instead of also reading every file in /etc/ssl/certs (on Debian: the 145 certificates, their hash links and the bundle again); *GC off* is what debug.SetGCPercent(-1) would do.\n\n")
 		p("| latency | variant | wall | own time | cold start | CPU | peak RSS |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, lat := range r.Opts.Latencies {
 			sc := scenario{Latency: lat, Registries: 1}
@@ -122,7 +122,7 @@ func report(w io.Writer, r *results) {
 		}
 	}
 
-	p("\n### Size\n\n| artifact | size |\n| --- | ---: |\n")
+	p("\n#### Size\n\n| artifact | size |\n| --- | ---: |\n")
 	p("| ecr-credentials binary (static, stripped) | %.2f MB |\n", mb(r.OurBin))
 	p("| naive aws-sdk-go-v2 step binary (same flags) | %.2f MB |\n", mb(r.NaiveBin))
 	switch {
@@ -142,13 +142,13 @@ func report(w io.Writer, r *results) {
 		p("| %s | %s |\n", f.Name, f.Why)
 	}
 
-	p("\n### Targets (issue 8)\n\n| target | measured | |\n| --- | --- | --- |\n")
+	p("\n#### Targets (issue 8)\n\n| target | measured | |\n| --- | --- | --- |\n")
 	for _, t := range targets(r) {
 		p("| %s | %s | %s |\n", t.name, t.measured, t.verdict)
 	}
 
 	if len(r.Absent) > 0 {
-		p("\n### Not measured\n\n")
+		p("\n#### Not measured\n\n")
 		for _, a := range r.Absent {
 			p("- %s: %s\n", a.Name, a.Why)
 		}
@@ -367,7 +367,7 @@ func timelines(w io.Writer, r *results) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\n### Where the time goes (latency %s; median ms of each stretch)\n\n", fmtLatency(lat))
+	fmt.Fprintf(w, "\n#### Where the time goes (latency %s; median ms of each stretch)\n\n", fmtLatency(lat))
 	fmt.Fprintf(w, "From exec to exit, split at the requests as the emulator and the registry saw them: *before X* is the program's own time before request X arrived, *X* is the request being served (TLS and HTTP round trip on the server side, latency included), *exit* is from the last answer to the process's end.\n\n")
 	fmt.Fprintf(w, "| stretch |")
 	for _, rw := range rows {
