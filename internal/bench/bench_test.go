@@ -382,8 +382,11 @@ func TestQuickRun(t *testing.T) {
 	t.Logf("report:\n%s", report)
 
 	_, awsMissing := findAWSCLIv2(ctx, opts.AWS)
+	if _, err := exec.LookPath("curl"); err != nil && awsMissing == "" {
+		awsMissing = "curl not installed"
+	}
 	if awsMissing != "" && os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true but %s", awsMissing)
+		t.Fatalf("CI=true but the AWS CLI contender cannot run: %s (apt-get install awscli curl)", awsMissing)
 	}
 	number := `[0-9.]+ \([0-9.]+–[0-9.]+\)` // median (min–max)
 	expect := []string{

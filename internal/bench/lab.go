@@ -52,7 +52,6 @@ type call struct {
 // trusting both, and the passwords ECR hands out.
 type lab struct {
 	fake *awsfake.Server
-	tls  bool
 	dir  string // scratch directory of the lab
 	// bundle is a PEM file holding the system's trusted roots (so loading
 	// it costs what loading the real roots costs), the emulator's CA (with
@@ -78,7 +77,7 @@ func newLab(useTLS bool, n int, launchBin string) (*lab, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: create scratch directory: %w", err)
 	}
-	l := &lab{tls: useTLS, dir: dir, ln: &launcher{bin: launchBin, dir: dir}}
+	l := &lab{dir: dir, ln: &launcher{bin: launchBin, dir: dir}}
 	ok := false
 	defer func() {
 		if !ok {
