@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
@@ -216,14 +217,26 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// verifyAll checks every login against its registry, all at once, and
+// reports the first registry (in the order given) that refused.
 func verifyAll(ctx context.Context, logins []ecr.Login, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 30 * time.Second}
-	for _, l := range logins {
-		if err := verify.Registry(ctx, client, l.Registry.Host, l.Username, l.Password); err != nil {
+	errs := make([]error, len(logins))
+	var wg sync.WaitGroup
+	for i, l := range logins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = verify.Registry(ctx, client, l.Registry.Host, l.Username, l.Password)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
 			return &problem.Problem{Code: problem.VerifyFailed, Err: err,
-				What: "the registry " + l.Registry.Host + " did not accept the new credentials",
+				What: "the registry " + logins[i].Registry.Host + " did not accept the new credentials",
 				Fix:  "Check network access to the registry, or set verify: false to skip this check."}
 		}
 	}

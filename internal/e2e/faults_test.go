@@ -139,8 +139,12 @@ func TestFaults(t *testing.T) {
 			}
 			for o, want := range tt.retried {
 				failed, ok := tally(calls, o.service, o.operation)
-				if failed != want || ok != 1 {
-					t.Errorf("%s %s: %d failed and %d successful calls, want %d failed then 1 success", o.service, o.operation, failed, ok, want)
+				// The emulator logs what it answered: on a loaded machine the
+				// client may give up on a slow attempt (the per-attempt
+				// timeout) that the emulator still completes, and retry; so
+				// successes are "at least one".
+				if failed != want || ok < 1 {
+					t.Errorf("%s %s: %d failed and %d successful calls, want %d failed then a success", o.service, o.operation, failed, ok, want)
 				}
 				t.Logf("%s %s: %d retries", o.service, o.operation, failed)
 			}
