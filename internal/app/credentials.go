@@ -31,7 +31,7 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, e
 	github := &oidc.GitHub{
 		Action: githubactions.New(
 			githubactions.WithGetenv(e.Getenv),
-			githubactions.WithHTTPClient(&http.Client{Timeout: awsauth.AttemptTimeoutFor(cfg.Timeout)}),
+			githubactions.WithHTTPClient(&http.Client{Timeout: awsauth.AttemptTimeoutFor(cfg.Timeout), Transport: awsauth.Transport()}),
 		),
 		Audience: cfg.Audience,
 		Mask:     con.Mask,

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
@@ -222,7 +223,7 @@ func plural(n int, one, many string) string {
 func verifyAll(ctx context.Context, logins []ecr.Login, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: awsauth.Transport()}
 	errs := make([]error, len(logins))
 	var wg sync.WaitGroup
 	for i, l := range logins {

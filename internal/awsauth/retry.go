@@ -87,5 +87,6 @@ func NewHTTPClient(ctx context.Context) *awshttp.BuildableClient {
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(d.Timeout, attempt) }).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = min(tr.TLSHandshakeTimeout, attempt)
+			trustRoots(tr) // AWS_CA_BUNDLE, applied by the SDK later, still wins
 		})
 }

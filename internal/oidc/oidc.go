@@ -54,9 +54,9 @@ func (g *GitHub) String() string { return "GitHub Actions OIDC token" }
 func (g *GitHub) Token(ctx context.Context) (string, error) {
 	if !g.Available() {
 		return "", &problem.Problem{
-			Code:    problem.NoIDTokenPermission,
-			What:    "this job cannot request a GitHub OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)",
-			Fix:     "Add `permissions: id-token: write` to the job (or workflow), keeping the other permissions it needs such as `contents: read`. Pull requests from forks never get a token.",
+			Code: problem.NoIDTokenPermission,
+			What: "this job cannot request a GitHub OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)",
+			Fix:  "Add `permissions: id-token: write` to the job (or workflow), keeping the other permissions it needs such as `contents: read`. Pull requests from forks never get a token.",
 		}
 	}
 	var token string
