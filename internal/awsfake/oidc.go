@@ -251,7 +251,9 @@ func (s *Server) serveOIDC(ex *exchange) {
 		}}})
 	case "IDToken":
 		auth := ex.r.Header.Get("Authorization")
-		bearer, ok := strings.CutPrefix(auth, "Bearer ")
+		// The scheme is case-insensitive (RFC 9110); GitHub's docs write "bearer".
+		scheme, bearer, ok := strings.Cut(auth, " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer")
 		if !ok || bearer == "" {
 			ex.call.ErrorCode = "Unauthorized"
 			writeJSON(ex, http.StatusUnauthorized, map[string]string{"message": "Missing 'Authorization: Bearer <ACTIONS_ID_TOKEN_REQUEST_TOKEN>' header."})
