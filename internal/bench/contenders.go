@@ -317,6 +317,28 @@ func assumeRoleStep(t tools, l *lab, home, token string) spec {
 
 type awsCreds struct{ id, secret, session string }
 
+// assumeWithCLI runs the shell steps both AWS CLI contenders start with:
+// curl for the OIDC token, then aws sts assume-role-with-web-identity.
+func assumeWithCLI(ctx context.Context, l *lab, t tools, home string) (awsCreds, []proc, error) {
+	out, tokProc, err := l.ln.run(ctx, l, tokenStep(t, l, home))
+	if err != nil {
+		return awsCreds{}, nil, err
+	}
+	token, err := parseToken(out)
+	if err != nil {
+		return awsCreds{}, nil, err
+	}
+	out, stsProc, err := l.ln.run(ctx, l, assumeRoleStep(t, l, home, token))
+	if err != nil {
+		return awsCreds{}, nil, err
+	}
+	creds, err := parseCreds(out)
+	if err != nil {
+		return awsCreds{}, nil, err
+	}
+	return creds, []proc{tokProc, stsProc}, nil
+}
+
 func parseCreds(out []byte) (awsCreds, error) {
 	f := strings.Fields(string(out))
 	if len(f) != 3 {
@@ -350,23 +372,10 @@ func (a *awsCLI) Run(ctx context.Context, l *lab, sc scenario, dir string) (samp
 		return sample{}, err
 	}
 	m := l.mark()
-	out, tokProc, err := l.ln.run(ctx, l, tokenStep(a.t, l, r.home))
+	creds, ps, err := assumeWithCLI(ctx, l, a.t, r.home)
 	if err != nil {
 		return sample{}, err
 	}
-	token, err := parseToken(out)
-	if err != nil {
-		return sample{}, err
-	}
-	out, stsProc, err := l.ln.run(ctx, l, assumeRoleStep(a.t, l, r.home, token))
-	if err != nil {
-		return sample{}, err
-	}
-	creds, err := parseCreds(out)
-	if err != nil {
-		return sample{}, err
-	}
-	ps := []proc{tokProc, stsProc}
 	for i := range sc.Registries {
 		env := creds.env()
 		env["AWS_CA_BUNDLE"] = l.bundle
@@ -416,23 +425,10 @@ func (e *ecrLogin) Run(ctx context.Context, l *lab, sc scenario, dir string) (sa
 		return sample{}, err
 	}
 	m := l.mark()
-	out, tokProc, err := l.ln.run(ctx, l, tokenStep(e.t, l, r.home))
+	creds, ps, err := assumeWithCLI(ctx, l, e.t, r.home)
 	if err != nil {
 		return sample{}, err
 	}
-	token, err := parseToken(out)
-	if err != nil {
-		return sample{}, err
-	}
-	out, stsProc, err := l.ln.run(ctx, l, assumeRoleStep(e.t, l, r.home, token))
-	if err != nil {
-		return sample{}, err
-	}
-	creds, err := parseCreds(out)
-	if err != nil {
-		return sample{}, err
-	}
-	ps := []proc{tokProc, stsProc}
 	for i := range sc.Registries {
 		env := creds.env()
 		maps.Copy(env, map[string]string{
