@@ -199,15 +199,21 @@ func Registry(ctx context.Context, client *http.Client, host, username, password
 	}
 	endpoint := "https://" + host + "/v2/"
 
-	resp, err := c.get(endpoint, "")
+	// Basic credentials go with the first request: ECR registries (and
+	// every htpasswd registry) answer it at once, saving the round trip of
+	// a challenge. Token registries (public.ecr.aws) ignore them and
+	// answer with their Bearer challenge, handled below.
+	resp, err := c.get(endpoint, basicAuth(username, password))
 	if err != nil {
 		return err
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:
 		return nil
+	case resp.StatusCode == http.StatusForbidden:
+		return c.fail(Rejected, endpoint, resp.StatusCode, c.registryMessage(resp), nil)
 	case resp.StatusCode != http.StatusUnauthorized:
-		return c.unexpectedStatus(endpoint, resp, "GET /v2/ without credentials should answer 401 with a challenge")
+		return c.unexpectedStatus(endpoint, resp, "GET /v2/ should answer 200, or 401 with a challenge")
 	}
 	challenges := parseChallenges(resp.Header.Values("WWW-Authenticate"))
 	var basic, bearer *challenge
@@ -231,9 +237,21 @@ func Registry(ctx context.Context, client *http.Client, host, username, password
 		}
 		authz = "Bearer " + c.token
 	case basic != nil:
-		authz = basicAuth(username, password)
+		// The Basic credentials sent with the first request were refused.
+		return c.fail(Rejected, endpoint, resp.StatusCode, c.registryMessage(resp), nil)
 	case len(challenges) == 0:
-		return c.fail(Unexpected, endpoint, resp.StatusCode, "401 without a WWW-Authenticate challenge", nil)
+		// Refused without saying how to authenticate: ask without
+		// credentials to tell a registry (which challenges then) from
+		// something that is not one. Only failures pay this round trip.
+		refused := resp
+		probe, err := c.get(endpoint, "")
+		if err != nil {
+			return err
+		}
+		if probe.StatusCode == http.StatusUnauthorized && len(parseChallenges(probe.Header.Values("WWW-Authenticate"))) > 0 {
+			return c.fail(Rejected, endpoint, refused.StatusCode, c.registryMessage(refused), nil)
+		}
+		return c.fail(Unexpected, endpoint, refused.StatusCode, "401 without a WWW-Authenticate challenge", nil)
 	default:
 		return c.fail(Unexpected, endpoint, resp.StatusCode, fmt.Sprintf("unsupported authentication scheme %q (docker supports Basic and Bearer)", challenges[0].scheme), nil)
 	}
