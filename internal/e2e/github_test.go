@@ -177,24 +177,7 @@ func TestGitHubActionBadInput(t *testing.T) {
 				}
 			}
 			res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env})
-			if res.ExitCode != 1 {
-				t.Fatalf("exit %d, want 1\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
-			}
-			var errs []ghrunner.Command
-			for _, c := range ghrunner.ParseWorkflowCommands(res.Stdout) {
-				if c.Name == "error" {
-					errs = append(errs, c)
-				}
-			}
-			if len(errs) != 1 {
-				t.Fatalf("want one ::error:: line, got %d:\n%s", len(errs), res.Stdout)
-			}
-			if title, _ := errs[0].Property("title"); title != "ecr-credentials: "+tt.code {
-				t.Errorf("error title = %q, want code %s; message: %s", title, tt.code, errs[0].Data)
-			}
-			if !strings.Contains(errs[0].Data, tt.inMsg) {
-				t.Errorf("error %q does not mention %q", errs[0].Data, tt.inMsg)
-			}
+			wantGitHubFailure(t, res, tt.code, tt.inMsg)
 			for _, p := range []string{r.output, r.env, r.state, r.summary} {
 				if b, _ := os.ReadFile(p); len(b) != 0 {
 					t.Errorf("%s was written by a failed run:\n%s", filepath.Base(p), b)

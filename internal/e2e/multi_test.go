@@ -187,18 +187,7 @@ func TestOneRegionFailsNothingWritten(t *testing.T) {
 		"verify":         "false",
 	})
 	res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env})
-	if res.ExitCode != 1 {
-		t.Fatalf("exit %d, want 1\n%s", res.ExitCode, res.Stdout)
-	}
-	var errs []string
-	for _, c := range ghrunner.ParseWorkflowCommands(res.Stdout) {
-		if c.Name == "error" {
-			errs = append(errs, c.Data)
-		}
-	}
-	if len(errs) != 1 || !strings.Contains(errs[0], "ECR Public") || !strings.Contains(errs[0], "ecr-public:GetAuthorizationToken") {
-		t.Errorf("want one error naming ECR Public and the permission to add, got %q", errs)
-	}
+	wantGitHubFailure(t, res, "ecr-denied", "ECR Public", "ecr-public:GetAuthorizationToken")
 	for _, p := range []string{r.output, r.env, r.state, r.summary} {
 		if b, _ := os.ReadFile(p); len(b) != 0 {
 			t.Errorf("%s written by a failed run", filepath.Base(p))

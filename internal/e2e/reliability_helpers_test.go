@@ -28,17 +28,6 @@ func newEmulatorFixture(t *testing.T, opts awsfake.Options) *fixture {
 	return f
 }
 
-// errorCommands returns the ::error:: workflow commands of a GitHub step.
-func errorCommands(stdout string) []ghrunner.Command {
-	var errs []ghrunner.Command
-	for _, c := range ghrunner.ParseWorkflowCommands(stdout) {
-		if c.Name == "error" {
-			errs = append(errs, c)
-		}
-	}
-	return errs
-}
-
 // wantGitHubFailure checks a failed GitHub step: exit 1, exactly one
 // ::error:: titled with code and mentioning every string of inMsg.
 func wantGitHubFailure(t *testing.T, res testenv.Result, code string, inMsg ...string) {
@@ -46,7 +35,7 @@ func wantGitHubFailure(t *testing.T, res testenv.Result, code string, inMsg ...s
 	if res.ExitCode != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, res.Stderr)
 	}
-	errs := errorCommands(res.Stdout)
+	errs := ghrunner.Errors(res.Stdout)
 	if len(errs) != 1 {
 		t.Fatalf("want one ::error:: line, got %d:\n%s", len(errs), res.Stdout)
 	}

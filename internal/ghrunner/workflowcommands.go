@@ -266,3 +266,15 @@ func isDotNetSpace(r rune) bool {
 	}
 	return r >= 0x2000 && r <= 0x200A
 }
+
+// Errors returns the ::error:: commands the runner would act on in a
+// step's output, in order.
+func Errors(stdout string) []Command {
+	var errs []Command
+	for _, c := range ParseWorkflowCommands(stdout) {
+		if c.Name == "error" {
+			errs = append(errs, c)
+		}
+	}
+	return errs
+}

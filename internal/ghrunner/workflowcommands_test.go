@@ -171,3 +171,17 @@ func TestDotNetSplit(t *testing.T) {
 		}
 	}
 }
+
+func TestErrors(t *testing.T) {
+	out := "log\n::warning::w\n::error title=x::first\n::debug::d\n::error::second\n"
+	errs := Errors(out)
+	if len(errs) != 2 || errs[0].Data != "first" || errs[1].Data != "second" {
+		t.Errorf("Errors = %+v", errs)
+	}
+	if title, _ := errs[0].Property("title"); title != "x" {
+		t.Errorf("title = %q", title)
+	}
+	if len(Errors("nothing here\n")) != 0 {
+		t.Error("errors found in plain output")
+	}
+}

@@ -528,12 +528,7 @@ func TestContainerActionFailureWritesNothing(t *testing.T) {
 		t.Fatalf("exit %d, want 1: %s", res.code, f.redact(res))
 	}
 	f.assertNoLeaks(t, res)
-	var errs []ghrunner.Command
-	for _, c := range ghrunner.ParseWorkflowCommands(res.stdout) {
-		if c.Name == "error" {
-			errs = append(errs, c)
-		}
-	}
+	errs := ghrunner.Errors(res.stdout)
 	if len(errs) != 1 {
 		t.Fatalf("want one ::error:: line, got %d: %s", len(errs), f.redact(res))
 	}
