@@ -166,7 +166,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		}
 		creds, err = cfg.Credentials.Retrieve(ctx)
 		if err != nil {
-			if e := timeoutProblem(err, "the AWS SDK default credential chain"); e != nil {
+			if e := problem.FromContext(err, "the AWS SDK default credential chain", "AWS_ENDPOINT_URL*"); e != nil {
 				return nil, e
 			}
 			return nil, noCredentials(err)
@@ -272,7 +272,7 @@ func noCredentials(err error) error {
 
 // stsProblem explains an AssumeRole / AssumeRoleWithWebIdentity failure.
 func stsProblem(err error, op string, role inputs.RoleARN) error {
-	if e := timeoutProblem(err, "STS "+op); e != nil {
+	if e := problem.FromContext(err, "STS "+op, "AWS_ENDPOINT_URL*"); e != nil {
 		return e
 	}
 	var ae smithy.APIError
@@ -321,18 +321,3 @@ func stsProblem(err error, op string, role inputs.RoleARN) error {
 	return problem.Wrap(problem.STSFailed, msg, "STS "+op+" failed", "Re-run the job; if it persists, check the AWS status page.")
 }
 
-// timeoutProblem recognises a context deadline or cancellation.
-func timeoutProblem(err error, waitingFor string) error {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return &problem.Problem{Code: problem.Timeout, Err: err,
-			What: "gave up waiting for " + waitingFor,
-			Fix:  "The endpoint was slow or unreachable within the `timeout` setting; raise it, or check network access and AWS_ENDPOINT_URL*."}
-	case errors.Is(err, context.Canceled):
-		return &problem.Problem{Code: problem.Timeout, Err: err, What: "cancelled while waiting for " + waitingFor}
-	}
-	return nil
-}
-
-// TimeoutProblem is timeoutProblem for other packages.
-func TimeoutProblem(err error, waitingFor string) error { return timeoutProblem(err, waitingFor) }

@@ -285,12 +285,8 @@ func proxyHost(proxyEndpoint string) (string, error) {
 // explain turns a call's error into a Problem about that region.
 func explain(err error, g *group) error {
 	what := "GetAuthorizationToken failed for " + g.describe()
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return &problem.Problem{Code: problem.Timeout, Err: err, What: "gave up waiting for ECR GetAuthorizationToken in " + g.describe(),
-			Fix: "The endpoint was slow or unreachable within the `timeout` setting; raise it, or check network access and AWS_ENDPOINT_URL_ECR."}
-	case errors.Is(err, context.Canceled):
-		return &problem.Problem{Code: problem.Timeout, Err: err, What: "cancelled while waiting for ECR in " + g.describe()}
+	if p := problem.FromContext(err, "ECR GetAuthorizationToken in "+g.describe(), "AWS_ENDPOINT_URL_ECR"); p != nil {
+		return p
 	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {

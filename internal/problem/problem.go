@@ -9,6 +9,7 @@
 package problem
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -118,6 +119,21 @@ func (p *Problem) Error() string {
 
 // Unwrap returns the cause.
 func (p *Problem) Unwrap() error { return p.Err }
+
+// FromContext recognises an ended context: a Timeout problem saying what
+// it was waiting for (and which endpoint variables to check), or nil when
+// err is not a deadline or a cancellation.
+func FromContext(err error, waitingFor, endpointVars string) *Problem {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Problem{Code: Timeout, Err: err,
+			What: "gave up waiting for " + waitingFor,
+			Fix:  "The endpoint was slow or unreachable within the `timeout` setting; raise it, or check network access and " + endpointVars + "."}
+	case errors.Is(err, context.Canceled):
+		return &Problem{Code: Timeout, Err: err, What: "cancelled while waiting for " + waitingFor}
+	}
+	return nil
+}
 
 // As returns the Problem in err's chain, or wraps err as an Internal one.
 func As(err error) *Problem {

@@ -1,8 +1,10 @@
 package problem
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +35,18 @@ func TestAs(t *testing.T) {
 	got := As(plain)
 	if got.Code != Internal || !errors.Is(got, plain) {
 		t.Errorf("As(plain) = %+v", got)
+	}
+}
+
+func TestFromContext(t *testing.T) {
+	p := FromContext(fmt.Errorf("op: %w", context.DeadlineExceeded), "STS AssumeRole", "AWS_ENDPOINT_URL_STS")
+	if p == nil || p.Code != Timeout || p.What != "gave up waiting for STS AssumeRole" || !strings.Contains(p.Fix, "AWS_ENDPOINT_URL_STS") {
+		t.Errorf("deadline: %+v", p)
+	}
+	if p := FromContext(context.Canceled, "ECR", "x"); p == nil || p.Code != Timeout {
+		t.Errorf("cancel: %+v", p)
+	}
+	if p := FromContext(errors.New("boom"), "ECR", "x"); p != nil {
+		t.Errorf("a plain error became %+v", p)
 	}
 }
