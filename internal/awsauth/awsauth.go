@@ -320,4 +320,3 @@ func stsProblem(err error, op string, role inputs.RoleARN) error {
 	}
 	return problem.Wrap(problem.STSFailed, msg, "STS "+op+" failed", "Re-run the job; if it persists, check the AWS status page.")
 }
-
