@@ -1,7 +1,7 @@
 # The ecr-credentials image: one static binary and CA certificates, nothing else.
 #
 # Base images are build arguments so that an offline machine can substitute
-# images it made itself (the tests do: see internal/imagetest).
+# images it made itself (the tests do: see internal/testing/imagetest).
 #   GO_IMAGE   must have the Go toolchain on PATH, /bin/sh, and
 #              /etc/ssl/certs/ca-certificates.crt
 #   BASE_IMAGE the final base; scratch keeps the image to a few MB

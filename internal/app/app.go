@@ -119,8 +119,8 @@ func subcommand(ctx context.Context, e Env, name string, args []string) int {
 	if cmd, ok := lookupCLI(name); ok {
 		return runCLI(ctx, e, cmd, args)
 	}
-	if cmd, ok := devCommands[name]; ok {
-		if err := cmd(ctx, args, e); err != nil {
+	if cmd, ok := lookupDev(name); ok {
+		if err := cmd.run(ctx, args, e); err != nil {
 			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %v\n", name, err)
 			return ExitError
 		}
@@ -131,9 +131,22 @@ func subcommand(ctx context.Context, e Env, name string, args []string) int {
 	return ExitUsage
 }
 
-// devCommands are compiled into development builds only (demo, emulator);
-// see dev.go.
-var devCommands = map[string]func(ctx context.Context, args []string, e Env) error{}
+// devCommand is a command compiled into development builds only (demo,
+// emulator): the list is devCommands, in dev.go or devcommands_release.go
+// as the build tags choose.
+type devCommand struct {
+	name, doc string
+	run       func(ctx context.Context, args []string, e Env) error
+}
+
+func lookupDev(name string) (devCommand, bool) {
+	for _, c := range devCommands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return devCommand{}, false
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, `ecr-credentials %s: log in to Amazon ECR from CI with the job's identity.
@@ -148,7 +161,8 @@ plugin it reads PLUGIN_* settings; from a shell, run one of the commands.
 `)
 	if len(devCommands) > 0 {
 		fmt.Fprint(w, "\nDevelopment build commands:\n")
-		fmt.Fprint(w, "  demo       run the whole flow offline against the AWS emulator and a local registry\n")
-		fmt.Fprint(w, "  emulator   serve the AWS + GitHub OIDC emulator on loopback\n")
+		for _, c := range devCommands {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.doc)
+		}
 	}
 }

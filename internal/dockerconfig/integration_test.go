@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/testenv"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
 // TestRealClientsReadOurLogin proves the written configuration is the one

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 )
 
 // The hot paths of a login, for `go test -bench . ./internal/ecr` and

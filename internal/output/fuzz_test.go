@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/ghrunner"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
 )
 
 // FuzzFileCommands: whatever names and values FileCommands accepts, the

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/testenv"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
 // TestRealRegistry checks Registry against a real docker-registry

@@ -1,0 +1,436 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The targets of issue 8.
+const (
+	targetOverhead  = 5 * time.Millisecond
+	targetFanOut    = 1.3
+	targetRSS       = 15e6
+	targetBinary    = 10e6
+	targetImage     = 12e6
+	targetSpeedup   = 10.0
+	targetSpeedupAt = 20 * time.Millisecond
+)
+
+const (
+	oursName  = "ecr-credentials"
+	naiveName = "naive aws-sdk-go-v2 step (reference)"
+)
+
+// report prints the results as Markdown.
+func report(w io.Writer, r *results) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	m := r.Machine
+	p("### Measured: ecr-credentials against the other ways into ECR\n\n")
+	p("Measured %s on %s (%d cores), %s, %s.", m.Date, m.CPU, m.Cores, m.Kernel, m.Go)
+	if len(m.Tools) > 0 {
+		p(" %s.", strings.Join(m.Tools, "; "))
+	}
+	p(" Load average (1 min) %s before and %s after: other work on the machine shows up as spread.", m.LoadStart, m.LoadEnd)
+	p("\nCommand: `go run ./internal/devtools/bench%s`", flagsUsed(r.Opts))
+	if m.Source != "" && r.Opts.Bin == "" {
+		p(" at commit %s", m.Source)
+	}
+	p(".\n\n")
+	p("Every figure is the median of the runs, with the range (min–max) in parentheses; times in ms, sizes in MB (10^6 bytes). ")
+	p("All traffic is HTTPS on loopback to internal/testing/awsfake (GitHub OIDC, STS, ECR) and to registry stubs (GET /v2/, Basic auth), each answer delayed by the latency. ")
+	p("*ideal*: the unavoidable sequential round trips × latency (OIDC token, STS, ECR; + one registry request when the contender checks the login). ")
+	p("*overhead*: wall − ideal. *own time*: wall minus the time any request was being served, i.e. the contender's own cost. ")
+	p("*cold start*: exec of the main program (ours; `aws sts`; node) to its first request arriving. ")
+	p("*CPU* and *peak RSS* come from wait4's rusage of every process (CPU summed; peak RSS of the largest process, Σ = summed over processes), taken by a small launcher so that the benchmark's own memory does not leak into the figures (Linux carries the parent's RSS high-water mark through fork and exec; the launcher's floor, measured with /bin/true, is %.1f MB). ", mb(r.RSSFloor))
+	p("Our binary runs as the GitHub container action (INPUT_*, GITHUB_* files, docker config.json, step outputs and env), built with `-tags release -trimpath -ldflags \"-s -w\"`.\n\n")
+
+	p("#### Full login (one registry)\n\n")
+	p("| latency | contender | wall | ideal | overhead | own time | cold start | CPU | peak RSS | processes | × ours |\n")
+	p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, row := range r.Main {
+		base := find(r.Main, oursName, row.Scenario)
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
+			fmtLatency(row.Scenario.Latency), row.Contender,
+			fmtMS(pick(row.Samples, func(s sample) float64 { return ms(s.Wall) })),
+			fmtNum(ms(time.Duration(roundTrips(row.ChecksRegistry))*row.Scenario.Latency)),
+			fmtMS(pick(row.Samples, func(s sample) float64 { return ms(s.Overhead()) })),
+			fmtMS(pick(row.Samples, func(s sample) float64 { return ms(s.Client()) })),
+			fmtMS(pick(row.Samples, func(s sample) float64 { return ms(s.Cold) })),
+			fmtCPU(row), fmtRSS(row), row.Samples[0].Procs, ratio(row, base))
+	}
+
+	if len(r.FanOut) > 0 {
+		p("\n#### Multi-region fan-out (latency %s; registries in different regions)\n\n", fmtLatency(r.Opts.FanOutLatency))
+		p("Amazon-ecr-login logs in to one region per step, so it runs once per region; the AWS CLI step loops over the regions.\n\n")
+		p("| registries | contender | wall | × one registry | overhead | own time | CPU | peak RSS | requests |\n")
+		p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, row := range r.FanOut {
+			one := find(r.FanOut, row.Contender, scenario{Latency: row.Scenario.Latency, Registries: minCount(r.Opts.FanOut)})
+			p("| %d | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+				row.Scenario.Registries, row.Contender,
+				fmtMS(pick(row.Samples, func(s sample) float64 { return ms(s.Wall) })),
+				ratioPlain(row, one),
+				fmtMS(pick(row.Samples, func(s sample) float64 { return ms(s.Overhead()) })),
+				fmtMS(pick(row.Samples, func(s sample) float64 { return ms(s.Client()) })),
+				fmtCPU(row), fmtRSS(row), row.Samples[0].Calls)
+		}
+	}
+
+	timelines(w, r)
+
+	p("\n#### Cost of verify (our binary; one registry)\n\n")
+	p("verify checks the new login against the registry (GET /v2/, then again with the credentials: two round trips). It is on by default; the table above compares both.\n\n")
+	p("| latency | verify off | verify on | cost |\n| ---: | ---: | ---: | ---: |\n")
+	for _, lat := range r.Opts.Latencies {
+		off := find(r.Main, oursName, scenario{Latency: lat, Registries: 1})
+		on := find(r.Main, oursName+", verify on", scenario{Latency: lat, Registries: 1})
+		if off == nil || on == nil {
+			continue
+		}
+		a, b := medianWall(off), medianWall(on)
+		p("| %s | %s | %s | %s |\n", fmtLatency(lat), fmtNum(a), fmtNum(b), fmtNum(b-a))
+	}
+
+	if len(r.Variants) > 0 {
+		p("\n#### Variants of our binary (one registry, verify off)\n\n")
+		p("Changes emulated through the environment, to price proposals: *plain HTTP* is the cost of TLS; *roots from the CA bundle file only* sets SSL_CERT_DIR to an empty directory, so Go parses the trusted roots once from the bundle instead of also reading every file in /etc/ssl/certs (on Debian: the 145 certificates, their hash links and the bundle again); *GC off* is what debug.SetGCPercent(-1) would do.\n\n")
+		p("| latency | variant | wall | own time | cold start | CPU | peak RSS |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, lat := range r.Opts.Latencies {
+			sc := scenario{Latency: lat, Registries: 1}
+			for _, name := range []string{oursName, variantPlain, variantRootsFile, variantGCOff, variantBoth} {
+				rw := find(r.Variants, name, sc)
+				if name == oursName {
+					rw = find(r.Main, name, sc)
+				}
+				if rw == nil {
+					continue
+				}
+				label := name
+				if name == oursName {
+					label = "as built (HTTPS)"
+				}
+				p("| %s | %s | %s | %s | %s | %s | %s |\n", fmtLatency(lat), label,
+					fmtMS(pick(rw.Samples, func(s sample) float64 { return ms(s.Wall) })),
+					fmtMedian(pick(rw.Samples, func(s sample) float64 { return ms(s.Client()) })),
+					fmtMedian(pick(rw.Samples, func(s sample) float64 { return ms(s.Cold) })),
+					fmtMedian(pick(rw.Samples, func(s sample) float64 { return ms(s.CPU) })),
+					fmtMedian(pick(rw.Samples, func(s sample) float64 { return mb(s.MaxRSS) })))
+			}
+		}
+	}
+
+	p("\n#### Size\n\n| artifact | size |\n| --- | ---: |\n")
+	p("| ecr-credentials binary (static, stripped) | %.2f MB |\n", mb(r.OurBin))
+	p("| naive aws-sdk-go-v2 step binary (same flags) | %.2f MB |\n", mb(r.NaiveBin))
+	switch {
+	case r.Image.Missing != "":
+		p("| image | %s |\n", r.Image.Missing)
+	default:
+		label := "image " + r.Image.Name
+		if r.Image.Built {
+			label = "image (the Dockerfile's final stage: scratch + binary + CA certificates)"
+		}
+		p("| %s | %.2f MB |\n", label, mb(r.Image.Size))
+		if r.Image.Compressed > 0 {
+			p("| same, gzip-compressed `docker save` (about what a pull downloads) | %.2f MB |\n", mb(r.Image.Compressed))
+		}
+	}
+	for _, f := range r.Footprint {
+		p("| %s | %s |\n", f.Name, f.Why)
+	}
+
+	p("\n#### Targets (issue 8)\n\n| target | measured | |\n| --- | --- | --- |\n")
+	for _, t := range targets(r) {
+		p("| %s | %s | %s |\n", t.name, t.measured, t.verdict)
+	}
+
+	if len(r.Absent) > 0 {
+		p("\n#### Not measured\n\n")
+		for _, a := range r.Absent {
+			p("- %s: %s\n", a.Name, a.Why)
+		}
+	}
+}
+
+type targetResult struct{ name, measured, verdict string }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// targets checks the measurements against the issue's targets.
+func targets(r *results) []targetResult {
+	var out []targetResult
+	worst, worstAt := time.Duration(-1), time.Duration(0)
+	for _, row := range r.Main {
+		if row.Contender != oursName {
+			continue
+		}
+		o := time.Duration(pick(row.Samples, func(s sample) float64 { return float64(s.Overhead()) }).Median)
+		if o > worst {
+			worst, worstAt = o, row.Scenario.Latency
+		}
+	}
+	if worst >= 0 {
+		out = append(out, targetResult{"overhead above the ideal round trips ≤ 5 ms (median, worst latency)",
+			fmt.Sprintf("%s ms at %s", fmtNum(ms(worst)), fmtLatency(worstAt)), verdict(worst <= targetOverhead)})
+	}
+
+	lo, hi := minCount(r.Opts.FanOut), maxCount(r.Opts.FanOut)
+	one := find(r.FanOut, oursName, scenario{Latency: r.Opts.FanOutLatency, Registries: lo})
+	many := find(r.FanOut, oursName, scenario{Latency: r.Opts.FanOutLatency, Registries: hi})
+	if one != nil && many != nil && hi > lo {
+		x := medianWall(many) / medianWall(one)
+		out = append(out, targetResult{fmt.Sprintf("%d-region fan-out within 1.3× of %d", hi, lo),
+			fmt.Sprintf("%.2f×", x), verdict(x <= targetFanOut)})
+	}
+
+	var peak int64
+	for _, rows := range [][]row{r.Main, r.FanOut} {
+		for _, row := range rows {
+			if strings.HasPrefix(row.Contender, oursName) {
+				for _, s := range row.Samples {
+					if s.NoUsage {
+						continue
+					}
+					peak = max(peak, s.MaxRSS)
+				}
+			}
+		}
+	}
+	if peak > 0 {
+		out = append(out, targetResult{"peak RSS ≤ 15 MB (largest of all our runs)", fmt.Sprintf("%.1f MB", mb(peak)), verdict(float64(peak) <= targetRSS)})
+	}
+	out = append(out, targetResult{"stripped static binary ≤ 10 MB", fmt.Sprintf("%.2f MB", mb(r.OurBin)), verdict(float64(r.OurBin) <= targetBinary)})
+	if r.Image.Missing == "" {
+		out = append(out, targetResult{"final image ≤ 12 MB", fmt.Sprintf("%.2f MB", mb(r.Image.Size)), verdict(float64(r.Image.Size) <= targetImage)})
+	} else {
+		out = append(out, targetResult{"final image ≤ 12 MB", r.Image.Missing, "not measured"})
+	}
+	ourRow := find(r.Main, oursName, scenario{Latency: targetSpeedupAt, Registries: 1})
+	var cli *row
+	for i := range r.Main {
+		if strings.HasPrefix(r.Main[i].Contender, "AWS CLI v2") && r.Main[i].Scenario.Latency == targetSpeedupAt {
+			cli = &r.Main[i]
+		}
+	}
+	switch {
+	case ourRow == nil:
+		out = append(out, targetResult{"≥ 10× faster than the AWS CLI path at 20 ms", "no run at 20 ms latency", "not measured"})
+	case cli == nil:
+		out = append(out, targetResult{"≥ 10× faster than the AWS CLI path at 20 ms", "AWS CLI not measured", "not measured"})
+	default:
+		x := medianWall(cli) / medianWall(ourRow)
+		out = append(out, targetResult{"≥ 10× faster than the AWS CLI path at 20 ms", fmt.Sprintf("%.1f×", x), verdict(x >= targetSpeedup)})
+	}
+	return out
+}
+
+func find(rows []row, contender string, sc scenario) *row {
+	for i := range rows {
+		if rows[i].Contender == contender && rows[i].Scenario == sc {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+func medianWall(r *row) float64 {
+	return pick(r.Samples, func(s sample) float64 { return ms(s.Wall) }).Median
+}
+
+// ratio is how many times slower row is than base ("1.0×" for base).
+func ratio(row row, base *row) string {
+	if base == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f×", medianWall(&row)/medianWall(base))
+}
+
+func ratioPlain(row row, one *row) string {
+	if one == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", medianWall(&row)/medianWall(one))
+}
+
+func fmtRSS(r row) string {
+	if r.Samples[0].NoUsage {
+		return "n/a"
+	}
+	s := fmtMedian(pick(r.Samples, func(s sample) float64 { return mb(s.MaxRSS) }))
+	if r.Samples[0].Procs > 1 {
+		s += " (Σ " + fmtMedian(pick(r.Samples, func(s sample) float64 { return mb(s.SumRSS) })) + ")"
+	}
+	return s
+}
+
+func fmtCPU(r row) string {
+	if r.Samples[0].NoUsage {
+		return "n/a"
+	}
+	return fmtMS(pick(r.Samples, func(s sample) float64 { return ms(s.CPU) }))
+}
+
+func fmtLatency(d time.Duration) string {
+	if d == 0 {
+		return "0 ms"
+	}
+	return fmt.Sprintf("%s ms", fmtNum(ms(d)))
+}
+
+func minCount(xs []int) int {
+	m := 0
+	for i, x := range xs {
+		if i == 0 || x < m {
+			m = x
+		}
+	}
+	return m
+}
+
+func maxCount(xs []int) int {
+	m := 0
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+// flagsUsed renders the options that differ from the defaults.
+func flagsUsed(o options) string {
+	d := defaultOptions()
+	var b strings.Builder
+	if !equalDurations(o.Latencies, d.Latencies) {
+		parts := make([]string, len(o.Latencies))
+		for i, l := range o.Latencies {
+			parts[i] = l.String()
+		}
+		fmt.Fprintf(&b, " -latencies %s", strings.Join(parts, ","))
+	}
+	if o.Runs != d.Runs {
+		fmt.Fprintf(&b, " -runs %d", o.Runs)
+	}
+	if fmt.Sprint(o.FanOut) != fmt.Sprint(d.FanOut) {
+		parts := make([]string, len(o.FanOut))
+		for i, n := range o.FanOut {
+			parts[i] = fmt.Sprint(n)
+		}
+		fmt.Fprintf(&b, " -fanout %s", strings.Join(parts, ","))
+	}
+	if o.FanOutLatency != d.FanOutLatency {
+		fmt.Fprintf(&b, " -fanout-latency %s", o.FanOutLatency)
+	}
+	if o.FanOutRuns != d.FanOutRuns {
+		fmt.Fprintf(&b, " -fanout-runs %d", o.FanOutRuns)
+	}
+	if o.ECRLogin != "" {
+		b.WriteString(" -ecr-login …/dist/index.js")
+	}
+	return b.String()
+}
+
+func equalDurations(a, b []time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// timelines prints where the wall time of our binary and of the naive step
+// goes at the lowest latency measured.
+func timelines(w io.Writer, r *results) {
+	if len(r.Opts.Latencies) == 0 {
+		return
+	}
+	lat := slices.Min(r.Opts.Latencies)
+	names := []string{oursName, oursName + ", verify on", naiveName}
+	var rows []row
+	for _, n := range names {
+		if rw := find(r.Main, n, scenario{Latency: lat, Registries: 1}); rw != nil {
+			if ss := commonTimeline(rw.Samples); ss != nil {
+				rows = append(rows, row{Contender: rw.Contender, Samples: ss})
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n#### Where the time goes (latency %s; median ms of each stretch)\n\n", fmtLatency(lat))
+	fmt.Fprintf(w, "From exec to exit, split at the requests as the emulator and the registry saw them: *before X* is the program's own time before request X arrived, *X* is the request being served (TLS and HTTP round trip on the server side, latency included), *exit* is from the last answer to the process's end.\n\n")
+	fmt.Fprintf(w, "| stretch |")
+	for _, rw := range rows {
+		fmt.Fprintf(w, " %s |", rw.Contender)
+	}
+	fmt.Fprintf(w, "\n| --- |%s\n", strings.Repeat(" ---: |", len(rows)))
+	var labels []string
+	for _, rw := range rows {
+		for _, ph := range rw.Samples[0].Timeline {
+			if ph.Label != "exit" && !slices.Contains(labels, ph.Label) {
+				labels = append(labels, ph.Label)
+			}
+		}
+	}
+	labels = append(labels, "exit")
+	for _, label := range labels {
+		fmt.Fprintf(w, "| %s |", label)
+		for _, rw := range rows {
+			var xs []float64
+			for _, s := range rw.Samples {
+				for _, ph := range s.Timeline {
+					if ph.Label == label {
+						xs = append(xs, ms(ph.D))
+					}
+				}
+			}
+			fmt.Fprintf(w, " %s |", fmtMedian(summarize(xs)))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// commonTimeline returns the samples whose timeline has the most common
+// shape (the same stretches in the same order), or nil if that is not
+// most of them.
+func commonTimeline(ss []sample) []sample {
+	shape := func(s sample) string {
+		var b strings.Builder
+		for _, ph := range s.Timeline {
+			b.WriteString(ph.Label + "|")
+		}
+		return b.String()
+	}
+	count := map[string]int{}
+	best := ""
+	for _, s := range ss {
+		if len(s.Timeline) == 0 {
+			continue
+		}
+		k := shape(s)
+		count[k]++
+		if count[k] > count[best] {
+			best = k
+		}
+	}
+	if best == "" || 2*count[best] <= len(ss) {
+		return nil
+	}
+	var out []sample
+	for _, s := range ss {
+		if len(s.Timeline) > 0 && shape(s) == best {
+			out = append(out, s)
+		}
+	}
+	return out
+}

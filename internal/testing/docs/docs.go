@@ -1,0 +1,243 @@
+// Package docs generates the parts of action.yml and README.md that
+// describe settings and outputs, from the one settings table
+// (inputs.Table) and the one list of output fields (output.Fields), so the
+// three never disagree. `go test ./internal/testing/docs -update` rewrites the
+// files; without -update the test fails when they are out of date.
+package docs
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/output"
+)
+
+// ActionHeader says where action.yml comes from.
+const ActionHeader = "# Generated from internal/inputs (settings) and internal/output (outputs) by\n# `go test ./internal/testing/docs -update`. Edit those, not this file.\n"
+
+// Runs is the runs: section of action.yml.
+type Runs struct {
+	Image          string   // "Dockerfile" or "docker://ghcr.io/...:v1.2.3"
+	Args           []string // passed to every stage
+	PostEntrypoint string
+}
+
+// DefaultRuns builds the image from the Dockerfile; a release replaces
+// Image with its prebuilt image.
+var DefaultRuns = Runs{
+	Image:          "Dockerfile",
+	Args:           TableArgs(),
+	PostEntrypoint: "/usr/local/bin/ecr-credentials-post",
+}
+
+// TableArgs are the runs.args that carry the FromArgs settings, which must
+// reach the program untranslated (see inputs.Setting.FromArgs).
+func TableArgs() []string {
+	var args []string
+	for _, s := range inputs.Table {
+		if s.FromArgs {
+			args = append(args, fmt.Sprintf("--%s=${{ inputs.%s }}", s.Name, s.Name))
+		}
+	}
+	return args
+}
+
+// ActionYAML renders action.yml.
+func ActionYAML(runs Runs) ([]byte, error) {
+	doc := mapping(
+		"name", scalar("Amazon ECR credentials"),
+		"description", scalar("Log in to Amazon ECR (private and public) with the job's OIDC identity: masked outputs, env vars and a docker login that later steps use."),
+		"author", scalar("ecr-credentials"),
+		"branding", mapping("icon", scalar("lock"), "color", scalar("orange")),
+		"inputs", actionInputs(),
+		"outputs", actionOutputs(),
+		"runs", actionRuns(runs),
+	)
+	var buf bytes.Buffer
+	buf.WriteString(ActionHeader)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("render action.yml: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("render action.yml: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func actionInputs() *yaml.Node {
+	var kv []any
+	for _, s := range inputs.Table {
+		if !s.Modes.Has(inputs.GitHub) {
+			continue
+		}
+		fields := []any{"description", scalar(inputDoc(s)), "required", boolean(false)}
+		if d := s.DefaultFor(inputs.GitHub); d != "" {
+			fields = append(fields, "default", quoted(d))
+		}
+		kv = append(kv, s.Name, mapping(fields...))
+	}
+	return mapping(kv...)
+}
+
+func inputDoc(s *inputs.Setting) string {
+	doc := s.Doc
+	if s.DefaultDoc != "" {
+		doc += " Default: " + s.DefaultDoc + "."
+	}
+	return doc
+}
+
+func actionOutputs() *yaml.Node {
+	var kv []any
+	for _, f := range output.Fields {
+		kv = append(kv, f.Output, mapping("description", scalar(f.Doc)))
+	}
+	for _, o := range output.ExtraOutputs {
+		if strings.Contains(o.Name, "<") {
+			continue // per-registry outputs are named at run time
+		}
+		kv = append(kv, o.Name, mapping("description", scalar(o.Doc)))
+	}
+	for _, f := range output.Formats {
+		kv = append(kv, f.Output, mapping("description", scalar("With formats: "+f.Name+": "+f.Doc+" Masked.")))
+	}
+	for _, o := range output.AWSCredentialOutputs {
+		kv = append(kv, o.Name, mapping("description", scalar(o.Doc)))
+	}
+	return mapping(kv...)
+}
+
+func actionRuns(r Runs) *yaml.Node {
+	fields := []any{"using", scalar("docker"), "image", scalar(r.Image)}
+	if len(r.Args) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, a := range r.Args {
+			seq.Content = append(seq.Content, quoted(a))
+		}
+		fields = append(fields, "args", seq)
+	}
+	fields = append(fields, "post-entrypoint", scalar(r.PostEntrypoint))
+	return mapping(fields...)
+}
+
+func mapping(kv ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for i := 0; i < len(kv); i += 2 {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: kv[i].(string)}, kv[i+1].(*yaml.Node))
+	}
+	return n
+}
+
+func scalar(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
+
+func quoted(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: v, Style: yaml.SingleQuotedStyle}
+}
+
+func boolean(b bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(b)}
+}
+
+// SettingsTable renders the README table of settings in every mode.
+func SettingsTable() string {
+	var b strings.Builder
+	b.WriteString("| GitHub input | Drone/Woodpecker setting | CLI flag | Default | Description |\n")
+	b.WriteString("| --- | --- | --- | --- | --- |\n")
+	for _, s := range inputs.Table {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n",
+			cell(s.Modes.Has(inputs.GitHub), "`"+s.Name+"`"),
+			cell(s.Modes.Has(inputs.Plugin) && len(s.Plugin) > 0, names(s.Plugin, "")),
+			cell(s.Modes.Has(inputs.CLI) && len(s.Flag) > 0, names(s.Flag, "--")),
+			defaultCell(s),
+			escape(docWithEnv(s)))
+	}
+	return b.String()
+}
+
+func names(list []string, prefix string) string {
+	out := make([]string, len(list))
+	for i, n := range list {
+		out[i] = "`" + prefix + n + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
+func cell(ok bool, v string) string {
+	if !ok {
+		return "–"
+	}
+	return v
+}
+
+func defaultCell(s *inputs.Setting) string {
+	var parts []string
+	if d := s.Default; d != "" {
+		parts = append(parts, "`"+d+"`")
+	}
+	for _, m := range []inputs.Mode{inputs.GitHub, inputs.Plugin, inputs.CLI} {
+		if d, ok := s.ModeDefault[m]; ok && d != s.Default {
+			parts = append(parts, fmt.Sprintf("%s: `%s`", m, d))
+		}
+	}
+	if s.DefaultDoc != "" {
+		parts = append(parts, escape(s.DefaultDoc))
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func docWithEnv(s *inputs.Setting) string {
+	if len(s.Env) == 0 {
+		return s.Doc
+	}
+	return s.Doc + " Environment fallback: " + strings.Join(s.Env, ", ") + "."
+}
+
+func escape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// OutputsTable renders the README table of outputs and environment variables.
+func OutputsTable() string {
+	var b strings.Builder
+	b.WriteString("| Output | Environment variable | Description |\n| --- | --- | --- |\n")
+	for _, f := range output.Fields {
+		fmt.Fprintf(&b, "| `%s` | `ECR_%s` | %s |\n", f.Output, f.Env, escape(f.Doc))
+	}
+	for _, o := range output.ExtraOutputs {
+		env := "–"
+		if o.Env != "" {
+			env = "`ECR_" + o.Env + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", o.Name, env, escape(o.Doc))
+	}
+	for _, f := range output.Formats {
+		fmt.Fprintf(&b, "| `%s` | – | With `formats: %s`: %s Masked. |\n", f.Output, f.Name, escape(f.Doc))
+	}
+	for _, o := range output.AWSCredentialOutputs {
+		env := "–"
+		if o.Env != "" {
+			env = "`" + o.Env + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", o.Name, env, escape(o.Doc))
+	}
+	return b.String()
+}
+
+// Replace swaps the text between `<!-- name:begin -->` and
+// `<!-- name:end -->` lines in doc for body.
+func Replace(doc, name, body string) (string, error) {
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	i := strings.Index(doc, begin)
+	j := strings.Index(doc, end)
+	if i < 0 || j < i {
+		return "", fmt.Errorf("markers %q and %q not found in order", strings.TrimSpace(begin), end)
+	}
+	return doc[:i+len(begin)] + body + doc[j:], nil
+}

@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
+)
+
+// cliEnv is a shell where a person has a web identity token in a file and
+// AWS_ROLE_ARN set, like an EKS pod or a CI with OIDC.
+func (f *fixture) cliEnv(t *testing.T) map[string]string {
+	t.Helper()
+	token, err := f.fake.MintIDToken("sts.amazonaws.com", awsfake.WithSubject(subject))
+	must(t, err)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	must(t, os.WriteFile(tokenFile, []byte(token), 0o600))
+	env := map[string]string{"SSL_CERT_FILE": f.bundle, "AWS_ROLE_ARN": roleARN, "AWS_REGION": region, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile}
+	for k, v := range f.fake.Env() {
+		if k != "SSL_CERT_FILE" && !strings.HasPrefix(k, "ACTIONS_") {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+func TestCLICommands(t *testing.T) {
+	f := newFixture(t)
+	env := f.cliEnv(t)
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	run := func(args ...string) testenv.Result {
+		t.Helper()
+		res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: args})
+		if res.ExitCode != 0 {
+			t.Fatalf("%v: exit %d\n%s%s", args, res.ExitCode, res.Stdout, res.Stderr)
+		}
+		if strings.Contains(res.Stderr, f.password) {
+			t.Errorf("%v: the password appears in the log", args)
+		}
+		return res
+	}
+
+	// get-login-password: exactly the password and a new line, like the AWS CLI.
+	if res := run("get-login-password"); res.Stdout != f.password+"\n" {
+		t.Errorf("get-login-password printed %d bytes, want the password", len(res.Stdout))
+	}
+
+	// env: eval-able exports.
+	res := run("env")
+	sh := exec.Command("sh", "-c", `eval "$0"; printf '%s %s' "$ECR_REGISTRY" "$ECR_PASSWORD"`, res.Stdout)
+	out, err := sh.Output()
+	must(t, err)
+	if string(out) != host+" "+f.password {
+		t.Errorf("eval of `env` gives %q...", abbreviate(string(out)))
+	}
+
+	// json, and print of another format.
+	var blob struct{ Registry, Password string }
+	must(t, json.Unmarshal([]byte(run("json").Stdout), &blob))
+	if blob.Registry != host || blob.Password != f.password {
+		t.Errorf("json = %s", abbreviate(res.Stdout))
+	}
+	var ecs map[string]string
+	must(t, json.Unmarshal([]byte(run("print", "ecs").Stdout), &ecs))
+	if ecs["password"] != f.password {
+		t.Errorf("print ecs gives a wrong password")
+	}
+
+	// login writes config.json for the registry given as an argument, verified.
+	home := t.TempDir()
+	env["HOME"] = home
+	res = run("login", account)
+	if !strings.Contains(res.Stderr, "Login Succeeded: "+host) {
+		t.Errorf("login log:\n%s", res.Stderr)
+	}
+	crane := exec.Command(testenv.Crane(t), "catalog", host)
+	crane.Env = []string{"HOME=" + home, "SSL_CERT_FILE=" + f.bundle}
+	if b, err := crane.CombinedOutput(); err != nil {
+		t.Errorf("crane with the CLI login: %v\n%s", err, b)
+	}
+
+	// --help is generated from the settings table.
+	help := run("login", "--help")
+	for _, flag := range []string{"--role-arn", "--region", "--registries", "--web-identity-token-file", "--role-chain", "--docker-config"} {
+		if !strings.Contains(help.Stdout, flag) {
+			t.Errorf("login --help lacks %s", flag)
+		}
+	}
+}
+
+func TestCLIUsageErrors(t *testing.T) {
+	bin := testenv.BuildBinary(t, modulePk)
+	for _, args := range [][]string{
+		{"print"},
+		{"print", "yaml"},
+		{"login", "--no-such-flag"},
+		{"frobnicate"},
+		{"json", "--registries", "123456789012", "210987654321"},
+	} {
+		res := testenv.RunProgram(t, bin, testenv.RunOptions{Args: args})
+		if res.ExitCode != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)\n%s", args, res.ExitCode, res.Stderr)
+		}
+		if res.Stdout != "" && args[0] != "frobnicate" {
+			t.Errorf("%v wrote to stdout: %q", args, res.Stdout)
+		}
+	}
+}
+
+// TestCredentialHelper: docker's credential helper protocol, with the
+// token cache, and crane using the helper through credHelpers.
+func TestCredentialHelper(t *testing.T) {
+	f := newFixture(t)
+	env := f.cliEnv(t)
+	env["ECR_CREDENTIALS_CACHE_DIR"] = filepath.Join(t.TempDir(), "cache")
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	// The local registry stands for the role's registry: an alias.
+	env["ECR_CREDENTIALS_REGISTRY_ALIASES"] = host + "=" + account + ".dkr.ecr." + region + ".amazonaws.com"
+
+	helperDir := t.TempDir()
+	helper := filepath.Join(helperDir, "docker-credential-ecr-credentials")
+	must(t, os.Symlink(f.bin, helper))
+
+	get := func() testenv.Result {
+		return testenv.RunProgram(t, helper, testenv.RunOptions{Env: env, Args: []string{"get"}, Stdin: "https://" + host + "\n"})
+	}
+	res := get()
+	if res.ExitCode != 0 {
+		t.Fatalf("get: exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	var creds struct{ ServerURL, Username, Secret string }
+	must(t, json.Unmarshal([]byte(res.Stdout), &creds))
+	if creds.Username != "AWS" || creds.Secret != f.password {
+		t.Errorf("get answered user %q and a wrong secret", creds.Username)
+	}
+	if strings.Contains(res.Stderr, f.password) {
+		t.Errorf("the helper logged the password")
+	}
+	callsAfterFirst := len(f.fake.Calls())
+
+	// A second get is served from the cache: no new AWS calls.
+	res = get()
+	must(t, json.Unmarshal([]byte(res.Stdout), &creds))
+	if res.ExitCode != 0 || creds.Secret != f.password {
+		t.Fatalf("second get failed: %d", res.ExitCode)
+	}
+	if n := len(f.fake.Calls()); n != callsAfterFirst {
+		t.Errorf("second get made %d AWS calls; the cache should have answered", n-callsAfterFirst)
+	}
+	st, err := os.Stat(filepath.Join(env["ECR_CREDENTIALS_CACHE_DIR"], "tokens.json"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("cache file: %v %v", st, err)
+	}
+
+	// list shows it; erase forgets it.
+	res = testenv.RunProgram(t, helper, testenv.RunOptions{Env: env, Args: []string{"list"}})
+	if !strings.Contains(res.Stdout, host) {
+		t.Errorf("list = %s", res.Stdout)
+	}
+	res = testenv.RunProgram(t, helper, testenv.RunOptions{Env: env, Args: []string{"erase"}, Stdin: "https://" + host})
+	if res.ExitCode != 0 {
+		t.Errorf("erase: %d %s", res.ExitCode, res.Stdout)
+	}
+
+	// Not an ECR registry: "not found", so docker goes on anonymously.
+	res = testenv.RunProgram(t, helper, testenv.RunOptions{Env: env, Args: []string{"get"}, Stdin: "https://ghcr.io"})
+	if res.ExitCode == 0 || !strings.Contains(res.Stdout, "credentials not found") {
+		t.Errorf("get for ghcr.io: exit %d, %q", res.ExitCode, res.Stdout)
+	}
+
+	// crane (docker's config semantics) runs the helper through credHelpers.
+	dockerDir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dockerDir, "config.json"), []byte(`{"credHelpers":{"`+host+`":"ecr-credentials"}}`), 0o600))
+	crane := exec.Command(testenv.Crane(t), "catalog", host)
+	crane.Env = []string{"DOCKER_CONFIG=" + dockerDir, "SSL_CERT_FILE=" + f.bundle, "HOME=" + t.TempDir(), "PATH=" + helperDir + ":" + os.Getenv("PATH")}
+	for k, v := range env {
+		crane.Env = append(crane.Env, k+"="+v)
+	}
+	if b, err := crane.CombinedOutput(); err != nil {
+		t.Errorf("crane through the credential helper: %v\n%s", err, b)
+	}
+}
