@@ -99,9 +99,9 @@ func (h *helper) List() (map[string]string, error) {
 // of one); other registries are "not found", so docker goes on without
 // credentials as it would without the helper.
 func (h *helper) Get(serverURL string) (string, string, error) {
-	host := inputs.NormalizeHost(serverURL)
-	if i := strings.IndexByte(host, '/'); i >= 0 {
-		host = host[:i]
+	host, ok := helperHost(serverURL)
+	if !ok {
+		return "", "", credentials.NewErrCredentialsNotFound()
 	}
 	cfg, err := h.settings(host)
 	if err != nil {
@@ -112,6 +112,10 @@ func (h *helper) Get(serverURL string) (string, string, error) {
 			}
 		}
 		return "", "", err
+	}
+	if len(cfg.Registries) != 1 {
+		// The host named no registry (or several): not ours to answer.
+		return "", "", credentials.NewErrCredentialsNotFound()
 	}
 	cache, err := h.cache()
 	if err != nil {
@@ -137,6 +141,26 @@ func (h *helper) Get(serverURL string) (string, string, error) {
 		}
 	}
 	return l.Username, l.Password, nil
+}
+
+// helperHost is the host of a server URL docker asks about, or false when
+// the URL cannot name one registry (empty, a list, spaces, odd characters):
+// such a URL gets "credentials not found", never a login for the default
+// registry.
+func helperHost(serverURL string) (string, bool) {
+	host := inputs.NormalizeHost(serverURL)
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	if host == "" {
+		return "", false
+	}
+	for _, r := range host {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r)) {
+			return "", false
+		}
+	}
+	return host, true
 }
 
 func (h *helper) cache() (*tokencache.Cache, error) {

@@ -26,12 +26,13 @@ const fuzzTime = "10s"
 
 // requiredTargets must exist: the parsers and writers the reliability
 // issue names (registry host parser, settings parser, file-command writer,
-// config.json merge).
+// config.json merge), and the credential helper entry (arbitrary stdin).
 var requiredTargets = []string{
 	"internal/registry FuzzParse",
 	"internal/inputs FuzzLoad",
 	"internal/output FuzzFileCommands",
 	"internal/dockerconfig FuzzMerge",
+	"internal/app FuzzCredentialHelper",
 }
 
 func inCI() bool { return os.Getenv("CI") == "true" }

@@ -1,0 +1,100 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// helperEnv is an environment in which the helper can reach nothing: no
+// credentials anywhere, the SDK's endpoints on a closed loopback port, the
+// instance metadata service off, no token cache.
+func helperEnv(t testing.TB) map[string]string {
+	env := map[string]string{
+		"AWS_REGION":                             "eu-west-1",
+		"AWS_EC2_METADATA_DISABLED":              "true",
+		"AWS_ENDPOINT_URL":                       "http://127.0.0.1:1",
+		"AWS_CONFIG_FILE":                        "/nonexistent/config",
+		"AWS_SHARED_CREDENTIALS_FILE":            "/nonexistent/credentials",
+		"AWS_ACCESS_KEY_ID":                      "",
+		"AWS_SECRET_ACCESS_KEY":                  "",
+		"AWS_SESSION_TOKEN":                      "",
+		"AWS_PROFILE":                            "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE":            "",
+		"AWS_ROLE_ARN":                           "",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI":     "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"ECR_CREDENTIALS_CACHE_DIR":              "none",
+		"HOME":                                   t.TempDir(),
+	}
+	// The AWS SDK reads the process environment itself.
+	for k, v := range env {
+		if s, ok := t.(interface{ Setenv(string, string) }); ok {
+			s.Setenv(k, v)
+		}
+	}
+	return env
+}
+
+func runHelper(env map[string]string, action, stdin string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	e := Env{
+		Args:   []string{"docker-credential-ecr-credentials", action},
+		Getenv: func(k string) string { return env[k] },
+		Stdin:  strings.NewReader(stdin),
+		Stdout: &stdout,
+		Stderr: &stderr,
+	}
+	for k, v := range env {
+		e.Environ = append(e.Environ, k+"="+v)
+	}
+	code := Main(context.Background(), e)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestHelperServerURLNamingNoRegistry: a server URL that names no ECR
+// registry is answered with the protocol's "credentials not found" (docker
+// then goes on without credentials), never with a panic or a login for the
+// default registry. Each of these panicked before (index out of range).
+func TestHelperServerURLNamingNoRegistry(t *testing.T) {
+	env := helperEnv(t)
+	for _, url := range []string{",", "/", "https://", " , ", "http://", "https:///v2/", ",,", "a b", "docker.io", "https://index.docker.io/v1/", "ghcr.io\t,"} {
+		t.Run(url, func(t *testing.T) {
+			code, stdout, stderr := runHelper(env, "get", url+"\n")
+			if code != ExitError || strings.TrimSpace(stdout) != "credentials not found in native keychain" {
+				t.Errorf("get %q: exit %d, stdout %q, stderr %q; want exit 1 and the protocol's not-found answer", url, code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// FuzzCredentialHelper feeds arbitrary stdin to each helper action: the
+// helper never panics, exits 0 or 1, and on failure answers one line on
+// stdout (what docker shows).
+func FuzzCredentialHelper(f *testing.F) {
+	for _, s := range []string{",", "/", "https://", " , ", "", "\n", "123456789012", "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+		"https://public.ecr.aws", `{"ServerURL":"x","Username":"AWS","Secret":"s"}`, `{"ServerURL":""}`, "[::1]:5000", "\x00"} {
+		for _, action := range []string{"get", "store", "erase"} {
+			f.Add(action, s)
+		}
+	}
+	env := helperEnv(f)
+	f.Fuzz(func(t *testing.T, action, stdin string) {
+		switch action {
+		case "get", "store", "erase", "list":
+		default:
+			action = "get"
+		}
+		code, stdout, _ := runHelper(env, action, stdin)
+		switch code {
+		case ExitOK:
+		case ExitError:
+			if strings.Count(strings.TrimRight(stdout, "\n"), "\n") != 0 {
+				t.Errorf("%s %q: the failure answer on stdout is not one line: %q", action, stdin, stdout)
+			}
+		default:
+			t.Errorf("%s %q: exit %d", action, stdin, code)
+		}
+	})
+}
