@@ -37,14 +37,18 @@ var cliCommands = []cliCommand{
 			return err
 		}},
 	{name: "env", args: "[REGISTRY...]",
-		doc: "Print `export ECR_USERNAME=...` lines for `eval \"$(ecr-credentials env)\"`.",
+		doc: "Print `export ECR_USERNAME=...` lines for `eval \"$(ecr-credentials env)\"` (--shell fish, powershell or cmd for those shells).",
 		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
 			values := output.Env(res.Logins, res.JSON, cfg.EnvPrefix)
 			if cfg.ExportAWSCredentials {
 				_, aws := output.AWSCredentials(res.Session.Credentials, cfg.Region)
 				values = append(values, aws...)
 			}
-			_, err := io.WriteString(e.Stdout, output.ShellExports(values))
+			text, err := output.Exports(values, output.Shell(cfg.Shell))
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(e.Stdout, text)
 			return err
 		}},
 	{name: "json", args: "[REGISTRY...]",
@@ -57,7 +61,7 @@ var cliCommands = []cliCommand{
 		doc: "Print another format: " + strings.Join(output.FormatNames(), ", ") + ".",
 		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string) error {
 			f, _ := output.LookupFormat(args[0])
-			text, err := f.Render(res.Logins, output.FormatOptions{EnvPrefix: cfg.EnvPrefix, K8sSecretName: cfg.K8sSecretName, K8sNamespace: cfg.K8sNamespace})
+			text, err := f.Render(res.Logins, formatOptions(cfg))
 			if err != nil {
 				return err
 			}
@@ -67,6 +71,11 @@ var cliCommands = []cliCommand{
 			_, err = io.WriteString(e.Stdout, text)
 			return err
 		}},
+}
+
+// formatOptions are the settings the formats read.
+func formatOptions(cfg *inputs.Config) output.FormatOptions {
+	return output.FormatOptions{EnvPrefix: cfg.EnvPrefix, K8sSecretName: cfg.K8sSecretName, K8sNamespace: cfg.K8sNamespace, BambooNamespace: cfg.BambooNamespace}
 }
 
 func lookupCLI(name string) (cliCommand, bool) {
@@ -111,15 +120,24 @@ func cliFlags(name string) (*flag.FlagSet, map[string]string) {
 
 func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 	fs, flags := cliFlags(cmd.name)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			cliHelp(e.Stdout, cmd)
-			return ExitOK
+	// Flags may come before, between and after the arguments
+	// (`print bamboo --bamboo-namespace x`).
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				cliHelp(e.Stdout, cmd)
+				return ExitOK
+			}
+			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %v\nRun `ecr-credentials %s --help` for the flags.\n", cmd.name, err, cmd.name)
+			return ExitUsage
 		}
-		fmt.Fprintf(e.Stderr, "ecr-credentials %s: %v\nRun `ecr-credentials %s --help` for the flags.\n", cmd.name, err, cmd.name)
-		return ExitUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	rest := fs.Args()
 	if cmd.name == "print" {
 		if len(rest) == 0 {
 			fmt.Fprintf(e.Stderr, "ecr-credentials print: name a format: %s\n", strings.Join(output.FormatNames(), ", "))

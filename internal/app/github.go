@@ -99,7 +99,7 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 			}
 		}
 	}
-	fopts := output.FormatOptions{EnvPrefix: cfg.EnvPrefix, K8sSecretName: cfg.K8sSecretName, K8sNamespace: cfg.K8sNamespace}
+	fopts := formatOptions(cfg)
 	for _, name := range cfg.Formats {
 		f, _ := output.LookupFormat(name)
 		text, err := f.Render(res.Logins, fopts)

@@ -77,7 +77,7 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 			return problem.Wrap(problem.OutputFailed, err, "preparing the dotenv file failed", "Check that the workspace is writable, or set output_dir.")
 		}
 	}
-	fopts := output.FormatOptions{EnvPrefix: cfg.EnvPrefix, K8sSecretName: cfg.K8sSecretName, K8sNamespace: cfg.K8sNamespace}
+	fopts := formatOptions(cfg)
 	var written []string
 	for _, name := range cfg.Formats {
 		f, _ := output.LookupFormat(name)

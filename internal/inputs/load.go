@@ -70,6 +70,10 @@ type Config struct {
 	K8sSecretName string
 	K8sNamespace  string
 	OutputDir     string
+	// BambooNamespace prefixes the bamboo format's variables.
+	BambooNamespace string
+	// Shell is the shell the CLI's env command prints for.
+	Shell string
 
 	Debug   bool
 	Timeout time.Duration

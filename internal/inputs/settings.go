@@ -604,6 +604,40 @@ var Table = []*Setting{
 		},
 	},
 	{
+		Name:    "bamboo-namespace",
+		Plugin:  []string{"bamboo_namespace"},
+		Flag:    []string{"bamboo-namespace"},
+		Default: "custom.aws.ecr",
+		Doc:     "Namespace of the bamboo format's variables (<namespace>.username, <namespace>.password, ...): names separated by dots, of letters, digits, '_' and '-'.",
+		Kind:    String,
+		Modes:   InAll,
+		apply: func(c *Config, v string) error {
+			if !bambooNamespace.MatchString(v) || len(v) > 200 {
+				return bad("Use names of letters, digits, '_' and '-' separated by dots, e.g. custom.aws.ecr.", "%q is not a Bamboo variable namespace", shorten(v))
+			}
+			c.BambooNamespace = v
+			return nil
+		},
+	},
+	{
+		Name:    "shell",
+		Flag:    []string{"shell"},
+		Default: "sh",
+		Doc:     "The shell `env` prints for: sh (export NAME='...', also bash and zsh), fish (set -gx NAME '...'), powershell ($Env:NAME = '...') or cmd (set NAME=..., for a batch file you `call`).",
+		Kind:    String,
+		Modes:   InCLI,
+		apply: func(c *Config, v string) error {
+			v = strings.ToLower(v)
+			for _, s := range ShellNames {
+				if v == s {
+					c.Shell = v
+					return nil
+				}
+			}
+			return bad("Use one of "+strings.Join(ShellNames, ", ")+".", "%q is not a shell", shorten(v))
+		},
+	},
+	{
 		Name:    "output-dir",
 		Plugin:  []string{"output_dir"},
 		Default: ".ecr-credentials",
@@ -707,11 +741,17 @@ func ParseBool(v string) (bool, error) {
 var (
 	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	dnsLabel  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	// bambooNamespace: Bamboo variable names, dot-separated.
+	bambooNamespace = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 )
 
 // FormatNames are the values of the formats setting (output.Formats names
 // them too; a test keeps the two lists equal).
-var FormatNames = []string{"ecs", "dockerconfigjson", "k8s-secret", "dotenv"}
+var FormatNames = []string{"ecs", "dockerconfigjson", "k8s-secret", "dotenv", "bamboo"}
+
+// ShellNames are the values of the shell setting (output.ShellNames names
+// them too; a test keeps the two lists equal).
+var ShellNames = []string{"sh", "fish", "powershell", "cmd"}
 
 func knownFormat(f string) bool {
 	for _, n := range FormatNames {

@@ -15,6 +15,9 @@ type FormatOptions struct {
 	EnvPrefix     string // dotenv / env variable prefix
 	K8sSecretName string // metadata.name of the Secret; default "ecr-credentials"
 	K8sNamespace  string // metadata.namespace; omitted when empty
+	// BambooNamespace prefixes the bamboo format's variables; default
+	// DefaultBambooNamespace.
+	BambooNamespace string
 }
 
 // Format is one way of writing the logins for another tool.
@@ -53,6 +56,9 @@ var Formats = []Format{
 	{Name: "dotenv", Output: "dotenv", File: "ecr.env",
 		Doc:    "The exported environment variables (ECR_USERNAME, ...) as a dotenv file.",
 		render: func(l []ecr.Login, o FormatOptions) (string, error) { return renderDotenvLogins(l, o) }},
+	{Name: "bamboo", Output: "bamboo", File: "bamboo.properties",
+		Doc:    "The first registry's login as the properties file Bamboo's Inject Bamboo variables task reads, with the names the Amazon ECR Credentials Variables task gives: <bamboo-namespace>.username, .password, .authorizationToken.password, .proxyEndpoint, .proxyEndpointDomain, .expirationDate.",
+		render: renderBamboo},
 }
 
 // LookupFormat finds a format by name.
@@ -162,18 +168,4 @@ func dotenvQuote(s string) string {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`, "$", `\$`, "`", "\\`")
 	return `"` + r.Replace(s) + `"`
-}
-
-// ShellExports renders values as POSIX shell export lines, for
-// `eval "$(ecr-credentials env)"`.
-func ShellExports(values []Value) string {
-	var b strings.Builder
-	for _, v := range values {
-		fmt.Fprintf(&b, "export %s=%s\n", v.Name, shellQuote(v.Value))
-	}
-	return b.String()
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -195,3 +195,12 @@ func TestFormatNamesAgree(t *testing.T) {
 		t.Errorf("output formats %s, settings accept %s", got, want)
 	}
 }
+
+// TestShellNamesAgree keeps the shell setting and the renderers in step.
+func TestShellNamesAgree(t *testing.T) {
+	got := strings.Join(output.ShellNames, ",")
+	want := strings.Join(inputs.ShellNames, ",")
+	if got != want {
+		t.Errorf("output shells %s, settings accept %s", got, want)
+	}
+}

@@ -151,6 +151,16 @@ func TestBadInput(t *testing.T) {
 		{name: "k8s namespace with a dot", mode: "plugin", set: map[string]string{"formats": "k8s-secret", "k8s_namespace": "a.b"},
 			code: "invalid-setting", inMsg: []string{"PLUGIN_K8S_NAMESPACE"}},
 
+		// bamboo-namespace and shell
+		{name: "bamboo namespace with a space", mode: "github", set: map[string]string{"formats": "bamboo", "bamboo-namespace": "custom aws"},
+			code: "invalid-setting", inMsg: []string{`input "bamboo-namespace"`, "is not a Bamboo variable namespace"}},
+		{name: "bamboo namespace with an empty part", mode: "plugin", set: map[string]string{"formats": "bamboo", "bamboo_namespace": "custom..ecr"},
+			code: "invalid-setting", inMsg: []string{"PLUGIN_BAMBOO_NAMESPACE"}},
+		{name: "bamboo namespace with a new line", mode: "cli", args: []string{"--bamboo-namespace", "a\nb=c"},
+			code: "invalid-setting", inMsg: []string{"flag --bamboo-namespace"}},
+		{name: "unknown shell", mode: "cli", args: []string{"--shell", "tcsh"},
+			code: "invalid-setting", inMsg: []string{"flag --shell", `"tcsh" is not a shell`, "sh, fish, powershell, cmd"}},
+
 		// other settings
 		{name: "unknown format", mode: "github", set: map[string]string{"formats": "ecs, yaml"},
 			code: "invalid-setting", inMsg: []string{`input "formats"`, `"yaml" is not a format`}},

@@ -59,6 +59,37 @@ func TestCLICommands(t *testing.T) {
 		t.Errorf("eval of `env` gives %q...", abbreviate(string(out)))
 	}
 
+	// env --shell fish: sourced by a real fish.
+	res = run("env", "--shell", "fish")
+	fish := exec.Command(testenv.RequireTool(t, "fish"), "--no-config", "-c", `printf '%s' $argv[1] | source; printf '%s %s' "$ECR_REGISTRY" "$ECR_PASSWORD"`, res.Stdout)
+	fish.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+	out, err = fish.Output()
+	must(t, err)
+	if string(out) != host+" "+f.password {
+		t.Errorf("fish source of `env --shell fish` gives %q...", abbreviate(string(out)))
+	}
+	for shell, want := range map[string]string{"powershell": "$Env:ECR_PASSWORD = '" + f.password + "'\n", "cmd": "set ECR_PASSWORD=" + f.password + "\r\n"} {
+		if res := run("env", "--shell", shell); !strings.Contains(res.Stdout, want) {
+			t.Errorf("env --shell %s lacks the password line", shell)
+		}
+	}
+
+	// print bamboo: the Bamboo task's variable names in the namespace given.
+	bamboo := run("print", "bamboo", "--bamboo-namespace", "custom.aws.ecr").Stdout
+	propHost := strings.ReplaceAll(host, ":", `\:`) // a properties file escapes ':'
+	for _, line := range []string{
+		"custom.aws.ecr.username=AWS\n",
+		"custom.aws.ecr.password=" + f.password + "\n",
+		"custom.aws.ecr.proxyEndpointDomain=" + propHost + "\n",
+		"custom.aws.ecr.authorizationToken.password=",
+		"custom.aws.ecr.proxyEndpoint=https\\://" + propHost + "\n",
+		"custom.aws.ecr.expirationDate=",
+	} {
+		if !strings.Contains(bamboo, line) {
+			t.Errorf("print bamboo lacks %q", line)
+		}
+	}
+
 	// json, and print of another format.
 	var blob struct{ Registry, Password string }
 	must(t, json.Unmarshal([]byte(run("json").Stdout), &blob))

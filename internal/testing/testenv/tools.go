@@ -31,6 +31,9 @@ var toolPackages = map[string]string{
 	"docker":          "docker.io",
 	"git":             "git",
 	"openssl":         "openssl",
+	"fish":            "fish",
+	"podman":          "podman",
+	"buildah":         "buildah",
 }
 
 // extraToolDirs are searched when PATH does not find a command, because
