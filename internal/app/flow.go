@@ -3,13 +3,19 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
 
 // Result is what the flow produced, before any sink has written anything.
@@ -23,18 +29,155 @@ type Result struct {
 // flow runs settings -> credentials -> logins. Every secret is masked on
 // the console as soon as it is known; registry passwords, tokens and the
 // JSON blob go through maskRegistry instead (see mask-password).
+//
+// Registries that name their own identity (registries entry =<role> or
+// =profile:<name>) are grouped by it: one STS call per distinct role, all
+// identities at once, and within each one GetAuthorizationToken per
+// region (ecr.Fetch). Any failure fails the whole run.
 func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, maskRegistry func(string)) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 
-	base, err := chooseBase(cfg, e, con)
+	groups := identityGroups(cfg)
+	base, err := chooseBase(baseConfig(cfg, groups), e, con)
 	if err != nil {
 		return nil, err
 	}
 	for _, secret := range []string{cfg.Static.AccessKeyID, cfg.Static.SecretAccessKey, cfg.Static.SessionToken} {
 		con.Mask(secret)
 	}
-	sess, err := awsauth.Resolve(ctx, awsauth.Params{
+	if base.Kind == awsauth.WebIdentity && len(groups) > 1 {
+		// One token for every role: the GitHub runtime is asked once.
+		base.WebIdentity = &onceSource{Source: base.WebIdentity}
+	}
+
+	type outcome struct {
+		sess   *awsauth.Session
+		logins []ecr.Login
+		err    error
+	}
+	outcomes := make([]outcome, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := awsauth.Resolve(ctx, identityParams(cfg, base, g.id, con.Mask))
+			if err != nil {
+				outcomes[i].err = err
+				return
+			}
+			regs := make([]registry.Registry, len(g.regs))
+			for k, idx := range g.regs {
+				regs[k] = cfg.Registries[idx]
+			}
+			logins, err := ecr.Fetch(ctx, sess.Config, ecr.Request{
+				Registries:    regs,
+				DefaultRegion: cfg.Region,
+				CallerAccount: sess.AccountID,
+				Mask:          maskRegistry,
+			})
+			outcomes[i] = outcome{sess: sess, logins: logins, err: err}
+		}()
+	}
+	wg.Wait()
+
+	var failures []error
+	for i, o := range outcomes {
+		if o.err == nil {
+			continue
+		}
+		if !groups[i].id.IsMain() {
+			p := *problem.As(o.err)
+			p.What = "registries with identity " + groups[i].id.String() + ": " + p.What
+			o.err = &p
+		}
+		failures = append(failures, o.err)
+	}
+	if len(failures) > 0 {
+		return nil, problem.Join(failures)
+	}
+
+	logins := make([]ecr.Login, max(len(cfg.Registries), 1))
+	for i, g := range groups {
+		o := outcomes[i]
+		note := ""
+		if !g.id.IsMain() {
+			note = " for " + strings.Join(hostsOf(cfg, g.regs), ", ")
+		}
+		con.Infof("AWS credentials%s: %s (%s; session %s)", note, o.sess.Source, base.Why, cfg.SessionName)
+		if len(g.regs) == 0 {
+			logins[0] = o.logins[0] // the credentials' own registry
+			continue
+		}
+		for k, idx := range g.regs {
+			logins[idx] = o.logins[k]
+		}
+	}
+	blob, err := output.JSON(logins)
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err, "rendering the JSON output failed", "")
+	}
+	maskRegistry(blob)
+	// The session handed to later steps (export-aws-credentials) is the
+	// main identity's; when every registry names its own, the first's.
+	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob}, nil
+}
+
+// identityGroup is the registries (indexes into cfg.Registries) that one
+// identity logs in to; no indexes means the credentials' own registry.
+type identityGroup struct {
+	id   inputs.Identity
+	regs []int
+}
+
+// identityGroups groups the registries by identity, the main identity
+// first (when any registry uses it), then in the order given.
+func identityGroups(cfg *inputs.Config) []identityGroup {
+	if len(cfg.Registries) == 0 {
+		return []identityGroup{{}}
+	}
+	var groups []identityGroup
+	index := map[inputs.Identity]int{}
+	for i, r := range cfg.Registries {
+		id := cfg.IdentityFor(r.Host)
+		g, ok := index[id]
+		if !ok {
+			g = len(groups)
+			index[id] = g
+			groups = append(groups, identityGroup{id: id})
+		}
+		groups[g].regs = append(groups[g].regs, i)
+	}
+	if m, ok := index[inputs.Identity{}]; ok && m != 0 {
+		groups[0], groups[m] = groups[m], groups[0]
+	}
+	return groups
+}
+
+// baseConfig is the configuration the base identity is chosen from: when
+// no registry uses role-to-assume and none is given, a registry's own role
+// stands in for it (a web identity token needs a role to be exchanged for).
+func baseConfig(cfg *inputs.Config, groups []identityGroup) *inputs.Config {
+	if cfg.Role.ARN != "" || groups[0].id.IsMain() {
+		return cfg
+	}
+	for _, g := range groups {
+		if g.id.Role.ARN != "" {
+			c := *cfg
+			c.Role = g.id.Role
+			return &c
+		}
+	}
+	return cfg
+}
+
+// identityParams says how to get one identity's credentials: the main one
+// as configured; a registry's role in place of role-to-assume (without
+// the role chain), from the same base; a profile from the AWS config
+// files.
+func identityParams(cfg *inputs.Config, base awsauth.Base, id inputs.Identity, mask func(string)) awsauth.Params {
+	p := awsauth.Params{
 		Region:         cfg.Region,
 		Base:           base,
 		Role:           cfg.Role,
@@ -45,28 +188,39 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		SourceIdentity: cfg.SourceIdentity,
 		Tags:           cfg.SessionTags,
 		Policy:         cfg.SessionPolicy,
-		Mask:           con.Mask,
-	})
-	if err != nil {
-		return nil, err
+		Mask:           mask,
 	}
-	con.Infof("AWS credentials: %s (%s; session %s)", sess.Source, base.Why, cfg.SessionName)
+	switch {
+	case id.Profile != "":
+		p.Base = awsauth.Base{Kind: awsauth.DefaultChain, Why: "profile " + id.Profile}
+		p.Role, p.Chain = inputs.RoleARN{}, nil
+		p.LoadOptions = []func(*config.LoadOptions) error{config.WithSharedConfigProfile(id.Profile)}
+	case id.Role.ARN != "":
+		p.Role, p.Chain = id.Role, nil
+	}
+	return p
+}
 
-	logins, err := ecr.Fetch(ctx, sess.Config, ecr.Request{
-		Registries:    cfg.Registries,
-		DefaultRegion: cfg.Region,
-		CallerAccount: sess.AccountID,
-		Mask:          maskRegistry,
-	})
-	if err != nil {
-		return nil, err
+func hostsOf(cfg *inputs.Config, regs []int) []string {
+	hosts := make([]string, len(regs))
+	for i, idx := range regs {
+		hosts[i] = cfg.Registries[idx].Host
 	}
-	blob, err := output.JSON(logins)
-	if err != nil {
-		return nil, problem.Wrap(problem.Internal, err, "rendering the JSON output failed", "")
-	}
-	maskRegistry(blob)
-	return &Result{Session: sess, Logins: logins, JSON: blob}, nil
+	return hosts
+}
+
+// onceSource hands out one token to every caller (the roles of one run
+// share the job's token).
+type onceSource struct {
+	oidc.Source
+	once  sync.Once
+	token string
+	err   error
+}
+
+func (o *onceSource) Token(ctx context.Context) (string, error) {
+	o.once.Do(func() { o.token, o.err = o.Source.Token(ctx) })
+	return o.token, o.err
 }
 
 // describeExpiry renders "2026-11-25T09:41:00Z (in 11h59m)".

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -104,7 +103,7 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 		}
 	}
 	if len(failures) > 0 {
-		return nil, joinProblems(failures)
+		return nil, problem.Join(failures)
 	}
 
 	logins := make([]Login, len(regs))
@@ -305,22 +304,4 @@ func explain(err error, g *group) error {
 			Fix: "Check the credentials (and the clock of this machine: signatures are only valid for 5 minutes)."}
 	}
 	return &problem.Problem{Code: problem.ECRFailed, Err: cause, What: what, Fix: "Re-run the job; if it persists, check the AWS status page."}
-}
-
-// joinProblems merges per-region failures into one Problem that lists each.
-func joinProblems(errs []error) error {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	var parts []string
-	code := problem.As(errs[0]).Code
-	for _, e := range errs {
-		p := problem.As(e)
-		if p.Code != code {
-			code = problem.ECRFailed
-		}
-		parts = append(parts, p.Error())
-	}
-	sort.Strings(parts)
-	return &problem.Problem{Code: code, What: fmt.Sprintf("%d registry logins failed (nothing was written): %s", len(errs), strings.Join(parts, "; "))}
 }

@@ -2,11 +2,9 @@ package ecr
 
 import (
 	"encoding/base64"
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
 
@@ -93,20 +91,5 @@ func TestHostFor(t *testing.T) {
 	}
 	if _, err := hostFor(own, "", "123456789012", false); err == nil {
 		t.Error("an empty proxyEndpoint was accepted")
-	}
-}
-
-func TestJoinProblems(t *testing.T) {
-	a := &problem.Problem{Code: problem.ECRDenied, What: "denied in eu-west-1"}
-	b := &problem.Problem{Code: problem.ECRDenied, What: "denied in us-east-1"}
-	c := &problem.Problem{Code: problem.Timeout, What: "gave up in ap-south-1"}
-	if p := problem.As(joinProblems([]error{a, b})); p.Code != problem.ECRDenied || !strings.Contains(p.What, "eu-west-1") || !strings.Contains(p.What, "us-east-1") {
-		t.Errorf("same codes: %+v", p)
-	}
-	if p := problem.As(joinProblems([]error{a, c})); p.Code != problem.ECRFailed {
-		t.Errorf("mixed codes give %s, want ecr-failed", p.Code)
-	}
-	if err := joinProblems([]error{a}); !errors.Is(err, a) {
-		t.Errorf("one problem is returned as is")
 	}
 }

@@ -34,6 +34,10 @@ type Config struct {
 	Registries  []registry.Registry // empty: the credentials' own registry in Region
 	// RegistryAliases maps other host names to the registry they stand for.
 	RegistryAliases map[string]registry.Registry
+	// RegistryIdentities maps the host of a registry that names its own
+	// identity (registries entry host=<role ARN> or =profile:<name>) to
+	// it; the other registries use Role.
+	RegistryIdentities map[string]Identity
 
 	DockerLogin        bool
 	DockerConfig       string // "" means DOCKER_CONFIG, else ~/.docker
@@ -87,6 +91,30 @@ type Config struct {
 	// messages about it.
 	Origin map[string]string
 }
+
+// Identity is the AWS identity a registries entry names for itself:
+// either a role assumed from the base identity (in place of
+// role-to-assume), or an AWS shared config profile. The zero Identity is
+// the main one.
+type Identity struct {
+	Role    RoleARN
+	Profile string
+}
+
+// IsMain reports whether this is the main identity.
+func (i Identity) IsMain() bool { return i == Identity{} }
+
+// String is how the identity is written in a registries entry ("" for the
+// main one).
+func (i Identity) String() string {
+	if i.Profile != "" {
+		return "profile:" + i.Profile
+	}
+	return i.Role.ARN
+}
+
+// IdentityFor returns the identity that logs in to the registry with host.
+func (c *Config) IdentityFor(host string) Identity { return c.RegistryIdentities[host] }
 
 // CredentialSource names where the base AWS identity comes from.
 type CredentialSource string

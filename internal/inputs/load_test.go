@@ -146,6 +146,12 @@ func TestLoadBadInput(t *testing.T) {
 		{"prefix reserved", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_ENV-PREFIX": "GITHUB_"}, problem.InvalidSetting, `input "env-prefix"`, "reserves"},
 		{"registry not ECR", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "ghcr.io"}, problem.InvalidSetting, `input "registries"`, "ghcr.io"},
 		{"registry short account", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "12345"}, problem.InvalidSetting, `input "registries"`, "12345"},
+		{"registry role not an ARN", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=pull-role"}, problem.InvalidSetting, `input "registries"`, "is not an ARN"},
+		{"registry role is a user", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=arn:aws:iam::222222222222:user/bob"}, problem.InvalidSetting, `input "registries"`, "not an IAM role ARN"},
+		{"registry nothing after =", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222="}, problem.InvalidSetting, `input "registries"`, "nothing follows ="},
+		{"registry bad profile", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=profile:my dev"}, problem.InvalidSetting, `input "registries"`, "not an AWS profile name"},
+		{"registry two identities", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=arn:aws:iam::222222222222:role/a, 222222222222.dkr.ecr.us-east-1.amazonaws.com=arn:aws:iam::222222222222:role/b"}, problem.InvalidSetting, `input "registries"`, "twice with different identities"},
+		{"registry empty before =", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "=arn:aws:iam::222222222222:role/a"}, problem.InvalidSetting, `input "registries"`, "empty registry"},
 		{"audience space", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_AUDIENCE": "sts amazonaws"}, problem.InvalidSetting, `input "audience"`, "white space"},
 		{"timeout", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_TIMEOUT": "soon"}, problem.InvalidSetting, `input "timeout"`, "not a duration"},
 		{"timeout negative", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_TIMEOUT": "-5s"}, problem.InvalidSetting, `input "timeout"`, "not a duration"},
@@ -175,6 +181,42 @@ func TestLoadBadInput(t *testing.T) {
 				t.Errorf("problem %q says nothing about how to fix it", p.Error())
 			}
 		})
+	}
+}
+
+// TestRegistryIdentities: entries may name a role or a profile; a role on
+// an account ID also serves that account's other registries; the rest use
+// the main identity.
+func TestRegistryIdentities(t *testing.T) {
+	env := map[string]string{"AWS_REGION": "eu-west-1", "INPUT_REGISTRIES": strings.Join([]string{
+		"111111111111",
+		"222222222222=arn:aws:iam::222222222222:role/pull",
+		"222222222222.dkr.ecr.us-east-1.amazonaws.com",
+		"333333333333.dkr.ecr.eu-west-1.amazonaws.com = profile:dev",
+		"444444444444.dkr.ecr.eu-west-1.amazonaws.com=arn:aws:iam::444444444444:role/own",
+		"444444444444.dkr.ecr.eu-west-1.amazonaws.com",
+	}, "\n")}
+	c, _, err := Load(Source{Mode: GitHub, Getenv: envOf(env)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"111111111111.dkr.ecr.eu-west-1.amazonaws.com": "",
+		"222222222222.dkr.ecr.eu-west-1.amazonaws.com": "arn:aws:iam::222222222222:role/pull",
+		"222222222222.dkr.ecr.us-east-1.amazonaws.com": "arn:aws:iam::222222222222:role/pull",
+		"333333333333.dkr.ecr.eu-west-1.amazonaws.com": "profile:dev",
+		"444444444444.dkr.ecr.eu-west-1.amazonaws.com": "arn:aws:iam::444444444444:role/own",
+	}
+	if len(c.Registries) != len(want) {
+		t.Fatalf("registries = %v, want %d", c.Registries, len(want))
+	}
+	for _, r := range c.Registries {
+		got, ok := want[r.Host]
+		if !ok {
+			t.Errorf("unexpected registry %s", r.Host)
+		} else if id := c.IdentityFor(r.Host); id.String() != got || id.IsMain() != (got == "") {
+			t.Errorf("identity of %s = %q, want %q", r.Host, id, got)
+		}
 	}
 }
 

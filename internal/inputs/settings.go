@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -418,25 +419,63 @@ var Table = []*Setting{
 		Plugin:     []string{"registries", "registry"},
 		Flag:       []string{"registries", "registry"},
 		DefaultDoc: "the registry of the credentials' own account in aws-region",
-		Doc:        "Registries to log in to, separated by commas or new lines: AWS account IDs (in aws-region), registry hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, public.ecr.aws, or registry-aliases.",
+		Doc:        "Registries to log in to, separated by commas or new lines: AWS account IDs (in aws-region), registry hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, public.ecr.aws, or registry-aliases. An entry may name its own identity after `=`: a role assumed from the base identity instead of role-to-assume (222222222222.dkr.ecr.us-east-1.amazonaws.com=arn:aws:iam::222222222222:role/pull; on an account ID, 222222222222=arn:..., the role also serves that account's other registries), or an AWS profile (…=profile:dev, for the credential helper on a developer's machine).",
 		Kind:       List,
 		Modes:      InAll,
 		apply: func(c *Config, v string) error {
-			const fix = "Use account IDs (123456789012), hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws."
+			const fix = "Use account IDs (123456789012), hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws, each optionally followed by =<role ARN> or =profile:<name>."
 			seen := map[string]bool{}
+			accounts := map[string]Identity{}
 			for _, item := range splitList(v) {
-				r, ok := c.RegistryAliases[normalizeHost(item)]
+				ref, idText, named := strings.Cut(item, "=")
+				ref = strings.TrimSpace(ref)
+				var id Identity
+				if named {
+					var err error
+					if id, err = parseIdentity(strings.TrimSpace(idText)); err != nil {
+						var inv *invalid
+						if errors.As(err, &inv) {
+							return bad(inv.fix, "entry %q: %s", shorten(ref), inv.what)
+						}
+						return err
+					}
+				}
+				r, ok := c.RegistryAliases[normalizeHost(ref)]
 				if ok {
-					r.Host = normalizeHost(item)
+					r.Host = normalizeHost(ref)
 				} else {
 					var err error
-					if r, err = registry.Parse(item, c.Region); err != nil {
+					if r, err = registry.Parse(ref, c.Region); err != nil {
 						return bad(fix, "%v", err)
 					}
+				}
+				if named && allDigits(ref) {
+					if prev, ok := accounts[r.AccountID]; ok && prev != id {
+						return bad("Give each account one identity.", "account %s is given two identities (%s and %s)", r.AccountID, prev, id)
+					}
+					accounts[r.AccountID] = id
+				}
+				if prev, has := c.RegistryIdentities[r.Host]; named && has && prev != id {
+					return bad("Give each registry one identity.", "registry %s is given twice with different identities (%s and %s)", r.Host, prev, id)
 				}
 				if !seen[r.Host] {
 					seen[r.Host] = true
 					c.Registries = append(c.Registries, r)
+				}
+				if named {
+					if c.RegistryIdentities == nil {
+						c.RegistryIdentities = map[string]Identity{}
+					}
+					c.RegistryIdentities[r.Host] = id
+				}
+			}
+			// A role given on an account ID serves that account's other
+			// registries that name no identity of their own.
+			for _, r := range c.Registries {
+				if _, own := c.RegistryIdentities[r.Host]; !own && r.AccountID != "" {
+					if id, ok := accounts[r.AccountID]; ok {
+						c.RegistryIdentities[r.Host] = id
+					}
 				}
 			}
 			return nil
@@ -703,6 +742,41 @@ func ParseRoleARN(v string) (RoleARN, error) {
 	return RoleARN{ARN: v, Partition: a.Partition, AccountID: a.AccountID, Name: a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]}, nil
 }
 
+// parseIdentity reads what follows `=` in a registries entry: a role ARN
+// or profile:<name>.
+func parseIdentity(v string) (Identity, error) {
+	if name, ok := strings.CutPrefix(v, "profile:"); ok {
+		if !profileRe.MatchString(name) {
+			return Identity{}, bad("Write profile:<name> with the name of a profile in the AWS config file, e.g. profile:dev.", "%q is not an AWS profile name", shorten(name))
+		}
+		return Identity{Profile: name}, nil
+	}
+	if v == "" {
+		return Identity{}, bad("After = give a role ARN (arn:aws:iam::222222222222:role/pull) or profile:<name>, or drop the =.", "nothing follows =")
+	}
+	a, err := ParseRoleARN(v)
+	if err != nil {
+		var inv *invalid
+		if errors.As(err, &inv) {
+			return Identity{}, bad("After = give a role ARN (arn:aws:iam::222222222222:role/pull) or profile:<name>.", "%s", inv.what)
+		}
+		return Identity{}, err
+	}
+	return Identity{Role: a}, nil
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func isAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
@@ -740,6 +814,7 @@ func ParseBool(v string) (bool, error) {
 
 var (
 	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	profileRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$`)
 	dnsLabel  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 	// bambooNamespace: Bamboo variable names, dot-separated.
 	bambooNamespace = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -133,6 +134,28 @@ func FromContext(err error, waitingFor, endpointVars string) *Problem {
 		return &Problem{Code: Timeout, Err: err, What: "cancelled while waiting for " + waitingFor}
 	}
 	return nil
+}
+
+// Join merges failures of parts of one run (regions, identities) into one
+// Problem that lists each; a single failure is returned as it is.
+func Join(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	var parts []string
+	code := As(errs[0]).Code
+	for _, e := range errs {
+		p := As(e)
+		if p.Code != code {
+			code = ECRFailed
+		}
+		parts = append(parts, p.Error())
+	}
+	sort.Strings(parts)
+	return &Problem{Code: code, What: fmt.Sprintf("%d registry logins failed (nothing was written): %s", len(errs), strings.Join(parts, "; "))}
 }
 
 // As returns the Problem in err's chain, or wraps err as an Internal one.

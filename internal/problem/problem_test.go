@@ -50,3 +50,18 @@ func TestFromContext(t *testing.T) {
 		t.Errorf("a plain error became %+v", p)
 	}
 }
+
+func TestJoinProblems(t *testing.T) {
+	a := &Problem{Code: ECRDenied, What: "denied in eu-west-1"}
+	b := &Problem{Code: ECRDenied, What: "denied in us-east-1"}
+	c := &Problem{Code: Timeout, What: "gave up in ap-south-1"}
+	if p := As(Join([]error{a, b})); p.Code != ECRDenied || !strings.Contains(p.What, "eu-west-1") || !strings.Contains(p.What, "us-east-1") {
+		t.Errorf("same codes: %+v", p)
+	}
+	if p := As(Join([]error{a, c})); p.Code != ECRFailed {
+		t.Errorf("mixed codes give %s, want ecr-failed", p.Code)
+	}
+	if err := Join([]error{a}); !errors.Is(err, a) {
+		t.Errorf("one problem is returned as is")
+	}
+}
