@@ -44,7 +44,7 @@ func credentialHelper(ctx context.Context, e Env, action string) int {
 			return ExitError
 		}
 		con.Problem(err)
-		fmt.Fprintln(e.Stdout, con.Redact(problem.As(err).Error()))
+		fmt.Fprintln(e.Stdout, output.OneLine(con.Redact(problem.As(err).Error())))
 		return ExitError
 	}
 	return ExitOK

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -138,27 +139,27 @@ func (c *Console) Redact(s string) string { return c.red.Redact(s) }
 
 // Infof writes an informational line.
 func (c *Console) Infof(format string, args ...any) {
-	fmt.Fprintf(c.out, format+"\n", args...)
+	io.WriteString(c.out, c.line(format, args)+"\n")
 }
 
 // Warnf writes a warning.
 func (c *Console) Warnf(format string, args ...any) {
 	if c.style == StyleGitHub {
-		c.gh.Warningf(format, args...)
+		c.gh.Warningf("%s", c.line(format, args))
 		return
 	}
-	fmt.Fprintf(c.out, "WARNING: "+format+"\n", args...)
+	io.WriteString(c.out, "WARNING: "+c.line(format, args)+"\n")
 }
 
 // Debugf writes a debug line when debugging is on (GitHub shows ::debug::
 // lines only with ACTIONS_STEP_DEBUG, so they are always sent there).
 func (c *Console) Debugf(format string, args ...any) {
 	if c.style == StyleGitHub {
-		c.gh.Debugf(format, args...)
+		c.gh.Debugf("%s", c.line(format, args))
 		return
 	}
 	if c.debug {
-		fmt.Fprintf(c.out, "DEBUG: "+format+"\n", args...)
+		io.WriteString(c.out, "DEBUG: "+c.line(format, args)+"\n")
 	}
 }
 
@@ -167,8 +168,81 @@ func (c *Console) Debugf(format string, args ...any) {
 func (c *Console) Problem(err error) {
 	p := problem.As(err)
 	if c.style == StyleGitHub {
-		c.gh.WithFieldsMap(map[string]string{"title": "ecr-credentials: " + string(p.Code)}).Errorf("%s", p.Error())
+		c.gh.WithFieldsMap(map[string]string{"title": "ecr-credentials: " + string(p.Code)}).Errorf("%s", c.line("%s", []any{p.Error()}))
 		return
 	}
-	fmt.Fprintf(c.errs, "error [%s]: %s\n", p.Code, p.Error())
+	io.WriteString(c.errs, "error ["+string(p.Code)+"]: "+c.line("%s", []any{p.Error()})+"\n")
+}
+
+// line renders one log line. This is the one place where values from
+// outside (settings, paths, hosts, messages of errors) are made unable to
+// start a second line or a workflow command: every text value is redacted
+// and passed through OneLine before it is formatted, and a line that would
+// begin with "::" has its first colon escaped.
+func (c *Console) line(format string, args []any) string {
+	safe := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			safe[i] = OneLine(c.red.Redact(v))
+		case error:
+			safe[i] = OneLine(c.red.Redact(v.Error()))
+		case fmt.Stringer:
+			safe[i] = OneLine(c.red.Redact(v.String()))
+		case []string:
+			s := make([]string, len(v))
+			for j, x := range v {
+				s[j] = OneLine(c.red.Redact(x))
+			}
+			safe[i] = s
+		default:
+			safe[i] = a
+		}
+	}
+	l := OneLine(fmt.Sprintf(format, safe...))
+	if t := strings.TrimLeftFunc(l, unicode.IsSpace); strings.HasPrefix(t, "::") {
+		l = l[:len(l)-len(t)] + `\x3a` + t[1:]
+	}
+	return l
+}
+
+// OneLine makes s safe to carry inside one log line: line breaks (CR, LF,
+// NEL, U+2028, U+2029) and other control characters except tab are written
+// as escapes (\n, \r, \xNN, \uNNNN), and the runner's legacy command
+// marker "##[" loses its bracket (##\x5b), so no value can end the line,
+// start a workflow command, or rewrite the terminal.
+func OneLine(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == 0x85 || r == 0x2028 || r == 0x2029 || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.ReplaceAll(b.String(), "##[", `##\x5b`)
+}
+
+func needsEscape(s string) bool {
+	if strings.Contains(s, "##[") {
+		return true
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 {
+			return true
+		}
+	}
+	return false
 }
