@@ -193,6 +193,7 @@ func Registry(ctx context.Context, client *http.Client, host, username, password
 	if client == nil {
 		client = http.DefaultClient
 	}
+	client = sameOrigin(client)
 	c := &checker{ctx: ctx, client: client, host: host, username: username, password: password}
 	if host == "" || strings.Contains(host, "://") || strings.ContainsAny(host, "/?#@ ") {
 		return c.fail(Unexpected, "", 0, fmt.Sprintf("%q is not a registry host name (want host[:port], no scheme or path)", host), nil)
@@ -269,6 +270,41 @@ func Registry(ctx context.Context, client *http.Client, host, username, password
 	return c.unexpectedStatus(endpoint, resp, "GET /v2/ with credentials")
 }
 
+// sameOrigin returns a copy of client that follows a redirect only within
+// the scheme and host:port of the first request: Go's own policy keeps the
+// Authorization header on a redirect to the same host name over plain
+// HTTP or to another port, which would hand the registry password to
+// whoever answers there. A redirect elsewhere comes back as the 3xx
+// answer, which get turns into a failure.
+func sameOrigin(client *http.Client) *http.Client {
+	c := *client
+	next := client.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &c
+}
+
+// printable drops what is not printable from text taken from an answer.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
 func basicAuth(user, pass string) string {
 	r := &http.Request{Header: http.Header{}}
 	r.SetBasicAuth(user, pass)
@@ -299,6 +335,16 @@ func (c *checker) get(u, authz string) (*response, error) {
 		return nil, c.transportError(stripQuery(u), err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// Not followed (see sameOrigin): the credentials stay with the
+		// origin they were meant for, and a redirect proves nothing.
+		where := "elsewhere"
+		if loc, err := resp.Location(); err == nil {
+			where = loc.Scheme + "://" + loc.Host
+		}
+		return nil, c.fail(Unexpected, stripQuery(u), resp.StatusCode,
+			"redirected to "+printable(where)+"; credentials are never sent to another scheme or host, and a redirect is not a verification", nil)
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return nil, c.transportError(stripQuery(u), err)
@@ -362,12 +408,7 @@ func (c *checker) registryMessage(resp *response) string {
 	} else if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/plain" {
 		msg, _, _ = strings.Cut(string(resp.Body), "\n")
 	}
-	msg = strings.Map(func(r rune) rune {
-		if unicode.IsPrint(r) {
-			return r
-		}
-		return -1
-	}, strings.TrimSpace(msg))
+	msg = printable(strings.TrimSpace(msg))
 	if len(msg) > 200 {
 		msg = msg[:200] + "…"
 	}

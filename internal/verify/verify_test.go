@@ -420,3 +420,55 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectIsNotAVerification: a registry (or an alias of one) that
+// answers /v2/ with a redirect to plain HTTP on the same host, to another
+// port, or to another host gets no credentials there, and the redirect
+// target's 200 does not count as verified.
+func TestRedirectIsNotAVerification(t *testing.T) {
+	var leaked atomic.Int32
+	target := func(tls bool) *httptest.Server {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				leaked.Add(1)
+			}
+			w.WriteHeader(http.StatusOK)
+		})
+		var srv *httptest.Server
+		if tls {
+			srv = httptest.NewTLSServer(h)
+		} else {
+			srv = httptest.NewServer(h)
+		}
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	plain, otherTLS := target(false), target(true)
+	// "localhost" is another host name for the same loopback address.
+	otherHost := strings.Replace(otherTLS.URL, "127.0.0.1", "localhost", 1)
+	for _, tt := range []struct{ name, to string }{
+		{"plain HTTP, same host name", plain.URL + "/v2/"},
+		{"HTTPS, another port", otherTLS.URL + "/v2/"},
+		{"HTTPS, another host name", otherHost + "/v2/"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			leaked.Store(0)
+			reg := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, tt.to, http.StatusTemporaryRedirect)
+			}))
+			defer reg.Close()
+			client := reg.Client()
+			client.Transport.(*http.Transport).TLSClientConfig.RootCAs.AddCert(otherTLS.Certificate())
+			err := Registry(context.Background(), client, host(reg), user, password)
+			if !errors.Is(err, ErrUnexpected) || !strings.Contains(err.Error(), "redirect") {
+				t.Errorf("Registry = %v; want an unexpected-response failure naming the redirect", err)
+			}
+			if err != nil && strings.Contains(err.Error(), password) {
+				t.Errorf("the error shows the password: %v", err)
+			}
+			if n := leaked.Load(); n != 0 {
+				t.Errorf("the redirect target received credentials %d time(s)", n)
+			}
+		})
+	}
+}
