@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -132,7 +131,7 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 	}
 
 	if cfg.DockerLogin {
-		if err := checkContainerDockerConfig(cfg, e); err != nil {
+		if err := prepareContainerDockerConfig(cfg, e); err != nil {
 			return err
 		}
 	}
@@ -143,6 +142,7 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 	}
 
 	var receipt *dockerconfig.Receipt
+	var seal dockerconfig.Seal
 	var exportNote string
 	if cfg.DockerLogin {
 		receipt, err = dockerLogin(ctx, cfg, e, res.Logins)
@@ -161,20 +161,16 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 			}
 		}
 		if !cfg.SkipLogout {
-			b, err := json.Marshal(receipt)
-			if err != nil {
+			if seal, err = saveLogoutReceipt(receipt, fc); err != nil {
 				_ = dockerconfig.Logout(ctx, receipt)
-				return problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
-			}
-			if err := fc.State(stateReceipt, string(b)); err != nil {
-				_ = dockerconfig.Logout(ctx, receipt)
-				return problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
+				return err
 			}
 		}
 	}
 	if err := fc.Commit(); err != nil {
 		if receipt != nil {
 			_ = dockerconfig.Logout(ctx, receipt)
+			_ = dockerconfig.RemoveReceipt(seal)
 		}
 		return problem.Wrap(problem.OutputFailed, err, "writing step outputs failed (the docker login was undone)", "Check that the runner's file command files are writable.")
 	}
@@ -273,25 +269,10 @@ func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Lo
 // githubPost is the post stage: undo the docker login of the main stage.
 func githubPost(ctx context.Context, e Env) int {
 	con := output.NewConsole(output.StyleGitHub, e.Stdout, e.Stdout, githubDebug(e))
-	state := e.Getenv("STATE_" + stateReceipt)
-	if state == "" {
-		con.Infof("No docker login to remove.")
-		return ExitOK
-	}
-	var r dockerconfig.Receipt
-	if err := json.Unmarshal([]byte(state), &r); err != nil {
-		con.Problem(problem.Wrap(problem.Internal, err, "the saved logout receipt is unreadable", ""))
+	if err := postLogout(ctx, e, con); err != nil {
+		con.Problem(err)
 		return ExitError
 	}
-	if err := dockerconfig.Logout(ctx, &r); err != nil {
-		con.Problem(problem.Wrap(problem.DockerConfig, err, "removing the docker login failed", "Remove the entries by hand or let the runner clean up its temp directory."))
-		return ExitError
-	}
-	hosts := make([]string, len(r.Entries))
-	for i, en := range r.Entries {
-		hosts[i] = en.Host
-	}
-	con.Infof("Removed the docker login for %s from %s.", strings.Join(hosts, ", "), r.ConfigFile)
 	return ExitOK
 }
 

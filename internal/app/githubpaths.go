@@ -42,6 +42,9 @@ func inGitHubContainer(e Env) bool {
 // It returns "" when no export is needed or none is possible (the note
 // says which).
 func hostDockerConfig(dir string, cfg *inputs.Config, e Env) (string, string) {
+	if detectLayout(e) == layoutShared {
+		return dir, sharedWorkspaceNote(dir)
+	}
 	if !inGitHubContainer(e) {
 		if home := e.Getenv("HOME"); home != "" && filepath.Clean(dir) == filepath.Join(home, ".docker") && e.Getenv("DOCKER_CONFIG") == "" {
 			return "", "" // later steps read ~/.docker already

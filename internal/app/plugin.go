@@ -28,11 +28,8 @@ func pluginMain(ctx context.Context, e Env) int {
 
 // ciName names the CI for the log.
 func ciName(e Env) string {
-	switch {
-	case e.Getenv("DRONE") == "true":
-		return "Drone"
-	case e.Getenv("CI") == "woodpecker":
-		return "Woodpecker"
+	if name := inputs.PluginCI(e.Getenv); name != "" {
+		return name
 	}
 	return "plugin"
 }

@@ -322,10 +322,10 @@ func defaultSessionName(src Source) string {
 		return SanitizeSessionName(name)
 	case src.Mode == GitHub:
 		return "GitHubActions"
+	case PluginCI(env) == Woodpecker && env("CI_PIPELINE_NUMBER") != "":
+		return SanitizeSessionName("Woodpecker-" + env("CI_PIPELINE_NUMBER"))
 	case env("DRONE_BUILD_NUMBER") != "":
 		return SanitizeSessionName("Drone-" + env("DRONE_BUILD_NUMBER"))
-	case env("CI_PIPELINE_NUMBER") != "":
-		return SanitizeSessionName("Woodpecker-" + env("CI_PIPELINE_NUMBER"))
 	}
 	return "ecr-credentials"
 }

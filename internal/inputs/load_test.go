@@ -299,3 +299,36 @@ func TestListSettingsForms(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginSessionName: Woodpecker 1.x sets Drone's variables too
+// (metadata.SetDroneEnviron copies CI_PIPELINE_NUMBER to
+// DRONE_BUILD_NUMBER), so it must be recognised before Drone is.
+func TestPluginSessionName(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"drone", map[string]string{"DRONE": "true", "DRONE_BUILD_NUMBER": "17"}, "Drone-17"},
+		{"woodpecker with its drone compatibility variables", map[string]string{
+			"CI": "woodpecker", "CI_PIPELINE_NUMBER": "23", "DRONE_BUILD_NUMBER": "23", "DRONE_REPO": "octo-org/octo-repo",
+		}, "Woodpecker-23"},
+		{"woodpecker without CI", map[string]string{"CI_PIPELINE_NUMBER": "5", "DRONE_BUILD_NUMBER": "5"}, "Woodpecker-5"},
+		{"neither", map[string]string{}, "ecr-credentials"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"AWS_REGION": "us-east-1"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c, _, err := Load(Source{Mode: Plugin, Getenv: envOf(env)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.SessionName != tt.want {
+				t.Errorf("session name = %q, want %q", c.SessionName, tt.want)
+			}
+		})
+	}
+}

@@ -29,6 +29,10 @@ func (f *fixture) pluginEnv(ci string, settings map[string]string, extra map[str
 	case "woodpecker":
 		env["CI"] = "woodpecker"
 		env["CI_PIPELINE_NUMBER"] = "23"
+		// Woodpecker 1.x also sets Drone's variables for Drone plugins
+		// (pipeline/frontend/metadata/drone_compatibility.go).
+		env["DRONE_BUILD_NUMBER"] = "23"
+		env["DRONE_REPO"] = "octo-org/octo-repo"
 	}
 	for k, v := range settings {
 		env["PLUGIN_"+strings.ToUpper(k)] = v
@@ -72,6 +76,10 @@ func TestPluginWithWebIdentityTokenFile(t *testing.T) {
 			assertNoLeaksAtAll(t, f.fake, res, token)
 			if !strings.Contains(res.Stdout, "web identity token file") {
 				t.Errorf("log does not say which credential source was used:\n%s", res.Stdout)
+			}
+			wantSession := map[string]string{"drone": "session Drone-17)", "woodpecker": "session Woodpecker-23)"}[ci]
+			if !strings.Contains(res.Stdout, wantSession) {
+				t.Errorf("log does not name the session %q:\n%s", wantSession, res.Stdout)
 			}
 
 			host := strings.TrimPrefix(f.reg.URL, "https://")

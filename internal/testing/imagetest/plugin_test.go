@@ -76,6 +76,18 @@ var woodpeckerCI = pluginCI{
 		"CI_PIPELINE_NUMBER": "23",
 		"CI_PIPELINE_EVENT":  "push",
 		"CI_STEP_NAME":       "ecr-login",
+		// Woodpecker 1.x also sets Drone's variables for Drone plugins
+		// (pipeline/frontend/metadata/drone_compatibility.go).
+		"DRONE_BUILD_NUMBER":  "23",
+		"DRONE_BUILD_EVENT":   "push",
+		"DRONE_REPO":          "octo-org/octo-repo",
+		"DRONE_REPO_OWNER":    "octo-org",
+		"DRONE_REPO_NAME":     "octo-repo",
+		"DRONE_BRANCH":        "main",
+		"DRONE_COMMIT_BRANCH": "main",
+		"DRONE_COMMIT":        "ffac537e6cbbf934b08745a378932722df287a53",
+		"DRONE_COMMIT_SHA":    "ffac537e6cbbf934b08745a378932722df287a53",
+		"DRONE_STEP_NUMBER":   "1",
 	},
 }
 
@@ -360,7 +372,7 @@ func TestPluginStepsThroughTheImage(t *testing.T) {
 			}
 			f.assertNoSecretAtAll(t, "the plugin step", res, idToken, key.ID)
 			log := res.stdout + res.stderr
-			for _, want := range []string{"as a " + tt.ci.name + " plugin", tt.source, "Registry " + f.host + " (" + region + ")"} {
+			for _, want := range []string{"as a " + tt.ci.name + " plugin", tt.source, "; session " + tt.ci.name + "-", "Registry " + f.host + " (" + region + ")"} {
 				if !strings.Contains(log, want) {
 					t.Errorf("the log does not say %q:\n%s", want, f.redact(res).stdout)
 				}

@@ -1,0 +1,105 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+)
+
+// fakeMounts makes mountPoints see the given mount points and /.dockerenv
+// exist or not, for the duration of the test.
+func fakeMounts(t *testing.T, dockerenv bool, points ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("22 1 0:21 / / rw,relatime - overlay overlay rw\n")
+	for i, p := range points {
+		p = strings.ReplaceAll(p, " ", `\040`)
+		b.WriteString("3" + string(rune('0'+i)) + " 22 8:1 /volumes/x/_data " + p + " rw,relatime - ext4 /dev/sda1 rw\n")
+	}
+	info := filepath.Join(dir, "mountinfo")
+	if err := os.WriteFile(info, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	envFile := filepath.Join(dir, "dockerenv")
+	if dockerenv {
+		if err := os.WriteFile(envFile, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldInfo, oldEnv := mountInfoFile, dockerEnvFile
+	mountInfoFile, dockerEnvFile = info, envFile
+	t.Cleanup(func() { mountInfoFile, dockerEnvFile = oldInfo, oldEnv })
+}
+
+func TestDetectLayout(t *testing.T) {
+	ws := "/home/me/work/my repo"
+	tests := []struct {
+		name      string
+		env       map[string]string
+		dockerenv bool
+		mounts    []string
+		want      runLayout
+	}{
+		{"github runner", map[string]string{"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace"}, true, nil, layoutGitHub},
+		{"act: ACT, no HOME, workspace volume", map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}, true, []string{ws}, layoutShared},
+		{"act-like without ACT: HOME /", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws}, true, []string{ws}, layoutShared},
+		{"dockerenv and a mounted workspace", map[string]string{"HOME": "/root", "GITHUB_WORKSPACE": ws}, true, []string{ws}, layoutShared},
+		{"container sharing nothing", map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}, true, []string{"/elsewhere"}, layoutAlone},
+		{"only a parent is mounted", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws}, false, []string{"/home/me"}, layoutAlone},
+		{"host step in a containerised runner", map[string]string{"HOME": "/home/runner", "GITHUB_WORKSPACE": ws}, true, nil, layoutHost},
+		{"host", map[string]string{"HOME": "/home/me", "GITHUB_WORKSPACE": ws}, false, []string{ws}, layoutHost},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fakeMounts(t, tt.dockerenv, tt.mounts...)
+			if got := detectLayout(Env{Getenv: func(k string) string { return tt.env[k] }}); got != tt.want {
+				t.Errorf("layout = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPrepareContainerDockerConfig(t *testing.T) {
+	ws := "/home/me/work/repo"
+	act := map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		mounts  []string
+		setting string
+		wantDir string // "" with wantErr
+		wantErr string
+	}{
+		{"act default: the shared workspace", act, []string{ws}, "", ws + "/" + actDockerConfigDir, ""},
+		{"act, setting inside the workspace", act, []string{ws}, "ci/docker", ws + "/ci/docker", ""},
+		{"act, DOCKER_CONFIG inside the workspace", merge(act, map[string]string{"DOCKER_CONFIG": ws + "/d"}), []string{ws}, "", ws + "/d", ""},
+		{"act, job DOCKER_CONFIG elsewhere", merge(act, map[string]string{"DOCKER_CONFIG": "/root/.docker"}), []string{ws}, "", "", "environment variable DOCKER_CONFIG"},
+		{"act, setting outside", act, []string{ws}, "/tmp/docker", "", "docker-config"},
+		{"act, the workspace itself", act, []string{ws}, ws, "", "docker-config"},
+		{"a container sharing nothing", act, nil, "", "", "docker-login"},
+		{"host: untouched", map[string]string{"HOME": "/home/me"}, nil, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fakeMounts(t, true, tt.mounts...)
+			cfg := &inputs.Config{DockerConfig: tt.setting}
+			err := prepareContainerDockerConfig(cfg, Env{Getenv: func(k string) string { return tt.env[k] }})
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case tt.wantDir != "" && cfg.DockerConfig != tt.wantDir:
+				t.Errorf("docker config = %q, want %q", cfg.DockerConfig, tt.wantDir)
+			case tt.wantDir == "" && cfg.DockerConfig != tt.setting:
+				t.Errorf("docker config changed to %q", cfg.DockerConfig)
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+)
+
+// The main stage keeps the logout receipt in a 0600 file in the docker
+// config directory and hands the post stage only a seal (that directory,
+// the file's id and a secret nonce) through GITHUB_STATE. A STATE_receipt
+// that did not come from our main stage (a workflow `env:`, an earlier
+// step's GITHUB_ENV) therefore cannot name a program to run or a file to
+// delete: see dockerconfig.OpenReceipt.
+
+// saveLogoutReceipt stores r for the post stage and queues its seal as
+// step state. On error nothing is left behind.
+func saveLogoutReceipt(r *dockerconfig.Receipt, fc *output.FileCommands) (dockerconfig.Seal, error) {
+	seal, err := dockerconfig.SaveReceipt(r)
+	if err != nil {
+		return dockerconfig.Seal{}, problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
+	}
+	b, err := json.Marshal(seal)
+	if err == nil {
+		err = fc.State(stateReceipt, string(b))
+	}
+	if err != nil {
+		_ = dockerconfig.RemoveReceipt(seal)
+		return dockerconfig.Seal{}, problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
+	}
+	return seal, nil
+}
+
+// postLogins finds what the post stage is to undo: the receipt the seal in
+// STATE_receipt names, or, where the runner passes no step state to a
+// container action's post step (act and the runners built on it), the
+// receipts saved in the exported DOCKER_CONFIG. It says in the log which.
+func postLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerconfig.Seal, error) {
+	state := e.Getenv("STATE_" + stateReceipt)
+	if state == "" {
+		dir := e.Getenv("DOCKER_CONFIG")
+		layout := detectLayout(e)
+		if dir == "" || (layout != layoutShared && layout != layoutAlone) {
+			con.Infof("No docker login to remove.")
+			return nil, nil, nil
+		}
+		rs, seals, err := dockerconfig.FindReceipts(dir, nil)
+		if errors.Is(err, dockerconfig.ErrNoSavedReceipt) {
+			con.Infof("No saved step state (this runner passes none to a container action's post step) and no login receipt in DOCKER_CONFIG=%s: no docker login to remove.", dir)
+			return nil, nil, nil
+		}
+		if err != nil {
+			return nil, nil, problem.Wrap(problem.DockerConfig, err, "the docker login receipt in DOCKER_CONFIG cannot be used", "Remove the login by hand: delete the workspace's "+actDockerConfigDir+" directory.")
+		}
+		con.Infof("No saved step state (this runner passes none to a container action's post step): using the login receipt%s found in DOCKER_CONFIG=%s.", plural(len(rs), "", "s"), dir)
+		return rs, seals, nil
+	}
+	var seal dockerconfig.Seal
+	if err := json.Unmarshal([]byte(state), &seal); err != nil || seal.Nonce == "" {
+		return nil, nil, &problem.Problem{Code: problem.DockerConfig, Subject: "STATE_" + stateReceipt,
+			What: "the saved logout state is not one this action's main stage writes, so it is not trusted and nothing was undone",
+			Fix:  "Do not set STATE_" + stateReceipt + " in the workflow or through GITHUB_ENV; it is this action's own."}
+	}
+	r, err := dockerconfig.OpenReceipt(seal, nil)
+	if err != nil {
+		return nil, nil, problem.Wrap(problem.DockerConfig, err, "the saved logout receipt cannot be used, so nothing was undone",
+			"Do not set STATE_"+stateReceipt+" in the workflow or through GITHUB_ENV; if the main stage's login is still there, remove it by hand.")
+	}
+	return []*dockerconfig.Receipt{r}, []dockerconfig.Seal{seal}, nil
+}
+
+// postLogout undoes the logins postLogins found.
+func postLogout(ctx context.Context, e Env, con *output.Console) error {
+	rs, seals, err := postLogins(e, con)
+	if err != nil {
+		return err
+	}
+	for i, r := range rs {
+		if err := dockerconfig.Logout(ctx, r); err != nil {
+			return problem.Wrap(problem.DockerConfig, err, "removing the docker login failed", "Remove the entries by hand or let the runner clean up its temp directory.")
+		}
+		if err := dockerconfig.RemoveReceipt(seals[i]); err != nil {
+			con.Warnf("%v", err)
+		}
+		hosts := make([]string, len(r.Entries))
+		for j, en := range r.Entries {
+			hosts[j] = en.Host
+		}
+		con.Infof("Removed the docker login for %s from %s.", strings.Join(hosts, ", "), r.ConfigFile)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package dockerconfig
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSavedReceipt: a receipt saved by the main stage opens with its seal
+// and undoes the login (through a helper looked up by name); a seal or a
+// file that is not exactly what SaveReceipt wrote is refused before
+// anything is run or deleted.
+func TestSavedReceipt(t *testing.T) {
+	lookPath, state := fakeHelper(t, "fake")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte(`{"credHelpers":{"`+ecrHost+`":"fake"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal, err := SaveReceipt(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(seal.File())
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("saved receipt: %v, mode %v; want 0600", err, fi)
+	}
+	if b, _ := os.ReadFile(seal.File()); strings.Contains(string(b), ecrPass) {
+		t.Fatal("the saved receipt holds the password")
+	}
+
+	refused := []struct {
+		name  string
+		seal  Seal
+		setup func(t *testing.T) func()
+	}{
+		{"wrong nonce", Seal{Dir: seal.Dir, ID: seal.ID, Nonce: strings.Repeat("a", 32)}, nil},
+		{"id with a path", Seal{Dir: seal.Dir, ID: "../" + seal.ID, Nonce: seal.Nonce}, nil},
+		{"relative dir", Seal{Dir: "docker", ID: seal.ID, Nonce: seal.Nonce}, nil},
+		{"no nonce", Seal{Dir: seal.Dir, ID: seal.ID}, nil},
+		{"readable by others", seal, func(t *testing.T) func() {
+			must(t, os.Chmod(seal.File(), 0o644))
+			return func() { must(t, os.Chmod(seal.File(), 0o600)) }
+		}},
+		{"a symlink", seal, func(t *testing.T) func() {
+			moved := seal.File() + ".real"
+			must(t, os.Rename(seal.File(), moved))
+			must(t, os.Symlink(moved, seal.File()))
+			return func() { must(t, os.Remove(seal.File())); must(t, os.Rename(moved, seal.File())) }
+		}},
+	}
+	for _, tt := range refused {
+		t.Run("refused: "+tt.name, func(t *testing.T) {
+			if tt.setup != nil {
+				defer tt.setup(t)()
+			}
+			if _, err := OpenReceipt(tt.seal, lookPath); err == nil {
+				t.Error("opened")
+			}
+		})
+	}
+
+	// A receipt file with the right nonce whose content points elsewhere
+	// (written by someone who learnt a nonce) is refused as well.
+	for _, tamper := range []struct {
+		name string
+		edit func(r *Receipt)
+	}{
+		{"backup outside the directory", func(r *Receipt) { r.BackupFile = filepath.Join(t.TempDir(), filepath.Base(r.BackupFile)) }},
+		{"backup not named as Login names it", func(r *Receipt) { r.BackupFile = filepath.Join(dir, "important.json") }},
+		{"config elsewhere", func(r *Receipt) { r.ConfigFile = "/etc/passwd" }},
+		{"lock elsewhere", func(r *Receipt) { r.LockFile = filepath.Join(t.TempDir(), "lock") }},
+		{"helper name with a path", func(r *Receipt) { r.Entries[0].Helper = "../../tmp/evil" }},
+		{"helper not on PATH", func(r *Receipt) { r.Entries[0].Helper = "other" }},
+	} {
+		t.Run("refused: "+tamper.name, func(t *testing.T) {
+			forged := *r
+			forged.Entries = append([]ReceiptEntry(nil), r.Entries...)
+			tamper.edit(&forged)
+			s := Seal{Dir: dir, ID: strings.Repeat("b", 16), Nonce: seal.Nonce}
+			data, _ := json.Marshal(savedReceipt{Nonce: seal.Nonce, Receipt: forged})
+			must(t, os.WriteFile(s.File(), data, 0o600))
+			defer os.Remove(s.File())
+			if _, err := OpenReceipt(s, lookPath); err == nil {
+				t.Error("opened")
+			}
+		})
+	}
+
+	// A stored helper path is never used: the helper is looked up again.
+	var saved savedReceipt
+	data, _ := os.ReadFile(seal.File())
+	must(t, json.Unmarshal(data, &saved))
+	saved.Receipt.Entries[0].HelperPath = "/bin/false"
+	data, _ = json.Marshal(saved)
+	must(t, os.WriteFile(seal.File(), data, 0o600))
+
+	got, err := OpenReceipt(seal, lookPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := lookPath(helperPrefix + "fake")
+	if got.Entries[0].HelperPath != want {
+		t.Errorf("helper path = %q, want %q (looked up by name)", got.Entries[0].HelperPath, want)
+	}
+	found, seals, err := FindReceipts(dir, lookPath)
+	if err != nil || len(found) != 1 || seals[0].ID != seal.ID {
+		t.Fatalf("FindReceipts = %d receipts, %v", len(found), err)
+	}
+	if err := Logout(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	if calls := helperCalls(t, state); len(calls) == 0 || !strings.HasPrefix(calls[len(calls)-1], "erase") {
+		t.Errorf("logout did not erase through the helper: %q", calls)
+	}
+	must(t, RemoveReceipt(seal))
+	if _, _, err := FindReceipts(dir, lookPath); !errors.Is(err, ErrNoSavedReceipt) {
+		t.Errorf("after RemoveReceipt: %v, want ErrNoSavedReceipt", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
