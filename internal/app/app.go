@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 )
 
@@ -52,7 +53,7 @@ func Main(ctx context.Context, e Env) int {
 	switch {
 	case name == PostName:
 		return githubPost(ctx, e)
-	case strings.HasPrefix(name, HelperPrefix):
+	case strings.HasPrefix(name, dockerconfig.HelperPrefix):
 		action := ""
 		if len(args) > 0 {
 			action = args[0]

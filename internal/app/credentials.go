@@ -37,14 +37,14 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, e
 		Mask:     con.Mask,
 	}
 	file := func() *oidc.File {
-		return &oidc.File{Path: cfg.WebIdentityTokenFile, Subject: spell("web-identity-token-file"), Mask: con.Mask}
+		return &oidc.File{Path: cfg.WebIdentityTokenFile, Subject: spell(inputs.WebIdentityTokenFile), Mask: con.Mask}
 	}
 	envToken := func(name string) *oidc.Env { return &oidc.Env{Name: name, Getenv: e.Getenv, Mask: con.Mask} }
 	static := func() (awsauth.Base, error) {
 		k := cfg.Static
 		if k.AccessKeyID == "" || k.SecretAccessKey == "" {
 			return awsauth.Base{}, &problem.Problem{Code: problem.MissingSetting,
-				Subject: spell("aws-access-key-id") + " / " + spell("aws-secret-access-key"),
+				Subject: spell(inputs.AWSAccessKeyID) + " / " + spell(inputs.AWSSecretAccessKey),
 				What:    "static credentials need both an access key ID and a secret access key",
 				Fix:     "Give both, or neither (to use another credential source)."}
 		}
@@ -54,9 +54,9 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, e
 	}
 	webIdentity := func(src oidc.Source, why string) (awsauth.Base, error) {
 		if cfg.Role.ARN == "" {
-			return awsauth.Base{}, &problem.Problem{Code: problem.MissingSetting, Subject: spell("role-to-assume"),
+			return awsauth.Base{}, &problem.Problem{Code: problem.MissingSetting, Subject: spell(inputs.RoleToAssume),
 				What: "a web identity token (" + src.String() + ") needs a role to assume",
-				Fix:  fmt.Sprintf("Set %s to the ARN of the IAM role that trusts this token's issuer.", spell("role-to-assume"))}
+				Fix:  fmt.Sprintf("Set %s to the ARN of the IAM role that trusts this token's issuer.", spell(inputs.RoleToAssume))}
 		}
 		return awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: src, Why: why}, nil
 	}
@@ -67,18 +67,18 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, e
 		return static()
 	case inputs.SourceGitHubOIDC:
 		if cfg.Mode != inputs.GitHub && e.Getenv("GITHUB_ACTIONS") != "true" {
-			return awsauth.Base{}, &problem.Problem{Code: problem.ConflictingSettings, Subject: spell("credential-source"),
+			return awsauth.Base{}, &problem.Problem{Code: problem.ConflictingSettings, Subject: spell(inputs.CredentialSource),
 				What: "github-oidc works only inside a GitHub Actions job", Fix: "Use web-identity-file or web-identity-env with this CI's token, or auto."}
 		}
 		return webIdentity(github, "credential-source github-oidc")
 	case inputs.SourceWebIdentityFile:
 		if cfg.WebIdentityTokenFile == "" {
-			return awsauth.Base{}, problem.New(problem.MissingSetting, spell("web-identity-token-file"), "credential-source web-identity-file needs a token file", "Set "+spell("web-identity-token-file")+".")
+			return awsauth.Base{}, problem.New(problem.MissingSetting, spell(inputs.WebIdentityTokenFile), "credential-source web-identity-file needs a token file", "Set "+spell(inputs.WebIdentityTokenFile)+".")
 		}
 		return webIdentity(file(), "credential-source web-identity-file")
 	case inputs.SourceWebIdentityEnv:
 		if cfg.WebIdentityTokenEnv == "" {
-			return awsauth.Base{}, problem.New(problem.MissingSetting, spell("web-identity-token-env"), "credential-source web-identity-env needs the variable's name", "Set "+spell("web-identity-token-env")+".")
+			return awsauth.Base{}, problem.New(problem.MissingSetting, spell(inputs.WebIdentityTokenEnv), "credential-source web-identity-env needs the variable's name", "Set "+spell(inputs.WebIdentityTokenEnv)+".")
 		}
 		return webIdentity(envToken(cfg.WebIdentityTokenEnv), "credential-source web-identity-env")
 	case inputs.SourceDefaultChain:
@@ -87,18 +87,18 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, e
 
 	// auto
 	if tokenGiven && !cfg.Static.Given() && cfg.Role.ARN == "" {
-		subject := spell("web-identity-token-file")
+		subject := spell(inputs.WebIdentityTokenFile)
 		if cfg.WebIdentityTokenEnv != "" {
-			subject = spell("web-identity-token-env")
+			subject = spell(inputs.WebIdentityTokenEnv)
 		}
 		return awsauth.Base{}, &problem.Problem{Code: problem.MissingSetting, Subject: subject,
 			What: "a web identity token is given but no role to exchange it for",
-			Fix:  fmt.Sprintf("Set %s to the ARN of the IAM role that trusts this token's issuer (or AWS_ROLE_ARN).", spell("role-to-assume"))}
+			Fix:  fmt.Sprintf("Set %s to the ARN of the IAM role that trusts this token's issuer (or AWS_ROLE_ARN).", spell(inputs.RoleToAssume))}
 	}
 	if cfg.Static.Given() {
 		if tokenGiven {
 			return awsauth.Base{}, &problem.Problem{Code: problem.ConflictingSettings,
-				Subject: spell("aws-access-key-id") + " and a web identity token",
+				Subject: spell(inputs.AWSAccessKeyID) + " and a web identity token",
 				What:    "both static access keys and a web identity token are set",
 				Fix:     "Keep one: remove the static keys to use the token with role-to-assume, or remove the token settings (and AWS_WEB_IDENTITY_TOKEN_FILE) to use the keys."}
 		}

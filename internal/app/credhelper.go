@@ -16,12 +16,6 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/tokencache"
 )
 
-// HelperPrefix: installed as docker-credential-<name> (a link or copy of
-// the binary), the program speaks docker's credential helper protocol, so
-// a config.json entry `"credHelpers": {"<host>": "<name>"}` makes docker
-// ask it for fresh ECR credentials whenever it needs them.
-const HelperPrefix = "docker-credential-"
-
 // credentialHelper runs one helper action (get, store, erase, list).
 func credentialHelper(ctx context.Context, e Env, action string) int {
 	debug, _ := inputs.ParseBool(e.Getenv("ECR_CREDENTIALS_DEBUG"))
@@ -105,8 +99,8 @@ func (h *helper) Get(serverURL string) (string, string, error) {
 	}
 	cfg, err := h.settings(host)
 	if err != nil {
-		var p *problem.Problem
-		if errors.As(err, &p) && p.Subject == "flag --registries" {
+		var se *inputs.SettingError
+		if errors.As(err, &se) && se.Setting == inputs.Registries {
 			if _, perr := registry.ParseHost(host); perr != nil {
 				return "", "", credentials.NewErrCredentialsNotFound()
 			}

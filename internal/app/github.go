@@ -43,8 +43,8 @@ func githubArgs(args []string) (map[string]string, error) {
 	flags := map[string]string{}
 	for _, a := range args {
 		name, value, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
-		s := inputs.Lookup(name)
-		if !ok || !strings.HasPrefix(a, "--") || s == nil || !s.FromArgs {
+		s, known := inputs.ByName(name)
+		if !ok || !strings.HasPrefix(a, "--") || !known || !s.FromArgs {
 			return nil, &problem.Problem{Code: problem.InvalidSetting, Subject: "argument " + a,
 				What: "unexpected program argument",
 				Fix:  "Settings go in `with:`; the action passes only its own arguments. Check `runs.args` if you changed action.yml."}

@@ -84,7 +84,7 @@ func checkContainerDockerConfig(cfg *inputs.Config, e Env) error {
 	if !inGitHubContainer(e) {
 		return nil
 	}
-	dir, subject := cfg.DockerConfig, inputs.Spell(inputs.Lookup("docker-config"), inputs.GitHub)
+	dir, subject := cfg.DockerConfig, inputs.DockerConfig.Spell(inputs.GitHub)
 	if dir == "" {
 		if d := e.Getenv("DOCKER_CONFIG"); d != "" {
 			dir, subject = d, "environment variable DOCKER_CONFIG"

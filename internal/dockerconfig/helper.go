@@ -13,8 +13,12 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 )
 
-// helperPrefix is the name prefix of docker credential helper programs.
-const helperPrefix = "docker-credential-"
+// HelperPrefix is the name prefix of docker credential helper programs:
+// docker runs docker-credential-<name> for `"credHelpers": {"<host>":
+// "<name>"}`. Installed under such a name (a link or copy of the binary),
+// ecr-credentials speaks that protocol itself, so docker asks it for fresh
+// ECR credentials whenever it needs them.
+const HelperPrefix = "docker-credential-"
 
 // ErrCredentialHelper is wrapped by every error that comes from a docker
 // credential helper (missing from PATH, or failing to get, store or
@@ -83,7 +87,7 @@ func (h helper) get(ctx context.Context, serverURL string) (creds *credentials.C
 		if credentials.IsErrCredentialsNotFound(err) {
 			return nil, false, nil
 		}
-		return nil, false, &helperError{fmt.Errorf("credential helper %s%s get %s: %w", helperPrefix, h.name, serverURL, redactError(err))}
+		return nil, false, &helperError{fmt.Errorf("credential helper %s%s get %s: %w", HelperPrefix, h.name, serverURL, redactError(err))}
 	}
 	return c, true, nil
 }
@@ -92,7 +96,7 @@ func (h helper) get(ctx context.Context, serverURL string) (creds *credentials.C
 func (h helper) store(ctx context.Context, serverURL, username, secret string) error {
 	err := client.Store(h.program(ctx), &credentials.Credentials{ServerURL: serverURL, Username: username, Secret: secret})
 	if err != nil {
-		return &helperError{fmt.Errorf("credential helper %s%s store %s: %w", helperPrefix, h.name, serverURL, redactError(err, secret))}
+		return &helperError{fmt.Errorf("credential helper %s%s store %s: %w", HelperPrefix, h.name, serverURL, redactError(err, secret))}
 	}
 	return nil
 }
@@ -103,7 +107,7 @@ func (h helper) erase(ctx context.Context, serverURL string) error {
 		if strings.Contains(err.Error(), credentials.NewErrCredentialsNotFound().Error()) {
 			return nil
 		}
-		return &helperError{fmt.Errorf("credential helper %s%s erase %s: %w", helperPrefix, h.name, serverURL, redactError(err))}
+		return &helperError{fmt.Errorf("credential helper %s%s erase %s: %w", HelperPrefix, h.name, serverURL, redactError(err))}
 	}
 	return nil
 }

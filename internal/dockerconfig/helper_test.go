@@ -164,7 +164,7 @@ func TestLoginHelperFailureRollsBack(t *testing.T) {
 	orig := []byte(`{"credHelpers": {"a.example": "fake", "b.example": "broken"}}`)
 	writeFile(t, cfg, orig)
 
-	broken := filepath.Join(t.TempDir(), helperPrefix+"broken")
+	broken := filepath.Join(t.TempDir(), HelperPrefix+"broken")
 	// Has nothing stored; fails to store, echoing its input.
 	script := "#!/bin/sh\nif [ \"$1\" = get ]; then echo 'credentials not found in native keychain'; exit 1; fi\ncat\necho\nexit 1\n"
 	if err := os.WriteFile(broken, []byte(script), 0o755); err != nil {
@@ -177,7 +177,7 @@ func TestLoginHelperFailureRollsBack(t *testing.T) {
 		t.Skip("no /bin/sh")
 	}
 	look := func(file string) (string, error) {
-		if file == helperPrefix+"broken" {
+		if file == HelperPrefix+"broken" {
 			return broken, nil
 		}
 		return lookPath(file)

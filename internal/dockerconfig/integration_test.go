@@ -26,7 +26,7 @@ func TestRealClientsReadOurLogin(t *testing.T) {
 	bundle := reg.CA.BundleWith(false)
 
 	lookPath, state := fakeHelper(t, "fake")
-	helperPath, _ := lookPath(helperPrefix + "fake")
+	helperPath, _ := lookPath(HelperPrefix + "fake")
 	craneCatalog := func(dir string) testenv.Result {
 		return testenv.RunProgram(t, crane, testenv.RunOptions{
 			Args: []string{"catalog", reg.Addr},
@@ -96,7 +96,7 @@ func TestDockerCLIUsesOurLogin(t *testing.T) {
 	const pw = "docker-cli-check-password"
 	reg := testenv.StartRegistry(t, testenv.RegistryOptions{Password: pw})
 	lookPath, state := fakeHelper(t, "fake")
-	helperPath, _ := lookPath(helperPrefix + "fake")
+	helperPath, _ := lookPath(HelperPrefix + "fake")
 
 	tests := []struct {
 		name, config, password string

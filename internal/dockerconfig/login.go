@@ -198,7 +198,7 @@ func readBackup(path string) (*backup, error) {
 func helperMissingError(name, key, configFile, via string, err error) error {
 	return &helperError{fmt.Errorf("docker login %s: %s routes this registry to credential helper %q (%s), but %s%s is not installed (%v); "+
 		"install %s%s on PATH, or remove %s from %s, or set DOCKER_CONFIG to another directory",
-		key, configFile, name, via, helperPrefix, name, err, helperPrefix, name, via, configFile)}
+		key, configFile, name, via, HelperPrefix, name, err, HelperPrefix, name, via, configFile)}
 }
 
 // helperOp is a pending store through a credential helper.
@@ -284,7 +284,7 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 			if _, ok := view.CredHelpers[key]; ok {
 				via = fmt.Sprintf("credHelpers[%q]", key)
 			}
-			path, err := lookPath(helperPrefix + name)
+			path, err := lookPath(HelperPrefix + name)
 			if err != nil {
 				return nil, helperMissingError(name, key, cfgPath, via, err)
 			}

@@ -27,7 +27,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if strings.HasPrefix(filepath.Base(os.Args[0]), helperPrefix) {
+	if strings.HasPrefix(filepath.Base(os.Args[0]), HelperPrefix) {
 		os.Exit(fakeHelperMain(os.Args[1:]))
 	}
 	switch os.Getenv(envChild) {
@@ -130,13 +130,13 @@ func fakeHelper(t *testing.T, name string) (func(string) (string, error), string
 	}
 	bin := t.TempDir()
 	state := t.TempDir()
-	path := filepath.Join(bin, helperPrefix+name)
+	path := filepath.Join(bin, HelperPrefix+name)
 	if err := os.Symlink(exe, path); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(envHelperDir, state)
 	lookPath := func(file string) (string, error) {
-		if file == helperPrefix+name {
+		if file == HelperPrefix+name {
 			return path, nil
 		}
 		return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)

@@ -67,8 +67,8 @@ func FuzzLoad(f *testing.F) {
 					secrets = append(secrets, strings.TrimSpace(v))
 				}
 			}
-			set(Lookup("role-to-assume"), "arn:aws:iam::123456789012:role/base")
-			set(Lookup("aws-region"), "eu-west-1")
+			set(RoleToAssume, "arn:aws:iam::123456789012:role/base")
+			set(AWSRegion, "eu-west-1")
 			s1, s2 := Table[int(i1)%len(Table)], Table[int(i2)%len(Table)]
 			set(s1, v1)
 			set(s2, v2)

@@ -55,7 +55,7 @@ type Config struct {
 	MaskAccountID bool
 
 	// Credential sources.
-	CredentialSource     CredentialSource
+	CredentialSource     BaseSource
 	WebIdentityTokenFile string
 	WebIdentityTokenEnv  string
 	Static               StaticKeys
@@ -116,17 +116,18 @@ func (i Identity) String() string {
 // IdentityFor returns the identity that logs in to the registry with host.
 func (c *Config) IdentityFor(host string) Identity { return c.RegistryIdentities[host] }
 
-// CredentialSource names where the base AWS identity comes from.
-type CredentialSource string
+// BaseSource names where the base AWS identity comes from (the
+// credential-source setting).
+type BaseSource string
 
 // The credential sources.
 const (
-	SourceAuto            CredentialSource = "auto"
-	SourceGitHubOIDC      CredentialSource = "github-oidc"
-	SourceWebIdentityFile CredentialSource = "web-identity-file"
-	SourceWebIdentityEnv  CredentialSource = "web-identity-env"
-	SourceStatic          CredentialSource = "static"
-	SourceDefaultChain    CredentialSource = "default-chain"
+	SourceAuto            BaseSource = "auto"
+	SourceGitHubOIDC      BaseSource = "github-oidc"
+	SourceWebIdentityFile BaseSource = "web-identity-file"
+	SourceWebIdentityEnv  BaseSource = "web-identity-env"
+	SourceStatic          BaseSource = "static"
+	SourceDefaultChain    BaseSource = "default-chain"
 )
 
 // StaticKeys are access keys given as settings.
@@ -155,6 +156,20 @@ type Source struct {
 	// FromArgs settings.
 	Flags map[string]string
 }
+
+// SettingError is a problem with one setting (a value that cannot be
+// used, or a required one missing). errors.As finds it, and through it the
+// setting; errors.As finds the *problem.Problem it wraps too.
+type SettingError struct {
+	Setting *Setting
+	Problem *problem.Problem
+}
+
+// Error is the problem's message.
+func (e *SettingError) Error() string { return e.Problem.Error() }
+
+// Unwrap returns the problem.
+func (e *SettingError) Unwrap() error { return e.Problem }
 
 // Load reads, defaults and parses every setting for src.Mode. Problems are
 // returned as *problem.Problem naming the setting as the user spelled it;
@@ -187,11 +202,12 @@ func Load(src Source) (*Config, []string, error) {
 		}
 		c.Origin[s.Name] = subject
 		if err := s.apply(c, v); err != nil {
+			p := problem.Wrap(problem.InvalidSetting, err, subject, "")
 			var inv *invalid
 			if errors.As(err, &inv) {
-				return nil, nil, &problem.Problem{Code: problem.InvalidSetting, Subject: subject, What: inv.what, Fix: inv.fix}
+				p = &problem.Problem{Code: problem.InvalidSetting, Subject: subject, What: inv.what, Fix: inv.fix}
 			}
-			return nil, nil, problem.Wrap(problem.InvalidSetting, err, subject, "")
+			return nil, nil, &SettingError{Setting: s, Problem: p}
 		}
 	}
 
@@ -242,41 +258,16 @@ func lookup(s *Setting, src Source) (string, string, bool) {
 			return v, "environment variable " + env, false
 		}
 	}
-	return s.DefaultFor(src.Mode), fmt.Sprintf("default of %s", Spell(s, src.Mode)), false
-}
-
-// Spell names a setting the way a user of mode m writes it.
-func Spell(s *Setting, m Mode) string {
-	switch m {
-	case Plugin:
-		if len(s.Plugin) > 0 {
-			return fmt.Sprintf("setting %q (%s)", s.Plugin[0], s.PluginVar())
-		}
-	case CLI:
-		if len(s.Flag) > 0 {
-			return "flag --" + s.Flag[0]
-		}
-	}
-	return fmt.Sprintf("input %q", s.Name)
+	return s.DefaultFor(src.Mode), "default of " + s.Spell(src.Mode), false
 }
 
 // Describe names a setting for a message: where its value came from if it
 // has one, else how a user of this mode would set it.
-func (c *Config) Describe(name string) string {
-	if o, ok := c.Origin[name]; ok && !strings.HasPrefix(o, "default of") {
+func (c *Config) Describe(s *Setting) string {
+	if o, ok := c.Origin[s.Name]; ok && !strings.HasPrefix(o, "default of") {
 		return o
 	}
-	return Spell(Lookup(name), c.Mode)
-}
-
-// Lookup returns the setting with the canonical name, or nil.
-func Lookup(name string) *Setting {
-	for _, s := range Table {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
+	return s.Spell(c.Mode)
 }
 
 // finish fills derived defaults and checks settings against each other.
@@ -297,13 +288,13 @@ func finish(c *Config, src Source) error {
 		}
 	}
 	if c.Region == "" {
-		s := Lookup("aws-region")
-		return &problem.Problem{
+		name := AWSRegion.Spell(src.Mode)
+		return &SettingError{Setting: AWSRegion, Problem: &problem.Problem{
 			Code:    problem.MissingSetting,
-			Subject: Spell(s, src.Mode),
+			Subject: name,
 			What:    "no AWS region is set",
-			Fix:     fmt.Sprintf("Set %s (e.g. us-east-1) or the AWS_REGION environment variable.", Spell(s, src.Mode)),
-		}
+			Fix:     fmt.Sprintf("Set %s (e.g. us-east-1) or the AWS_REGION environment variable.", name),
+		}}
 	}
 	if c.SessionName == "" {
 		c.SessionName = defaultSessionName(src)

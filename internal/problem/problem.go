@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Code identifies a kind of problem. Codes are part of the user interface:
@@ -166,4 +167,19 @@ func As(err error) *Problem {
 	}
 	return &Problem{Code: Internal, What: "unexpected error", Err: err,
 		Fix: "This is likely a bug in ecr-credentials; please report it with the log of this step."}
+}
+
+// Shorten returns s for a message, or, when s is longer than max bytes, its
+// first few characters and its length: a value that long may be a secret or
+// a blob pasted into the wrong setting, and a message must not repeat it.
+func Shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const head = 12
+	n := min(head, max)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s… (%d characters)", s[:n], len(s))
 }

@@ -3,17 +3,15 @@ package registry
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
 // maxShownItem bounds how much of a rejected item an error message repeats.
 // A registry host is at most 253 characters; anything much longer is not a
 // host at all (possibly a token pasted into the wrong setting), so only its
 // start is shown.
-const (
-	maxShownItem  = 256
-	shownItemHead = 48
-)
+const maxShownItem = 256
 
 // Error reports a registry reference, region or list that cannot be used.
 // Its message names the offending item and says which form is expected, and
@@ -34,20 +32,7 @@ func (e *Error) Error() string {
 	if e.Item == "" {
 		return e.Reason
 	}
-	return fmt.Sprintf("%q %s", shownItem(e.Item), e.Reason)
-}
-
-// shownItem shortens very long items so that an error never repeats a whole
-// blob the user pasted by mistake.
-func shownItem(s string) string {
-	if len(s) <= maxShownItem {
-		return s
-	}
-	head := s[:shownItemHead]
-	for !utf8.ValidString(head) && len(head) > 0 {
-		head = head[:len(head)-1]
-	}
-	return fmt.Sprintf("%s… (%d characters)", head, len(s))
+	return fmt.Sprintf("%q %s", problem.Shorten(e.Item, maxShownItem), e.Reason)
 }
 
 // redactUserinfo replaces a "user:password@" part in front of a host with

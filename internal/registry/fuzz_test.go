@@ -69,7 +69,7 @@ func checkRegistry(t *testing.T, r Registry) {
 		}
 		return
 	}
-	if !isAccountID(r.AccountID) || !strings.HasPrefix(h, r.AccountID+".") {
+	if !IsAccountID(r.AccountID) || !strings.HasPrefix(h, r.AccountID+".") {
 		t.Fatalf("bad AccountID in %+v", r)
 	}
 	if p, _, ok := PartitionOf(r.Region); !ok || p != r.Partition {

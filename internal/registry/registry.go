@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
 // Public registry hosts. public.ecr.aws is the ECR Public registry;
@@ -69,8 +71,9 @@ func (r Registry) String() string { return r.Host }
 // URL returns the registry's base URL, "https://" followed by the host.
 func (r Registry) URL() string { return "https://" + r.Host }
 
-// isAccountID reports whether s is exactly twelve ASCII digits.
-func isAccountID(s string) bool {
+// IsAccountID reports whether s is exactly twelve ASCII digits, the form of
+// an AWS account ID.
+func IsAccountID(s string) bool {
 	return len(s) == 12 && allDigits(s)
 }
 
@@ -95,7 +98,7 @@ func accountDigitsReason(s string) string {
 // account in a region: <accountID>.dkr.ecr.<region>.<partition suffix>, for
 // example 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn.
 func ForAccount(accountID, region string) (Registry, error) {
-	if !isAccountID(accountID) {
+	if !IsAccountID(accountID) {
 		if allDigits(accountID) {
 			return Registry{}, &Error{Item: accountID, Reason: accountDigitsReason(accountID)}
 		}
@@ -166,7 +169,7 @@ func hostOf(item string) (string, error) {
 		if scheme != "https" {
 			return "", &Error{Item: redactUserinfo(item), Reason: fmt.Sprintf(
 				"starts with %q, but Amazon ECR registries are served over HTTPS only; write the host alone or with https://",
-				shownItem(rest[:i+3]))}
+				problem.Shorten(rest[:i+3], maxShownItem))}
 		}
 		rest = rest[i+3:]
 	}
@@ -187,7 +190,7 @@ func hostOf(item string) (string, error) {
 		if _, perr := parseCanonicalHost(item, host); perr == nil {
 			return "", &Error{Item: item, Reason: fmt.Sprintf(
 				"has a port (%s), but Amazon ECR registries use the standard HTTPS port only; remove %q",
-				shownItem(port), shownItem(port))}
+				problem.Shorten(port, maxShownItem), problem.Shorten(port, maxShownItem))}
 		}
 		return "", &Error{Item: item, Reason: notECR}
 	}
@@ -250,7 +253,7 @@ func parseCanonicalHost(item, host string) (Registry, error) {
 	default:
 		return Registry{}, &Error{Item: item, Reason: "is not an Amazon ECR registry host; registry hosts look like " + form}
 	}
-	if !isAccountID(account) {
+	if !IsAccountID(account) {
 		if allDigits(account) {
 			return Registry{}, &Error{Item: item, Reason: "has an account ID that " + accountDigitsReason(account)}
 		}
@@ -324,7 +327,7 @@ func expectedForm(suffix string, dual bool) string {
 // defaultRegion. An empty setting yields an empty list. The error names the
 // first bad item.
 func ParseList(s, defaultRegion string) ([]Registry, error) {
-	items, err := splitList(s)
+	items, err := SplitList(s)
 	if err != nil {
 		return nil, err
 	}
@@ -344,10 +347,15 @@ func ParseList(s, defaultRegion string) ([]Registry, error) {
 	return out, nil
 }
 
-// splitList returns the non-empty, trimmed items of a list setting.
-func splitList(s string) ([]string, error) {
-	trimmed := strings.TrimSpace(s)
-	if strings.HasPrefix(trimmed, "[") {
+// SplitList returns the non-empty, trimmed items of a list setting: any list
+// setting (registries, role-chain, formats, ...), so every list is written
+// the same way: items separated by commas or new lines, or a JSON array of
+// strings, as Woodpecker passes YAML lists. A value
+// that starts with "[" must be a JSON array whose elements are strings or
+// whole numbers (a YAML list of unquoted account IDs arrives as JSON
+// numbers); a null element counts as an empty item.
+func SplitList(s string) ([]string, error) {
+	if trimmed := strings.TrimSpace(s); strings.HasPrefix(trimmed, "[") {
 		return splitJSON(trimmed)
 	}
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
@@ -360,9 +368,6 @@ func splitList(s string) ([]string, error) {
 	return items, nil
 }
 
-// splitJSON reads a JSON array whose elements are strings or integers
-// (a YAML list of unquoted account IDs arrives as JSON numbers). A null
-// element (an empty YAML list entry) counts as an empty item.
 func splitJSON(s string) ([]string, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
@@ -375,7 +380,7 @@ func splitJSON(s string) ([]string, error) {
 	}
 	if err != nil {
 		return nil, &Error{Reason: "the list starts with \"[\" but is not a JSON array of strings (" + jsonProblem(err) +
-			"); write a JSON array such as [\"123456789012\", \"public.ecr.aws\"], or separate registries with commas or newlines"}
+			"); write a JSON array such as [\"123456789012\", \"public.ecr.aws\"], or separate the items with commas or newlines"}
 	}
 	items := make([]string, 0, len(raw))
 	for _, el := range raw {
@@ -386,11 +391,11 @@ func splitJSON(s string) ([]string, error) {
 			}
 			continue
 		}
-		if num := string(bytes.TrimSpace(el)); allDigits(num) {
+		if num := string(bytes.TrimSpace(el)); num != "" && strings.Trim(num, "0123456789") == "" {
 			items = append(items, num)
 			continue
 		}
-		return nil, &Error{Item: string(el), Reason: "is not a string; list each registry as a string, for example \"123456789012\""}
+		return nil, &Error{Item: string(el), Reason: "is not a string; write each item as a string, for example \"123456789012\""}
 	}
 	return items, nil
 }

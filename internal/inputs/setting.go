@@ -1,0 +1,113 @@
+package inputs
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Setting describes one setting in every CI it can be given in.
+type Setting struct {
+	// Name is the canonical name and the GitHub input name (kebab-case).
+	Name string
+	// Plugin lists the Drone/Woodpecker setting names (snake_case, without
+	// the PLUGIN_ prefix); the first is the documented one, the rest are
+	// accepted aliases.
+	Plugin []string
+	// Flag lists the CLI flag names (without dashes); the first is documented.
+	Flag []string
+	// Env lists environment variables consulted, in order, when the setting
+	// is not given explicitly.
+	Env []string
+	// Default is the value when nothing else gives one. ModeDefault overrides
+	// it per mode. A default described in words (derived at run time) is in
+	// DefaultDoc instead.
+	Default     string
+	ModeDefault map[Mode]string
+	DefaultDoc  string
+	// Doc is one or two sentences for action.yml, README and --help.
+	Doc string
+	// Kind is the value's type; it chooses the parser (see Kind).
+	Kind Kind
+	// Min and Max bound an Int setting; Unit names what it counts, for
+	// messages ("seconds").
+	Min, Max int
+	Unit     string
+	// Secret values are masked and never echoed in errors.
+	Secret bool
+	// Modes says where the setting applies.
+	Modes Modes
+	// FromArgs: in GitHub mode the value arrives as the program argument
+	// --<Name>=<value> (action.yml runs.args), not as INPUT_*. The runner
+	// rewrites host paths in INPUT_* variables to container paths but
+	// passes args untouched, so host paths must come this way.
+	FromArgs bool
+
+	// The function for the setting's Kind stores the parsed value in the
+	// config; exactly that one is set (a test checks). Those that return
+	// an error return an *invalid made by bad.
+	setText     func(c *Config, v string) error
+	setBool     func(c *Config, b bool)
+	setInt      func(c *Config, n int)
+	setList     func(c *Config, items []string) error
+	setDuration func(c *Config, d time.Duration)
+}
+
+// DefaultFor returns the literal default in mode m ("" if none).
+func (s *Setting) DefaultFor(m Mode) string {
+	if d, ok := s.ModeDefault[m]; ok {
+		return d
+	}
+	return s.Default
+}
+
+// PluginVar is the documented environment variable of the setting in plugin mode.
+func (s *Setting) PluginVar() string {
+	if len(s.Plugin) == 0 {
+		return ""
+	}
+	return "PLUGIN_" + strings.ToUpper(s.Plugin[0])
+}
+
+// InputVar is the variable the GitHub runner sets for the input.
+func (s *Setting) InputVar() string {
+	return "INPUT_" + strings.ToUpper(s.Name)
+}
+
+// Spell names the setting the way a user of mode m writes it.
+func (s *Setting) Spell(m Mode) string {
+	switch m {
+	case Plugin:
+		if len(s.Plugin) > 0 {
+			return fmt.Sprintf("setting %q (%s)", s.Plugin[0], s.PluginVar())
+		}
+	case CLI:
+		if len(s.Flag) > 0 {
+			return "flag --" + s.Flag[0]
+		}
+	}
+	return fmt.Sprintf("input %q", s.Name)
+}
+
+// ByName returns the setting whose canonical name is name, for names that
+// come from outside (program arguments); code names settings by variable.
+func ByName(name string) (*Setting, bool) {
+	for _, s := range Table {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// invalid is what the setting functions return; Load turns it into a
+// Problem that names the setting the way the user spelled it.
+type invalid struct {
+	what, fix string
+}
+
+func (e *invalid) Error() string { return e.what + ". " + e.fix }
+
+func bad(fix, format string, args ...any) error {
+	return &invalid{what: fmt.Sprintf(format, args...), fix: fix}
+}
