@@ -116,12 +116,12 @@ func prepareContainerDockerConfig(cfg *inputs.Config, e Env) error {
 	case layoutHost:
 		return nil
 	case layoutAlone:
-		return &problem.Problem{Code: problem.DockerConfig, Subject: inputs.Spell(inputs.Lookup("docker-login"), inputs.GitHub),
+		return &problem.Problem{Code: problem.DockerConfig, Subject: inputs.DockerLogin.Spell(inputs.GitHub),
 			What: "this container action shares no directory with later steps (no /github/home, and GITHUB_WORKSPACE is not a mount), so a docker login would vanish with the container",
 			Fix:  "Set docker-login: false and log in from the outputs in a later step (`echo \"$PASSWORD\" | docker login --username AWS --password-stdin $REGISTRY`), or run the ecr-credentials CLI in a run: step."}
 	}
 	ws := filepath.Clean(e.Getenv("GITHUB_WORKSPACE"))
-	dir, subject := cfg.DockerConfig, inputs.Spell(inputs.Lookup("docker-config"), inputs.GitHub)
+	dir, subject := cfg.DockerConfig, inputs.DockerConfig.Spell(inputs.GitHub)
 	if dir == "" {
 		if d := e.Getenv("DOCKER_CONFIG"); d != "" {
 			dir, subject = d, "environment variable DOCKER_CONFIG"

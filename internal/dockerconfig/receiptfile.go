@@ -238,9 +238,9 @@ func checkReceipt(r *Receipt, dir string, lookPath func(string) (string, error))
 		if !helperNamePattern.MatchString(e.Helper) {
 			return fmt.Errorf("credential helper name %q is not a plain name", e.Helper)
 		}
-		p, err := lookPath(helperPrefix + e.Helper)
+		p, err := lookPath(HelperPrefix + e.Helper)
 		if err != nil {
-			return fmt.Errorf("credential helper %s%s: %w", helperPrefix, e.Helper, err)
+			return fmt.Errorf("credential helper %s%s: %w", HelperPrefix, e.Helper, err)
 		}
 		e.HelperPath = p
 	}

@@ -106,7 +106,7 @@ func TestSavedReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := lookPath(helperPrefix + "fake")
+	want, _ := lookPath(HelperPrefix + "fake")
 	if got.Entries[0].HelperPath != want {
 		t.Errorf("helper path = %q, want %q (looked up by name)", got.Entries[0].HelperPath, want)
 	}
