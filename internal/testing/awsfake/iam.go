@@ -63,6 +63,11 @@ var (
 	userARNPattern    = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):user/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$`)
 	sessionNameRegexp = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 	externalIDRegexp  = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // length 2..1224 checked apart
+	// Session tags, as STS documents them (lengths checked apart).
+	tagKeyRegexp   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+	tagValueRegexp = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	// managedPolicyARN: an IAM policy ARN, AWS managed or an account's own.
+	managedPolicyARN  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$`)
 	registryIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
 )

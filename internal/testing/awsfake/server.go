@@ -319,6 +319,10 @@ type Call struct {
 	Status      int       // HTTP status sent; 0 when the connection was reset or abandoned
 	ErrorCode   string    // AWS error code sent, or the fault applied; "" on success
 	Start, End  time.Time // wall-clock (not Options.Now) arrival and completion
+	// For STS AssumeRole calls: the session tags sent ("Key=Value", in
+	// order) and the managed session policy ARNs (PolicyArns).
+	Tags       []string
+	PolicyARNs []string
 }
 
 // Calls returns a copy of the request log, in completion order.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -75,6 +76,12 @@ func (s *Server) serveSTS(ex *exchange) {
 		result any
 		serr   *stsError
 	)
+	for i := 1; p.Has(fmt.Sprintf("Tags.member.%d.Key", i)); i++ {
+		ex.call.Tags = append(ex.call.Tags, p.Get(fmt.Sprintf("Tags.member.%d.Key", i))+"="+p.Get(fmt.Sprintf("Tags.member.%d.Value", i)))
+	}
+	for i := 1; p.Has(fmt.Sprintf("PolicyArns.member.%d.arn", i)); i++ {
+		ex.call.PolicyARNs = append(ex.call.PolicyARNs, p.Get(fmt.Sprintf("PolicyArns.member.%d.arn", i)))
+	}
 	switch ex.call.Operation {
 	case "AssumeRoleWithWebIdentity":
 		result, serr = s.assumeRoleWithWebIdentity(p)
@@ -233,14 +240,44 @@ func validateSessionParams(p url.Values) (*sessionParams, *stsError) {
 			sp.duration, sp.durationSet = time.Duration(n)*time.Second, true
 		}
 	}
+	var policyARNs []string
+	for i := 1; p.Has(fmt.Sprintf("PolicyArns.member.%d.arn", i)); i++ {
+		a := p.Get(fmt.Sprintf("PolicyArns.member.%d.arn", i))
+		policyARNs = append(policyARNs, a)
+		if len(a) < 20 || len(a) > 2048 {
+			problems = append(problems, fmt.Sprintf("Value '%s' at 'policyArns.%d.member.arn' failed to satisfy constraint: Member must have length greater than or equal to 20", a, i))
+		}
+	}
+	if len(policyARNs) > 10 {
+		problems = append(problems, "Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10")
+	}
 	if len(problems) > 0 {
 		return nil, newSTSError("ValidationError", fmt.Sprintf("%d validation error%s detected: %s", len(problems), plural(len(problems)), strings.Join(problems, "; ")))
+	}
+	for _, a := range policyARNs {
+		if !managedPolicyARN.MatchString(a) {
+			return nil, newSTSError("InvalidParameterValue", fmt.Sprintf("The policy ARN %s is not a valid IAM managed policy ARN.", a))
+		}
+	}
+	// The packed size: the inline policy, the managed policy ARNs and the
+	// session tags share one compressed budget (modelled as 2048 bytes).
+	packed := len(p.Get("Policy"))
+	for _, a := range policyARNs {
+		packed += len(a)
+	}
+	for i := 1; p.Has(fmt.Sprintf("Tags.member.%d.Key", i)); i++ {
+		packed += len(p.Get(fmt.Sprintf("Tags.member.%d.Key", i))) + len(p.Get(fmt.Sprintf("Tags.member.%d.Value", i)))
+	}
+	if packed > 2048 {
+		return nil, newSTSError("PackedPolicyTooLarge", fmt.Sprintf("Packed size of consumed session policies and session tags exceeds the limit: %d%% of the allowed size.", packed*100/2048))
 	}
 	if pol := p.Get("Policy"); pol != "" {
 		if !json.Valid([]byte(pol)) {
 			return nil, newSTSError("MalformedPolicyDocument", "The session policy is not valid JSON.")
 		}
-		size := min(100, len(pol)*100/2048+1)
+	}
+	if packed > 0 {
+		size := min(100, packed*100/2048+1)
 		sp.policySize = &size
 	}
 	return sp, nil
@@ -307,8 +344,20 @@ func (s *Server) assumeRole(p url.Values, caller *credential) (any, *stsError) {
 		if i > 50 {
 			return nil, newSTSError("ValidationError", "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
 		}
-		if p.Get(fmt.Sprintf("Tags.member.%d.Key", i)) == "" {
+		key, value := p.Get(fmt.Sprintf("Tags.member.%d.Key", i)), p.Get(fmt.Sprintf("Tags.member.%d.Value", i))
+		if key == "" {
 			return nil, newSTSError("ValidationError", fmt.Sprintf("1 validation error detected: Value at 'tags.%d.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1", i))
+		}
+		if !tagKeyRegexp.MatchString(key) || utf8.RuneCountInString(key) > 128 {
+			return nil, newSTSError("ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'tags.%d.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+ and have length less than or equal to 128", key, i))
+		}
+		if !tagValueRegexp.MatchString(value) || utf8.RuneCountInString(value) > 256 {
+			return nil, newSTSError("ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'tags.%d.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]* and have length less than or equal to 256", value, i))
+		}
+		for j := 1; j < i; j++ {
+			if strings.EqualFold(p.Get(fmt.Sprintf("Tags.member.%d.Key", j)), key) {
+				return nil, newSTSError("InvalidParameterValue", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+			}
 		}
 	}
 	denied := newSTSError("AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.arn, sp.roleARN))

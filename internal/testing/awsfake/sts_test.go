@@ -275,3 +275,69 @@ func TestSTSUnknownAction(t *testing.T) {
 	_, err := stsClient(t, s, staticCreds(user.ID, user.Secret, "")).GetSessionToken(context.Background(), &sts.GetSessionTokenInput{})
 	wantAPIError(t, err, "InvalidAction", 400)
 }
+
+// TestAssumeRoleTagsAndPolicyARNs: the emulator records session tags and
+// managed session policies, and rejects what STS rejects.
+func TestAssumeRoleTagsAndPolicyARNs(t *testing.T) {
+	s := startServer(t, Options{})
+	user, err := s.AddAccessKey(AccessKey{UserARN: testUserARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := "arn:aws:iam::123456789012:role/tagged"
+	mustAddRole(t, s, Role{ARN: role, TrustedPrincipals: []string{testUserARN}, MaxSessionDuration: time.Hour, ECR: true})
+	client := stsClient(t, s, staticCreds(user.ID, user.Secret, ""))
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	arns := func(list ...string) []types.PolicyDescriptorType {
+		var out []types.PolicyDescriptorType
+		for _, a := range list {
+			out = append(out, types.PolicyDescriptorType{Arn: aws.String(a)})
+		}
+		return out
+	}
+	const readOnly = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+	var eleven []string
+	for i := 0; i < 11; i++ {
+		eleven = append(eleven, readOnly)
+	}
+	cases := []struct {
+		name     string
+		tags     []types.Tag
+		policies []types.PolicyDescriptorType
+		wantCode string
+	}{
+		{name: "tags and policies", tags: []types.Tag{tag("GitHub", "Actions"), tag("Repository", "octo-org/octo-repo"), tag("Branch", "refs/heads/main")},
+			policies: arns(readOnly, "arn:aws:iam::123456789012:policy/team/ecr-push")},
+		{name: "duplicate keys in another case", tags: []types.Tag{tag("Actor", "a"), tag("actor", "b")}, wantCode: "InvalidParameterValue"},
+		{name: "tag value with a character STS refuses", tags: []types.Tag{tag("Workflow", "build & push")}, wantCode: "ValidationError"},
+		{name: "tag key too long", tags: []types.Tag{tag(strings.Repeat("k", 129), "v")}, wantCode: "ValidationError"},
+		{name: "eleven policies", policies: arns(eleven...), wantCode: "ValidationError"},
+		{name: "policy ARN that is no policy", policies: arns("arn:aws:iam::123456789012:role/tagged"), wantCode: "InvalidParameterValue"},
+		{name: "packed size over the limit", tags: []types.Tag{tag("A", strings.Repeat("v", 256)), tag("B", strings.Repeat("v", 256)), tag("C", strings.Repeat("v", 256)),
+			tag("D", strings.Repeat("v", 256)), tag("E", strings.Repeat("v", 256)), tag("F", strings.Repeat("v", 256)), tag("G", strings.Repeat("v", 256)),
+			tag("H", strings.Repeat("v", 256)), tag("I", strings.Repeat("v", 256))}, wantCode: "PackedPolicyTooLarge"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(s.Calls())
+			_, err := client.AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("tags"), Tags: tc.tags, PolicyArns: tc.policies})
+			if tc.wantCode != "" {
+				wantAPIError(t, err, tc.wantCode, 400)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := s.Calls()[before:]
+			if len(calls) != 1 {
+				t.Fatalf("%d calls logged", len(calls))
+			}
+			if got := strings.Join(calls[0].Tags, ","); got != "GitHub=Actions,Repository=octo-org/octo-repo,Branch=refs/heads/main" {
+				t.Errorf("logged tags %s", got)
+			}
+			if got := strings.Join(calls[0].PolicyARNs, ","); got != readOnly+",arn:aws:iam::123456789012:policy/team/ecr-push" {
+				t.Errorf("logged policy ARNs %s", got)
+			}
+		})
+	}
+}
