@@ -118,7 +118,12 @@ func (h *helper) Get(serverURL string) (string, string, error) {
 	}
 	key := tokencache.Key(cacheIdentity(cfg, h.e)...)
 	if cache != nil {
-		if entry, ok, err := cache.Get(h.ctx, key); err == nil && ok {
+		entry, ok, err := cache.Get(h.ctx, key)
+		switch {
+		case err != nil:
+			h.con.Warnf("token cache unusable, going without it: %v", err)
+			cache = nil
+		case ok:
 			h.con.Mask(entry.Password)
 			h.con.Debugf("cached password for %s (expires %s)", host, output.FormatTime(entry.ExpiresAt))
 			return entry.Username, entry.Password, nil

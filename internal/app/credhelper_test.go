@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -97,4 +99,28 @@ func FuzzCredentialHelper(f *testing.F) {
 			t.Errorf("%s %q: exit %d", action, stdin, code)
 		}
 	})
+}
+
+// TestHelperRefusesUntrustedCache: a token cache directory others may
+// write is refused: list fails saying why and what to do, get warns and
+// goes without it (here it then fails for want of credentials, which shows
+// it did not serve what the directory held).
+func TestHelperRefusesUntrustedCache(t *testing.T) {
+	env := helperEnv(t)
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	env["ECR_CREDENTIALS_CACHE_DIR"] = dir
+	code, stdout, _ := runHelper(env, "list", "")
+	if code != ExitError || !strings.Contains(stdout, "writable by other users") || !strings.Contains(stdout, "ECR_CREDENTIALS_CACHE_DIR") {
+		t.Errorf("list: exit %d, stdout %q; want a refusal that says why and how to fix it", code, stdout)
+	}
+	code, _, stderr := runHelper(env, "get", "123456789012.dkr.ecr.eu-west-1.amazonaws.com\n")
+	if code != ExitError || !strings.Contains(stderr, "token cache unusable") {
+		t.Errorf("get: exit %d, stderr %q; want the cache refused with a warning", code, stderr)
+	}
 }

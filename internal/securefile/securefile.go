@@ -48,8 +48,9 @@ func ChownIfRoot(path string, uid, gid int) {
 var ErrNotDir = errors.New("not a directory")
 
 // EnsureDir creates dir (mode 0700, parents as needed) if it is missing.
-// When running as root it hands a directory it created to the owner of
-// its parent directory.
+// When running as root, every directory it creates (dir and each missing
+// parent) is handed to the owner of the nearest directory that already
+// existed, so a tree made under a non-root user's workspace stays theirs.
 func EnsureDir(dir string) error {
 	fi, err := os.Stat(dir)
 	if err == nil {
@@ -61,11 +62,53 @@ func EnsureDir(dir string) error {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	missing := missingDirs(dir)
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return err
 	}
-	if uid, gid, ok := Owner(filepath.Dir(dir)); ok {
-		ChownIfRoot(dir, uid, gid)
+	if len(missing) == 0 {
+		return nil
+	}
+	if uid, gid, ok := Owner(filepath.Dir(missing[0])); ok {
+		for _, d := range missing {
+			ChownIfRoot(d, uid, gid)
+		}
+	}
+	return nil
+}
+
+// ErrNotPrivate is returned by CheckPrivate for a path another user owns
+// or may write.
+var ErrNotPrivate = errors.New("not private to this user")
+
+// CheckPrivate checks that path (a directory followed if it is a link; a
+// file not followed) is owned by the user we run as and writable by
+// nobody else, so that what it holds cannot have been planted by another
+// user. A missing path is fine (nothing to trust yet).
+func CheckPrivate(path string) error {
+	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			fi = st
+		} else {
+			return fmt.Errorf("%s is a symbolic link: %w", path, ErrNotPrivate)
+		}
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	uid, _, ok := OwnerOf(fi)
+	if !ok {
+		return nil // no owners on this system
+	}
+	if me := os.Geteuid(); uid != me {
+		return fmt.Errorf("%s is owned by uid %d, not by this user (uid %d): %w", path, uid, me, ErrNotPrivate)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s has mode %v, writable by other users: %w", path, fi.Mode().Perm(), ErrNotPrivate)
 	}
 	return nil
 }

@@ -132,6 +132,14 @@ func (c *Cache) locked(ctx context.Context, fn func(*file) (bool, error)) error 
 	if err := securefile.EnsureDir(c.dir); err != nil {
 		return fmt.Errorf("token cache %s: %w", c.dir, err)
 	}
+	path := filepath.Join(c.dir, fileName)
+	// Another user who owns or may write the directory or the file could
+	// have planted passwords for us to serve: refuse both.
+	for _, p := range []string{c.dir, path} {
+		if err := securefile.CheckPrivate(p); err != nil {
+			return fmt.Errorf("token cache refused: %w; remove %s (it holds only passwords that can be fetched again) or set ECR_CREDENTIALS_CACHE_DIR to a directory only you can write (or to none)", err, c.dir)
+		}
+	}
 	lock := flock.New(filepath.Join(c.dir, lockName))
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -140,7 +148,6 @@ func (c *Cache) locked(ctx context.Context, fn func(*file) (bool, error)) error 
 	}
 	defer lock.Unlock()
 
-	path := filepath.Join(c.dir, fileName)
 	f := &file{Version: version, Entries: map[string]Entry{}}
 	b, err := os.ReadFile(path)
 	switch {

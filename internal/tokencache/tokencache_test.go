@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,6 +114,70 @@ func TestConcurrentWriters(t *testing.T) {
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRefusesUntrustedDirectory: a cache directory or file that another
+// user owns or may write is refused with an error that says what to do,
+// and nothing planted there is served.
+func TestRefusesUntrustedDirectory(t *testing.T) {
+	ctx := context.Background()
+	plant := func(t *testing.T, dir string) string {
+		c := Open(dir)
+		key := Key("planted")
+		if err := c.Put(ctx, key, Entry{Host: "h", Username: "AWS", Password: "planted-password", ExpiresAt: time.Now().Add(12 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	type tc struct {
+		name    string
+		spoil   func(t *testing.T, dir string)
+		wantErr string
+	}
+	cases := []tc{
+		{"directory writable by others", func(t *testing.T, dir string) { chmod(t, dir, 0o777) }, "writable by other users"},
+		{"directory writable by the group", func(t *testing.T, dir string) { chmod(t, dir, 0o770) }, "writable by other users"},
+		{"file writable by others", func(t *testing.T, dir string) { chmod(t, filepath.Join(dir, fileName), 0o666) }, "writable by other users"},
+	}
+	if os.Geteuid() == 0 {
+		cases = append(cases,
+			tc{"directory owned by another user", func(t *testing.T, dir string) { chown(t, dir, 1001) }, "owned by uid 1001"},
+			tc{"file owned by another user", func(t *testing.T, dir string) { chown(t, filepath.Join(dir, fileName), 1001) }, "owned by uid 1001"})
+	} else if os.Getenv("CI") == "true" {
+		t.Errorf("CI runs the suite as root; the other-owner cases need it")
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cache")
+			key := plant(t, dir)
+			tt.spoil(t, dir)
+			c := Open(dir)
+			e, ok, err := c.Get(ctx, key)
+			if ok || e.Password != "" {
+				t.Errorf("served the planted entry")
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "ECR_CREDENTIALS_CACHE_DIR") {
+				t.Errorf("Get error = %v; want one saying %q and how to fix it", err, tt.wantErr)
+			}
+			if _, err := c.List(ctx); err == nil {
+				t.Errorf("List used the untrusted cache")
+			}
+		})
+	}
+}
+
+func chmod(t *testing.T, p string, m os.FileMode) {
+	t.Helper()
+	if err := os.Chmod(p, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chown(t *testing.T, p string, uid int) {
+	t.Helper()
+	if err := os.Chown(p, uid, uid); err != nil {
 		t.Fatal(err)
 	}
 }

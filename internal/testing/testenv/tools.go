@@ -256,3 +256,17 @@ func buildBinary(pkg string, tags []string) (string, error) {
 	}
 	return out, nil
 }
+
+// RequireRoot stops a test that needs to run as root (to create files for
+// another user, as a CI step running as root does): a failure when CI=true
+// (CI runs the suite as root), a skip otherwise.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if isCI() {
+		t.Fatalf("testenv: this test must run as root (CI=true, so this is a failure rather than a skip)")
+	}
+	t.Skipf("testenv: this test must run as root (skipping; with CI=true this fails)")
+}
