@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
@@ -178,13 +179,16 @@ func (h *helper) cache() (*tokencache.Cache, error) {
 }
 
 // cacheIdentity lists what decides which credentials a Get would use, so
-// a change of role, source or account never serves another's password.
+// a change of role, source, profile, config file or account never serves
+// another's password: the settings that choose the identity, the identity
+// the registry entry names, and what the SDK's default chain selects by
+// (awsauth.SelectionInputs).
 func cacheIdentity(cfg *inputs.Config, e Env) []string {
-	parts := []string{cfg.Registries[0].Host, cfg.Registries[0].Region, cfg.Role.ARN, string(cfg.CredentialSource),
-		cfg.WebIdentityTokenFile, cfg.WebIdentityTokenEnv, cfg.Static.AccessKeyID, cfg.ExternalID, cfg.SessionPolicy,
-		e.Getenv("AWS_PROFILE"), e.Getenv("AWS_ACCESS_KEY_ID"), e.Getenv("AWS_ENDPOINT_URL"), e.Getenv("AWS_ENDPOINT_URL_ECR")}
+	r := cfg.Registries[0]
+	parts := []string{r.Host, r.Region, cfg.IdentityFor(r.Host).String(), cfg.Role.ARN, string(cfg.CredentialSource),
+		cfg.WebIdentityTokenFile, cfg.WebIdentityTokenEnv, cfg.Static.AccessKeyID, cfg.ExternalID, cfg.SessionPolicy}
 	for _, r := range cfg.RoleChain {
 		parts = append(parts, r.ARN)
 	}
-	return parts
+	return append(parts, awsauth.SelectionInputs(e.Environ, e.Getenv)...)
 }
