@@ -96,16 +96,14 @@ type backup struct {
 	// After is the SHA-256 of config.json as Login left it ("" when
 	// Login did not change the file).
 	After string `json:"after,omitempty"`
-	// Auths are the previous raw auths values Login replaced, by key.
-	Auths map[string]json.RawMessage `json:"auths,omitempty"`
-	// Ours are canonical hashes of the auths values Login wrote, by key.
+	// Prev are the values Login replaced, by key, in the form of the store
+	// that holds the key (see store).
+	Prev map[string]json.RawMessage `json:"prev,omitempty"`
+	// Ours are the sums (store.sum) of the values Login wrote, by key.
 	Ours map[string]string `json:"ours,omitempty"`
-	// Helpers are the previous helper credentials Login replaced, by key.
-	Helpers map[string]helperCred `json:"helpers,omitempty"`
-	// HelperOurs are hashes of the helper credentials Login stored, by key.
-	HelperOurs map[string]string `json:"helperOurs,omitempty"`
 }
 
+// helperCred is a credential helper's value, as helperStore keeps it.
 type helperCred struct {
 	Username string `json:"username"`
 	Secret   string `json:"secret"`
@@ -201,13 +199,8 @@ func helperMissingError(name, key, configFile, via string, err error) error {
 		key, configFile, name, via, HelperPrefix, name, err, HelperPrefix, name, via, configFile)}
 }
 
-// helperOp is a pending store through a credential helper.
-type helperOp struct {
-	h    helper
-	key  string
-	cred Credential
-	prev *helperCred
-}
+// rollbackTimeout bounds the undo of a failed login.
+const rollbackTimeout = 30 * time.Second
 
 // Login writes creds into docker's client configuration in opts.Dir so
 // that docker (and tools reading its config) authenticate to each host.
@@ -225,114 +218,72 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 	if lookPath == nil {
 		lookPath = exec.LookPath
 	}
-	dir, err := filepath.Abs(opts.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("docker config directory %q: %w", opts.Dir, err)
-	}
-	if err := ensureDir(dir); err != nil {
-		return nil, err
-	}
-	cfgPath, err := resolveSymlinks(filepath.Join(dir, ConfigFileName))
-	if err != nil {
-		return nil, err
-	}
-	r := &Receipt{ConfigFile: cfgPath, LockFile: cfgPath + ".lock"}
-	unlock, err := lockFile(ctx, r.LockFile, opts.LockTimeout)
+	f, unlock, err := openConfig(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-
-	data, fi, err := readConfig(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	view, err := parseConfig(cfgPath, data)
-	if err != nil {
-		return nil, err
-	}
-	uid, gid, haveOwner := -1, -1, false
-	if fi != nil {
-		if err := checkWritable(cfgPath); err != nil {
-			return nil, err
-		}
-		r.FileMode = fi.Mode().Perm()
-		uid, gid, haveOwner = securefile.OwnerOf(fi)
-	} else {
-		r.FileCreated = true
-		uid, gid, haveOwner = securefile.Owner(filepath.Dir(cfgPath))
+	cfgPath, data, view := f.path, f.data, f.view
+	r := &Receipt{ConfigFile: cfgPath, LockFile: f.lock, FileCreated: f.info == nil}
+	if f.info != nil {
+		r.FileMode = f.info.Mode().Perm()
 	}
 
-	bk := &backup{
-		OriginalExists: fi != nil,
-		Original:       data,
-		Auths:          map[string]json.RawMessage{},
-		Ours:           map[string]string{},
-		Helpers:        map[string]helperCred{},
-		HelperOurs:     map[string]string{},
-	}
+	bk := &backup{OriginalExists: f.info != nil, Original: data, Prev: map[string]json.RawMessage{}, Ours: map[string]string{}}
 	doc := data
 	if isBlank(doc) {
 		doc = []byte("{}")
 	}
-	var ops []helperOp
+	// The plan: each host goes to its store. config.json's edits are made
+	// in memory now; the puts to credential helpers wait until the backup
+	// is on disk.
+	files := &authsStore{path: cfgPath, doc: doc}
+	type put struct {
+		st  store
+		key string
+		c   Credential
+	}
+	var later []put
 	for _, c := range creds {
 		key := authKey(c.Host)
 		e := ReceiptEntry{Host: c.Host, Key: key}
-		if name := view.helperFor(key); name != "" {
-			via := "credsStore"
-			if _, ok := view.CredHelpers[key]; ok {
-				via = fmt.Sprintf("credHelpers[%q]", key)
-			}
-			path, err := lookPath(HelperPrefix + name)
-			if err != nil {
-				return nil, helperMissingError(name, key, cfgPath, via, err)
-			}
-			h := helper{name: name, path: path}
-			prev, found, err := h.get(ctx, key)
-			if err != nil {
+		st, h, err := storeFor(view, key, cfgPath, files, lookPath)
+		if err != nil {
+			return nil, err
+		}
+		prev, found, err := st.get(ctx, key)
+		if err != nil {
+			if h != nil {
 				return nil, fmt.Errorf("docker login %s: read existing credentials: %w", key, err)
 			}
-			op := helperOp{h: h, key: key, cred: c}
-			if found {
-				op.prev = &helperCred{Username: prev.Username, Secret: prev.Secret}
-				bk.Helpers[key] = *op.prev
-				e.Replaced = true
-			}
-			ops = append(ops, op)
-			bk.HelperOurs[key] = helperHash(c.Username, c.Password)
-			e.Helper, e.HelperPath = name, path
-			// Docker keeps an empty auths entry for helper-stored hosts.
-			if _, ok, err := getAuth(doc, key); err != nil {
-				return nil, fmt.Errorf("docker config %s: %w", cfgPath, err)
-			} else if !ok {
-				res, err := setAuth(doc, key, placeholder{})
-				if err != nil {
-					return nil, fmt.Errorf("docker config %s: %w", cfgPath, err)
-				}
-				doc = res.doc
-				e.PlaceholderAdded = true
-				r.AuthsAdded = r.AuthsAdded || res.authsAdded
-				r.AuthsWasNull = r.AuthsWasNull || res.authsWasNull
+			return nil, err
+		}
+		if found {
+			bk.Prev[key] = prev
+			e.Replaced = true
+		}
+		bk.Ours[key] = st.ours(c)
+		if h == nil {
+			if err := files.put(ctx, key, c); err != nil {
+				return nil, err
 			}
 		} else {
-			value := authEntry{Auth: encodeAuth(c.Username, c.Password)}
-			res, err := setAuth(doc, key, value)
-			if err != nil {
-				return nil, fmt.Errorf("docker config %s: %w", cfgPath, err)
+			e.Helper, e.HelperPath = h.name, h.path
+			later = append(later, put{st, key, c})
+			// Docker keeps an empty auths entry for helper-stored hosts.
+			if _, ok, err := files.get(ctx, key); err != nil {
+				return nil, err
+			} else if !ok {
+				if err := files.set(key, placeholder{}); err != nil {
+					return nil, err
+				}
+				e.PlaceholderAdded = true
 			}
-			doc = res.doc
-			if res.prev != nil {
-				bk.Auths[key] = res.prev
-				e.Replaced = true
-			}
-			raw, _ := json.Marshal(value)
-			bk.Ours[key] = canonicalHash(raw)
-			r.AuthsAdded = r.AuthsAdded || res.authsAdded
-			r.AuthsWasNull = r.AuthsWasNull || res.authsWasNull
 		}
 		r.Entries = append(r.Entries, e)
 	}
+	doc = files.doc
+	r.AuthsAdded, r.AuthsWasNull = files.authsAdded, files.authsWasNull
 	changed := !bytes.Equal(doc, data)
 	if changed {
 		if !json.Valid(doc) { // defence in depth: never write what we cannot read back
@@ -349,41 +300,106 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 		return nil, err
 	}
 
-	// From here on, undo everything on failure.
-	var done []helperOp
+	// From here on, every put is undone on failure, newest first.
+	var undo []put
 	fail := func(err error) (*Receipt, error) {
 		var errs []error
-		for i := len(done) - 1; i >= 0; i-- {
-			op := done[i]
-			var uerr error
-			if op.prev != nil {
-				uerr = op.h.store(ctx, op.key, op.prev.Username, op.prev.Secret)
-			} else {
-				uerr = op.h.erase(ctx, op.key)
-			}
-			if uerr != nil {
-				errs = append(errs, fmt.Errorf("roll back %s: %w", op.key, uerr))
-			}
+		for i := len(undo) - 1; i >= 0; i-- {
+			u := undo[i]
+			errs = append(errs, rollBack(ctx, u.st, u.key, bk.Prev[u.key]))
 		}
-		if len(errs) == 0 {
+		if errors.Join(errs...) == nil {
 			_ = os.Remove(r.BackupFile)
 		} else {
 			errs = append(errs, fmt.Errorf("previous credentials are kept in %s", r.BackupFile))
 		}
 		return nil, errors.Join(append([]error{err}, errs...)...)
 	}
-	for _, op := range ops {
-		if err := op.h.store(ctx, op.key, op.cred.Username, op.cred.Password); err != nil {
-			return fail(fmt.Errorf("docker login %s: %w", op.key, err))
+	for _, p := range later {
+		if err := p.st.put(ctx, p.key, p.c); err != nil {
+			if ctx.Err() != nil {
+				// Stopped part way: the helper may have stored it.
+				undo = append(undo, p)
+			}
+			return fail(fmt.Errorf("docker login %s: %w", p.key, err))
 		}
-		done = append(done, op)
+		undo = append(undo, p)
 	}
 	if changed {
-		if err := writeAtomic(cfgPath, doc, fileMode, uid, gid, haveOwner); err != nil {
+		if err := writeAtomic(cfgPath, doc, fileMode, f.uid, f.gid, f.haveOwner); err != nil {
 			return fail(err)
 		}
 	}
 	return r, nil
+}
+
+// rollBack undoes one put of a failed login. The login's context may be
+// why it failed, and a cancelled context can run no helper: the undo gets a
+// fresh one, bounded so that a hung helper cannot hold the run forever.
+func rollBack(ctx context.Context, st store, key string, prev json.RawMessage) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	if err := st.restore(ctx, key, prev); err != nil {
+		return fmt.Errorf("roll back %s: %w", key, err)
+	}
+	return nil
+}
+
+// configFile is config.json opened for a login, under its lock.
+type configFile struct {
+	path, lock string // after following symlinks
+	data       []byte // content; nil when the file does not exist
+	info       fs.FileInfo
+	view       dockerView
+	// Owner to give the written file (the file's, or its directory's).
+	uid, gid  int
+	haveOwner bool
+}
+
+// openConfig creates the directory if needed, takes the lock and reads
+// and checks config.json. The returned func releases the lock.
+func openConfig(ctx context.Context, opts Options) (*configFile, func(), error) {
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("docker config directory %q: %w", opts.Dir, err)
+	}
+	if err := ensureDir(dir); err != nil {
+		return nil, nil, err
+	}
+	path, err := resolveSymlinks(filepath.Join(dir, ConfigFileName))
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &configFile{path: path, lock: path + ".lock"}
+	unlock, err := lockFile(ctx, f.lock, opts.LockTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.read(); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return f, unlock, nil
+}
+
+func (f *configFile) read() error {
+	data, fi, err := readConfig(f.path)
+	if err != nil {
+		return err
+	}
+	if f.view, err = parseConfig(f.path, data); err != nil {
+		return err
+	}
+	f.data, f.info = data, fi
+	if fi == nil {
+		f.uid, f.gid, f.haveOwner = securefile.Owner(filepath.Dir(f.path))
+		return nil
+	}
+	if err := checkWritable(f.path); err != nil {
+		return err
+	}
+	f.uid, f.gid, f.haveOwner = securefile.OwnerOf(fi)
+	return nil
 }
 
 // Discard keeps the login for good: it deletes the backup of what Login
@@ -428,21 +444,18 @@ func Logout(ctx context.Context, r *Receipt) error {
 		if e.Helper == "" {
 			continue
 		}
-		h := helper{name: e.Helper, path: e.HelperPath}
-		cur, found, err := h.get(ctx, e.Key)
+		st := helperStore{helper{name: e.Helper, path: e.HelperPath}}
+		cur, found, err := st.get(ctx, e.Key)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("docker logout %s: %w", e.Key, err))
 			continue
 		}
-		if !found || helperHash(cur.Username, cur.Secret) != bk.HelperOurs[e.Key] {
+		if !found || st.sum(cur) != bk.Ours[e.Key] {
 			continue // gone or replaced by someone else since: leave it
 		}
-		if prev, ok := bk.Helpers[e.Key]; ok {
-			err = h.store(ctx, e.Key, prev.Username, prev.Secret)
-		} else {
-			err = h.erase(ctx, e.Key)
-			erased[e.Key] = err == nil
-		}
+		prev, replaced := bk.Prev[e.Key]
+		err = st.restore(ctx, e.Key, prev)
+		erased[e.Key] = !replaced && err == nil
 		if err != nil {
 			errs = append(errs, fmt.Errorf("docker logout %s: %w", e.Key, err))
 		}
@@ -492,32 +505,29 @@ func restoreFile(r *Receipt, bk *backup, erased map[string]bool) error {
 	if _, err := parseConfig(r.ConfigFile, data); err != nil {
 		return fmt.Errorf("docker logout: %w; our entries were left in place", err)
 	}
-	doc := data
-	if isBlank(doc) {
+	if isBlank(data) {
 		return nil
 	}
+	files := &authsStore{path: r.ConfigFile, doc: data}
 	for _, e := range r.Entries {
-		raw, ok, err := getAuth(doc, e.Key)
+		raw, ok, err := files.get(context.Background(), e.Key)
 		if err != nil {
-			return fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
+			return fmt.Errorf("docker logout: %w", err)
 		}
 		if !ok {
 			continue
 		}
-		var prev []byte
 		switch {
-		case e.Helper == "" && canonicalHash(raw) == bk.Ours[e.Key]:
-			if p, ok := bk.Auths[e.Key]; ok {
-				prev = p
-			}
-		case e.Helper != "" && e.PlaceholderAdded && erased[e.Key] && canonicalHash(raw) == canonicalHash([]byte("{}")):
-		default:
-			continue
+		case e.Helper == "" && files.sum(raw) == bk.Ours[e.Key]:
+			err = files.restore(context.Background(), e.Key, bk.Prev[e.Key])
+		case e.Helper != "" && e.PlaceholderAdded && erased[e.Key] && files.sum(raw) == canonicalHash([]byte("{}")):
+			err = files.restore(context.Background(), e.Key, nil)
 		}
-		if doc, err = restoreAuth(doc, e.Key, prev); err != nil {
-			return fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
+		if err != nil {
+			return err
 		}
 	}
+	doc := files.doc
 	if r.AuthsAdded || r.AuthsWasNull {
 		if doc, err = dropEmptyAuths(doc, r.AuthsWasNull); err != nil {
 			return fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
