@@ -39,6 +39,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	defer cancel()
 
 	groups := identityGroups(cfg)
+	tags := defaultSessionTags(cfg, e)
 	base, err := chooseBase(baseConfig(cfg, groups), e, con)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sess, err := awsauth.Resolve(ctx, identityParams(cfg, base, g.id, con.Mask))
+			sess, err := awsauth.Resolve(ctx, identityParams(cfg, base, tags, g.id, con.Mask))
 			if err != nil {
 				outcomes[i].err = err
 				return
@@ -176,7 +177,7 @@ func baseConfig(cfg *inputs.Config, groups []identityGroup) *inputs.Config {
 // as configured; a registry's role in place of role-to-assume (without
 // the role chain), from the same base; a profile from the AWS config
 // files.
-func identityParams(cfg *inputs.Config, base awsauth.Base, id inputs.Identity, mask func(string)) awsauth.Params {
+func identityParams(cfg *inputs.Config, base awsauth.Base, tags sessionTags, id inputs.Identity, mask func(string)) awsauth.Params {
 	p := awsauth.Params{
 		Region:         cfg.Region,
 		Base:           base,
@@ -186,9 +187,13 @@ func identityParams(cfg *inputs.Config, base awsauth.Base, id inputs.Identity, m
 		Duration:       cfg.Duration,
 		ExternalID:     cfg.ExternalID,
 		SourceIdentity: cfg.SourceIdentity,
-		Tags:           cfg.SessionTags,
-		Policy:         cfg.SessionPolicy,
-		Mask:           mask,
+		Tags:            tags.tags,
+		DroppableTags:   tags.droppable,
+		Policy:          cfg.SessionPolicy,
+		PolicyARNs:      cfg.ManagedSessionPolicies,
+		AllowedAccounts: cfg.AllowedAccountIDs,
+		NeedIdentity:    cfg.Mode == inputs.GitHub, // aws-account-id and authenticated-arn outputs
+		Mask:            mask,
 	}
 	switch {
 	case id.Profile != "":

@@ -81,12 +81,13 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 		for _, l := range res.Logins {
 			con.Mask(l.Registry.AccountID)
 		}
+		con.Mask(res.Session.AccountID)
 	}
 
 	// Everything below writes. Prepare all of it first, so that what can
 	// fail before writing does.
 	fc := output.NewFileCommands(e.Getenv)
-	for _, v := range output.Outputs(res.Logins, res.JSON) {
+	for _, v := range append(output.Outputs(res.Logins, res.JSON), output.Identity(res.Session.AccountID, res.Session.AuthenticatedARN)...) {
 		if err := fc.Output(v.Name, v.Value); err != nil {
 			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
 		}

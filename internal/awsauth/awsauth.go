@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,8 +63,21 @@ type Params struct {
 	ExternalID     string
 	SourceIdentity string
 	Tags           []inputs.Tag
-	// Policy scopes the final role session down.
-	Policy string
+	// DroppableTags are keys of Tags that may be dropped, once, when STS
+	// finds the packed tags too large (PackedPolicyTooLarge).
+	DroppableTags map[string]bool
+	// Policy and PolicyARNs (managed policies) scope the final role
+	// session down.
+	Policy     string
+	PolicyARNs []string
+	// AllowedAccounts, if any, are the only accounts the final
+	// credentials may belong to.
+	AllowedAccounts []string
+	// NeedIdentity asks for the account and ARN of the final credentials
+	// even when no role is assumed (sts:GetCallerIdentity).
+	NeedIdentity bool
+	// DualStack uses the dual-stack (IPv4 and IPv6) AWS API endpoints.
+	DualStack bool
 	// Mask is called with every secret as soon as it is known.
 	Mask func(string)
 	// LoadOptions are added to the SDK's config loading (tests, CLI).
@@ -80,6 +94,10 @@ type Session struct {
 	RoleARN string
 	// AccountID is the account of the final credentials, when known.
 	AccountID string
+	// AuthenticatedARN is the ARN of the final credentials' principal
+	// (arn:aws:sts::<account>:assumed-role/<role>/<session> for a role),
+	// when known.
+	AuthenticatedARN string
 	// Credentials are the final credentials (already masked).
 	Credentials aws.Credentials
 }
@@ -112,7 +130,11 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		mask(c.SecretAccessKey)
 		mask(c.SessionToken)
 	}
-	cfg, err := LoadConfig(ctx, p.Region, p.LoadOptions...)
+	loadOpts := p.LoadOptions
+	if p.DualStack {
+		loadOpts = append([]func(*config.LoadOptions) error{config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled)}, loadOpts...)
+	}
+	cfg, err := LoadConfig(ctx, p.Region, loadOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +165,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			WebIdentityToken: aws.String(token),
 			DurationSeconds:  aws.Int32(int32(p.Duration / time.Second)),
 			Policy:           optional(policy),
+			PolicyArns:       policyARNs(p.PolicyARNs, len(roles) == 0),
 		})
 		if err != nil {
 			return nil, stsProblem(err, "AssumeRoleWithWebIdentity", p.Role)
@@ -153,6 +176,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		maskCreds(creds)
 		steps = append(steps, p.Base.WebIdentity.String(), "sts:AssumeRoleWithWebIdentity "+p.Role.ARN)
 		s.RoleARN, s.AccountID, fromRole = p.Role.ARN, p.Role.AccountID, true
+		s.AuthenticatedARN = assumedARN(out.AssumedRoleUser)
 	case Static:
 		creds = p.Base.Static
 		maskCreds(creds)
@@ -199,8 +223,15 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		}
 		if i == len(roles)-1 {
 			in.Policy = optional(p.Policy)
+			in.PolicyArns = policyARNs(p.PolicyARNs, true)
 		}
 		out, err := client.AssumeRole(ctx, in)
+		var tooLarge *ststypes.PackedPolicyTooLargeException
+		if errors.As(err, &tooLarge) && dropTags(in, p.DroppableTags) {
+			// As configure-aws-credentials does: drop the convenience
+			// tags and try once more.
+			out, err = client.AssumeRole(ctx, in)
+		}
 		if err != nil {
 			return nil, stsProblem(err, "AssumeRole", role)
 		}
@@ -210,6 +241,23 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		maskCreds(creds)
 		steps = append(steps, "sts:AssumeRole "+role.ARN)
 		s.RoleARN, s.AccountID, fromRole = role.ARN, role.AccountID, true
+		s.AuthenticatedARN = assumedARN(out.AssumedRoleUser)
+	}
+
+	if (s.AccountID == "" || s.AuthenticatedARN == "") && (p.NeedIdentity || len(p.AllowedAccounts) > 0) {
+		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			o.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
+		})
+		id, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, stsProblem(err, "GetCallerIdentity", inputs.RoleARN{})
+		}
+		s.AccountID, s.AuthenticatedARN = aws.ToString(id.Account), aws.ToString(id.Arn)
+	}
+	if len(p.AllowedAccounts) > 0 && !slices.Contains(p.AllowedAccounts, s.AccountID) {
+		return nil, &problem.Problem{Code: problem.AccountNotAllowed,
+			What: fmt.Sprintf("the AWS credentials belong to account %s, which allowed-account-ids does not list", s.AccountID),
+			Fix:  "Check that role-to-assume (or the credentials given) is the role of the intended account, or add the account to allowed-account-ids."}
 	}
 
 	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
@@ -217,6 +265,39 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 	s.Credentials = creds
 	s.Source = strings.Join(steps, " -> ")
 	return s, nil
+}
+
+// policyARNs are the PolicyArns of a call: only for the final session.
+func policyARNs(arns []string, final bool) []ststypes.PolicyDescriptorType {
+	if !final {
+		return nil
+	}
+	var out []ststypes.PolicyDescriptorType
+	for _, a := range arns {
+		out = append(out, ststypes.PolicyDescriptorType{Arn: aws.String(a)})
+	}
+	return out
+}
+
+// dropTags removes the droppable tags from in and reports whether any was
+// there.
+func dropTags(in *sts.AssumeRoleInput, droppable map[string]bool) bool {
+	kept := in.Tags[:0:0]
+	for _, t := range in.Tags {
+		if !droppable[aws.ToString(t.Key)] {
+			kept = append(kept, t)
+		}
+	}
+	dropped := len(kept) < len(in.Tags)
+	in.Tags = kept
+	return dropped
+}
+
+func assumedARN(u *ststypes.AssumedRoleUser) string {
+	if u == nil {
+		return ""
+	}
+	return aws.ToString(u.Arn)
 }
 
 func optional(s string) *string {

@@ -66,6 +66,12 @@ type Config struct {
 	SessionTags    []Tag
 	SourceIdentity string
 	SessionPolicy  string
+	// ManagedSessionPolicies are policy ARNs scoping the final session.
+	ManagedSessionPolicies []string
+	// AllowedAccountIDs, if any, are the only accounts the credentials may be of.
+	AllowedAccountIDs []string
+	// SkipSessionTagging turns off the default GitHub session tags.
+	SkipSessionTagging bool
 
 	ExportAWSCredentials bool
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
 
@@ -225,6 +227,54 @@ var (
 			c.SessionPolicy = v
 			return nil
 		},
+	}
+	ManagedSessionPolicies = &Setting{
+		Name:   "managed-session-policies",
+		Plugin: []string{"managed_session_policies"},
+		Flag:   []string{"managed-session-policies", "managed-session-policy"},
+		Doc:    "ARNs of IAM managed policies that scope the final role session down (at most 10), separated by commas or new lines, e.g. arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly.",
+		Kind:   List,
+		Modes:  InAll,
+		setList: func(c *Config, list []string) error {
+			const fix = "Give IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly or arn:aws:iam::123456789012:policy/ecr-push."
+			for _, item := range list {
+				a, err := arn.Parse(item)
+				if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "policy/") || len(a.Resource) <= len("policy/") ||
+					(a.AccountID != "aws" && !registry.IsAccountID(a.AccountID)) || strings.ContainsAny(item, " \t\r\n") {
+					return bad(fix, "%q is not an IAM managed policy ARN", shorten(item))
+				}
+				c.ManagedSessionPolicies = append(c.ManagedSessionPolicies, item)
+			}
+			if len(c.ManagedSessionPolicies) > 10 {
+				return bad("Give at most 10 managed policies (an STS limit); merge the rest into one policy or use inline-session-policy.", "%d managed policies given", len(c.ManagedSessionPolicies))
+			}
+			return nil
+		},
+	}
+	AllowedAccountIDs = &Setting{
+		Name:   "allowed-account-ids",
+		Plugin: []string{"allowed_account_ids"},
+		Flag:   []string{"allowed-account-ids"},
+		Doc:    "AWS account IDs the credentials may belong to, separated by commas or new lines: a run whose credentials are of another account stops before asking ECR for anything.",
+		Kind:   List,
+		Modes:  InAll,
+		setList: func(c *Config, list []string) error {
+			for _, item := range list {
+				if !registry.IsAccountID(item) {
+					return bad("Give 12-digit account IDs (quoted in YAML, so that leading zeros stay), e.g. 123456789012.", "%q is not an AWS account ID", shorten(item))
+				}
+				c.AllowedAccountIDs = append(c.AllowedAccountIDs, item)
+			}
+			return nil
+		},
+	}
+	RoleSkipSessionTagging = &Setting{
+		Name:    "role-skip-session-tagging",
+		Default: "false",
+		Doc:     "Do not set the session tags configure-aws-credentials sets on sts:AssumeRole (GitHub=Actions, Repository, Workflow, Action, Actor, Commit, Branch, and, dropped first when too large, EventName, BaseRef, HeadRef, RunId, Job, TriggeringActor). A web identity exchange never sends tags (the token's claims are the tags).",
+		Kind:    Bool,
+		Modes:   InGitHub,
+		setBool: func(c *Config, b bool) { c.SkipSessionTagging = b },
 	}
 	RoleSessionName = &Setting{
 		Name:       "role-session-name",
@@ -603,6 +653,9 @@ var Table = []*Setting{
 	RoleSessionTags,
 	RoleSourceIdentity,
 	InlineSessionPolicy,
+	ManagedSessionPolicies,
+	AllowedAccountIDs,
+	RoleSkipSessionTagging,
 	RoleSessionName,
 	RoleDurationSeconds,
 	RegistryAliases,

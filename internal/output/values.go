@@ -161,6 +161,21 @@ var ExtraOutputs = []ExtraOutput{
 	{Name: "registries", Env: "REGISTRIES", Doc: "Every registry host logged in to, comma-separated, in the order given."},
 	{Name: "docker_username_<host>", Doc: "Per registry, as amazon-ecr-login names it: the user name for <host>, with . - : replaced by _ (e.g. docker_username_123456789012_dkr_ecr_eu_west_1_amazonaws_com)."},
 	{Name: "docker_password_<host>", Doc: "Per registry: the password for <host>. Masked."},
+	{Name: "aws-account-id", Doc: "AWS account ID of the credentials (as configure-aws-credentials outputs it; masked with mask-aws-account-id)."},
+	{Name: "authenticated-arn", Doc: "ARN of the principal the credentials are of, e.g. arn:aws:sts::123456789012:assumed-role/ecr-push/GitHubActions-1-1 (as configure-aws-credentials outputs it)."},
+}
+
+// Identity returns the aws-account-id and authenticated-arn outputs (empty
+// values are left out).
+func Identity(accountID, arn string) []Value {
+	var vs []Value
+	if accountID != "" {
+		vs = append(vs, Value{Name: "aws-account-id", Value: accountID})
+	}
+	if arn != "" {
+		vs = append(vs, Value{Name: "authenticated-arn", Value: arn})
+	}
+	return vs
 }
 
 // AWSCredentialOutputs documents the outputs of export-aws-credentials.

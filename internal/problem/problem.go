@@ -46,6 +46,9 @@ const (
 	InvalidIdentityToken Code = "invalid-identity-token"
 	// STSFailed: STS failed for another reason.
 	STSFailed Code = "sts-failed"
+	// AccountNotAllowed: the credentials belong to an account that
+	// allowed-account-ids does not list.
+	AccountNotAllowed Code = "account-not-allowed"
 	// ECRDenied: the credentials may not call GetAuthorizationToken.
 	ECRDenied Code = "ecr-denied"
 	// ECRFailed: GetAuthorizationToken failed for another reason.
@@ -69,7 +72,7 @@ var Codes = []Code{
 	InvalidSetting, MissingSetting, ConflictingSettings, UnknownSetting,
 	NoIDTokenPermission, IDTokenRequestFailed, WebIdentityTokenUnreadable,
 	NoCredentials, AssumeRoleDenied, InvalidIdentityToken, STSFailed,
-	ECRDenied, ECRFailed, Timeout, DockerConfig, CredentialHelper,
+	AccountNotAllowed, ECRDenied, ECRFailed, Timeout, DockerConfig, CredentialHelper,
 	VerifyFailed, OutputFailed, Internal,
 }
 

@@ -164,6 +164,20 @@ func TestBadInput(t *testing.T) {
 		{name: "k8s namespace with a dot", mode: "plugin", set: map[string]string{"formats": "k8s-secret", "k8s_namespace": "a.b"},
 			code: "invalid-setting", inMsg: []string{"PLUGIN_K8S_NAMESPACE"}},
 
+		// configure-aws-credentials' session settings
+		{name: "managed policy that is a role ARN", mode: "github", set: map[string]string{"managed-session-policies": "arn:aws:iam::123456789012:role/x"},
+			code: "invalid-setting", inMsg: []string{`input "managed-session-policies"`, "is not an IAM managed policy ARN"}},
+		{name: "eleven managed policies", mode: "plugin", set: map[string]string{"managed_session_policies": strings.Repeat("arn:aws:iam::aws:policy/ReadOnlyAccess,", 11)},
+			code: "invalid-setting", inMsg: []string{"PLUGIN_MANAGED_SESSION_POLICIES", "at most 10"}},
+		{name: "allowed account ID with 11 digits", mode: "cli", args: []string{"--allowed-account-ids", "12345678901"},
+			code: "invalid-setting", inMsg: []string{"flag --allowed-account-ids", "is not an AWS account ID"}},
+		{name: "credentials of an account not allowed", mode: "github", set: map[string]string{"allowed-account-ids": "210987654321"},
+			code: "account-not-allowed", inMsg: []string{"account 123456789012", "allowed-account-ids"}},
+		{name: "plugin credentials of an account not allowed", mode: "plugin", set: map[string]string{"allowed_account_ids": "210987654321,111111111111"},
+			code: "account-not-allowed", inMsg: []string{"account 123456789012"}},
+		{name: "skip session tagging not a boolean", mode: "github", set: map[string]string{"role-skip-session-tagging": "sometimes"},
+			code: "invalid-setting", inMsg: []string{`input "role-skip-session-tagging"`, "true or false"}},
+
 		// bamboo-namespace and shell
 		{name: "bamboo namespace with a space", mode: "github", set: map[string]string{"formats": "bamboo", "bamboo-namespace": "custom aws"},
 			code: "invalid-setting", inMsg: []string{`input "bamboo-namespace"`, "is not a Bamboo variable namespace"}},

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+)
+
+// sessionTags are the tags sent on sts:AssumeRole, and which of them may be
+// dropped when STS finds them too large.
+type sessionTags struct {
+	tags      []inputs.Tag
+	droppable map[string]bool
+}
+
+// The tags configure-aws-credentials sets from the GitHub job, under the same
+// keys: the identifying ones always, the convenience ones dropped first.
+var (
+	githubTags = []struct{ key, env string }{
+		{"Repository", "GITHUB_REPOSITORY"}, {"Workflow", "GITHUB_WORKFLOW"}, {"Action", "GITHUB_ACTION"},
+		{"Actor", "GITHUB_ACTOR"}, {"Commit", "GITHUB_SHA"}, {"Branch", "GITHUB_REF"},
+	}
+	githubDroppableTags = []struct{ key, env string }{
+		{"EventName", "GITHUB_EVENT_NAME"}, {"BaseRef", "GITHUB_BASE_REF"}, {"HeadRef", "GITHUB_HEAD_REF"},
+		{"RunId", "GITHUB_RUN_ID"}, {"Job", "GITHUB_JOB"}, {"TriggeringActor", "GITHUB_TRIGGERING_ACTOR"},
+	}
+)
+
+// defaultSessionTags: in GitHub mode (unless role-skip-session-tagging) the
+// job's tags, then role-session-tags, which replace a default tag of the
+// same key (STS keys are case-insensitive); elsewhere role-session-tags
+// alone.
+func defaultSessionTags(cfg *inputs.Config, e Env) sessionTags {
+	if cfg.Mode != inputs.GitHub || cfg.SkipSessionTagging {
+		return sessionTags{tags: cfg.SessionTags}
+	}
+	given := map[string]bool{}
+	for _, t := range cfg.SessionTags {
+		given[strings.ToLower(t.Key)] = true
+	}
+	st := sessionTags{droppable: map[string]bool{}}
+	add := func(key, value string) bool {
+		if value == "" || given[strings.ToLower(key)] {
+			return false
+		}
+		st.tags = append(st.tags, inputs.Tag{Key: key, Value: tagValue(value)})
+		return true
+	}
+	add("GitHub", "Actions")
+	for _, t := range githubTags {
+		add(t.key, e.Getenv(t.env))
+	}
+	for _, t := range githubDroppableTags {
+		if add(t.key, e.Getenv(t.env)) {
+			st.droppable[t.key] = true
+		}
+	}
+	st.tags = append(st.tags, cfg.SessionTags...)
+	// STS takes at most 50: the convenience tags go first.
+	for i := 0; len(st.tags) > 50 && i < len(st.tags); {
+		if st.droppable[st.tags[i].Key] {
+			st.tags = slices.Delete(st.tags, i, i+1)
+		} else {
+			i++
+		}
+	}
+	return st
+}
+
+// tagValue makes a value STS accepts: characters outside letters, digits,
+// white space and _ . : / = + - @ become _, and it is cut to 256 characters.
+func tagValue(v string) string {
+	out := make([]rune, 0, len(v))
+	for _, r := range v {
+		if !(unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp) || strings.ContainsRune("_.:/=+-@", r)) {
+			r = '_'
+		}
+		out = append(out, r)
+		if len(out) == 256 {
+			break
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
+)
+
+// TestGitHubPeerSessionOptions: the configure-aws-credentials settings and
+// outputs we share with it, against the emulator: default session tags on
+// sts:AssumeRole (none on the web identity exchange), managed session
+// policies on the final session, allowed-account-ids, and the
+// aws-account-id / authenticated-arn outputs.
+func TestGitHubPeerSessionOptions(t *testing.T) {
+	f := newFixture(t)
+	const userARN = "arn:aws:iam::123456789012:user/deployer"
+	key, err := f.fake.AddAccessKey(awsfake.AccessKey{UserARN: userARN, ECR: true})
+	must(t, err)
+	const taggedRole = "arn:aws:iam::123456789012:role/tagged"
+	must(t, f.fake.AddRole(awsfake.Role{ARN: taggedRole, TrustedPrincipals: []string{userARN}, ECR: true}))
+	const readOnly = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+	const own = "arn:aws:iam::123456789012:policy/ci/ecr-push"
+	job := map[string]string{
+		"GITHUB_WORKFLOW": "Build & push", "GITHUB_ACTION": "__ecr-credentials", "GITHUB_ACTOR": "octocat",
+		"GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567", "GITHUB_REF": "refs/heads/feat/#12",
+		"GITHUB_EVENT_NAME": "push", "GITHUB_JOB": "build", "GITHUB_TRIGGERING_ACTOR": "octocat",
+	}
+	defaultTags := "GitHub=Actions,Repository=octo-org/octo-repo,Workflow=Build _ push,Action=__ecr-credentials,Actor=octocat," +
+		"Commit=0123456789abcdef0123456789abcdef01234567,Branch=refs/heads/feat/_12,EventName=push,RunId=9001,Job=build,TriggeringActor=octocat"
+
+	long := strings.Repeat("x", 256)
+	cases := []struct {
+		name       string
+		inputs     map[string]string
+		job        map[string]string // overrides of the job's variables
+		static     bool
+		wantOp     string // the STS call that issues the final session
+		wantTags   string
+		wantARNs   string
+		wantOutARN string
+		// wantRetried: a first AssumeRole was refused as PackedPolicyTooLarge.
+		wantRetried bool
+	}{
+		{name: "static keys and a role: default and own tags, managed policies",
+			inputs: map[string]string{"role-to-assume": taggedRole, "role-session-tags": "Team=infra", "managed-session-policies": readOnly + "\n" + own, "allowed-account-ids": "210987654321, 123456789012"},
+			static: true, wantOp: "AssumeRole", wantTags: defaultTags + ",Team=infra", wantARNs: readOnly + "," + own,
+			wantOutARN: "arn:aws:sts::123456789012:assumed-role/tagged/GitHubActions-9001-1"},
+		{name: "an own tag replaces the default of the same key",
+			inputs: map[string]string{"role-to-assume": taggedRole, "role-session-tags": "actor=robot"},
+			static: true, wantOp: "AssumeRole", wantTags: strings.Replace(defaultTags, "Actor=octocat,", "", 1) + ",actor=robot",
+			wantOutARN: "arn:aws:sts::123456789012:assumed-role/tagged/GitHubActions-9001-1"},
+		{name: "role-skip-session-tagging",
+			inputs: map[string]string{"role-to-assume": taggedRole, "role-skip-session-tagging": "true", "role-session-tags": "Team=infra"},
+			static: true, wantOp: "AssumeRole", wantTags: "Team=infra",
+			wantOutARN: "arn:aws:sts::123456789012:assumed-role/tagged/GitHubActions-9001-1"},
+		{name: "OIDC: no tags on the web identity exchange, policies on it",
+			inputs: map[string]string{"role-to-assume": roleARN, "managed-session-policies": readOnly, "allowed-account-ids": account},
+			wantOp: "AssumeRoleWithWebIdentity", wantARNs: readOnly,
+			wantOutARN: "arn:aws:sts::123456789012:assumed-role/github-ecr/GitHubActions-9001-1"},
+		{name: "tags too large: the convenience ones are dropped and the call made again",
+			inputs: map[string]string{"role-to-assume": taggedRole, "role-session-tags": "A=" + long + ",B=" + long + ",C=" + long},
+			job:    map[string]string{"GITHUB_EVENT_NAME": long, "GITHUB_BASE_REF": long, "GITHUB_HEAD_REF": long, "GITHUB_JOB": long, "GITHUB_TRIGGERING_ACTOR": long},
+			static: true, wantOp: "AssumeRole", wantRetried: true,
+			wantTags:   "GitHub=Actions,Repository=octo-org/octo-repo,Workflow=Build _ push,Action=__ecr-credentials,Actor=octocat,Commit=0123456789abcdef0123456789abcdef01234567,Branch=refs/heads/feat/_12,A=" + long + ",B=" + long + ",C=" + long,
+			wantOutARN: "arn:aws:sts::123456789012:assumed-role/tagged/GitHubActions-9001-1"},
+		{name: "static keys without a role: the caller's identity",
+			inputs: map[string]string{"allowed-account-ids": account},
+			static: true, wantOp: "GetCallerIdentity", wantOutARN: userARN},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRunner(t)
+			in := map[string]string{"aws-region": region}
+			for k, v := range tc.inputs {
+				in[k] = v
+			}
+			if tc.static {
+				in["aws-access-key-id"], in["aws-secret-access-key"] = key.ID, key.Secret
+			}
+			env := f.githubEnv(r, in)
+			for k, v := range job {
+				env[k] = v
+			}
+			for k, v := range tc.job {
+				env[k] = v
+			}
+			before := len(f.fake.Calls())
+			res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env})
+			if res.ExitCode != 0 {
+				t.Fatalf("exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+			}
+			out := readFileCommands(t, r.output)
+			if out["aws-account-id"] != account || out["authenticated-arn"] != tc.wantOutARN {
+				t.Errorf("aws-account-id %q, authenticated-arn %q; want %s, %s", out["aws-account-id"], out["authenticated-arn"], account, tc.wantOutARN)
+			}
+			var final *awsfake.Call
+			retried := false
+			for _, c := range f.fake.Calls()[before:] {
+				if c.Service == "sts" && c.Operation == tc.wantOp {
+					final = &c
+				}
+				retried = retried || c.ErrorCode == "PackedPolicyTooLarge"
+			}
+			if retried != tc.wantRetried {
+				t.Errorf("a call refused as PackedPolicyTooLarge: %v, want %v", retried, tc.wantRetried)
+			}
+			if final == nil {
+				t.Fatalf("no sts %s call", tc.wantOp)
+			}
+			if got := strings.Join(final.Tags, ","); got != tc.wantTags {
+				t.Errorf("tags sent:\n%s\nwant:\n%s", got, tc.wantTags)
+			}
+			if got := strings.Join(final.PolicyARNs, ","); got != tc.wantARNs {
+				t.Errorf("policy ARNs sent %q, want %q", got, tc.wantARNs)
+			}
+		})
+	}
+}
