@@ -112,7 +112,8 @@ func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOp
 	opts = append(opts, extra...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return aws.Config{}, problem.Wrap(problem.InvalidSetting, err, "loading the AWS SDK configuration failed",
+		// Config file errors may quote the file, keys and all.
+		return aws.Config{}, problem.Wrap(problem.InvalidSetting, problem.Safe(err), "loading the AWS SDK configuration failed",
 			"Check the AWS_* environment variables and any AWS config files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE).")
 	}
 	return cfg, nil
@@ -190,10 +191,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		}
 		creds, err = cfg.Credentials.Retrieve(ctx)
 		if err != nil {
-			if e := problem.FromContext(err, "the AWS SDK default credential chain", "AWS_ENDPOINT_URL*"); e != nil {
-				return nil, e
-			}
-			return nil, noCredentials(err)
+			return nil, credentialFailure(err)
 		}
 		maskCreds(creds)
 		steps = append(steps, "AWS SDK default chain ("+describeProvider(creds.Source)+")")
@@ -358,7 +356,7 @@ func stsProblem(err error, op string, role inputs.RoleARN) error {
 	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
-		return problem.Wrap(problem.STSFailed, err, "STS "+op+" failed",
+		return problem.Wrap(problem.STSFailed, problem.Safe(err), "STS "+op+" failed",
 			"Check network access to STS (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL if set) and re-run.")
 	}
 	msg := fmt.Errorf("%s: %s", ae.ErrorCode(), ae.ErrorMessage())

@@ -289,7 +289,7 @@ func explain(err error, g *group) error {
 	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
-		return problem.Wrap(problem.ECRFailed, err, what, "Check network access to ECR (AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL if set) and re-run.")
+		return problem.Wrap(problem.ECRFailed, problem.Safe(err), what, "Check network access to ECR (AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL if set) and re-run.")
 	}
 	cause := fmt.Errorf("%s: %s", ae.ErrorCode(), ae.ErrorMessage())
 	switch ae.ErrorCode() {

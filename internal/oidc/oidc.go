@@ -78,7 +78,8 @@ func (g *GitHub) Token(ctx context.Context) (string, error) {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return retry.RetryableError(err)
+			// A library's words may quote what it received.
+			return retry.RetryableError(problem.Safe(err))
 		}
 		if t == "" {
 			return errors.New("token endpoint answered without a token")

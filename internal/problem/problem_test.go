@@ -2,8 +2,10 @@ package problem
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 )
@@ -63,5 +65,38 @@ func TestJoinProblems(t *testing.T) {
 	}
 	if err := Join([]error{a}); !errors.Is(err, a) {
 		t.Errorf("one problem is returned as is")
+	}
+}
+
+type apiErr struct{ code, msg string }
+
+func (e apiErr) Error() string     { return e.code + ": " + e.msg }
+func (e apiErr) ErrorCode() string { return e.code }
+
+// TestSafeShowsOnlyTheClass: whatever a library error says, Safe shows a
+// class of it and nothing it quoted, and errors.Is still sees the cause.
+func TestSafeShowsOnlyTheClass(t *testing.T) {
+	const secret = "AKIAQUOTEDSECRET1234 wJalrXUtnFEMI/K7MDENG"
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("parse failed of process output: %s: %w", secret, &json.SyntaxError{}), "not the JSON document"},
+		{fmt.Errorf("refresh %s: %w", secret, context.DeadlineExceeded), "timed out"},
+		{fmt.Errorf("call: %w", apiErr{"AccessDenied", secret}), "AWS error AccessDenied"},
+		{fmt.Errorf("call: %w", apiErr{"code with " + secret, secret}), Withheld},
+		{errors.New(secret), Withheld},
+		{fmt.Errorf("x %s: %w", secret, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), "network error: dial tcp: connection refused"},
+	} {
+		s := Safe(tt.err)
+		if strings.Contains(s.Error(), "AKIA") || strings.Contains(s.Error(), "wJalr") || !strings.Contains(s.Error(), tt.want) {
+			t.Errorf("Safe(%q) = %q; want only %q", tt.err, s, tt.want)
+		}
+		if !errors.Is(s, tt.err) {
+			t.Errorf("Safe(%q) does not unwrap to its cause", tt.err)
+		}
+		if p := Wrap(Internal, s, "what", "fix"); strings.Contains(p.Error(), "AKIA") {
+			t.Errorf("a Problem around Safe shows the secret: %s", p)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +28,8 @@ type leakRun struct {
 	// maskRegistry is false when registry passwords are deliberately not
 	// announced to the runner (mask-password: false).
 	noRegistryMask bool
+	// wantMsg must appear in what the run showed.
+	wantMsg string
 }
 
 // TestNoSecretLeaks runs every kind of end-to-end scenario, successes and
@@ -54,6 +58,20 @@ func TestNoSecretLeaks(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	must(t, os.WriteFile(tokenFile, []byte(token), 0o600))
 	static := []string{key.Secret, token}
+
+	// A credential_process that prints a line of noise before valid JSON:
+	// the SDK's process provider fails and quotes the whole output, keys
+	// and all, in its error. None of it may show.
+	proc := procKeys(t)
+	static = append(static, proc.id, proc.secret, proc.session)
+	procConfig := proc.config
+	procEnv := func(kv ...string) map[string]string {
+		m := map[string]string{"AWS_CONFIG_FILE": procConfig, "AWS_ROLE_ARN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": ""}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
 
 	gh := map[string]string{"role-to-assume": roleARN, "aws-region": region}
 	with := func(base map[string]string, kv ...string) map[string]string {
@@ -89,6 +107,13 @@ func TestNoSecretLeaks(t *testing.T) {
 		{name: "CLI login", mode: "cli", args: []string{"login", "--debug"}},
 		{name: "CLI STS denied", mode: "cli", exit: 1, args: []string{"login", "--debug", "--role-arn", "arn:aws:iam::123456789012:role/other"}},
 		{name: "credential helper", mode: "helper", env: map[string]string{"ECR_CREDENTIALS_DEBUG": "true"}},
+		{name: "GitHub default chain, noisy credential_process", mode: "github", exit: 1, wantMsg: "credential_process of the shared config profile failed", set: map[string]string{"aws-region": region},
+			env: procEnv("RUNNER_DEBUG", "1", "ACTIONS_STEP_DEBUG", "true")},
+		{name: "plugin default chain, noisy credential_process", mode: "plugin", exit: 1, wantMsg: "credential_process of the shared config profile failed", set: map[string]string{"region": region, "debug": "true"},
+			env: procEnv()},
+		{name: "CLI json default chain, noisy credential_process", mode: "cli", exit: 1, wantMsg: "credential_process of the shared config profile failed", args: []string{"json", "--debug"}, env: procEnv()},
+		{name: "credential helper default chain, noisy credential_process", mode: "helper", exit: 1, wantMsg: "credential_process of the shared config profile failed",
+			env: procEnv("ECR_CREDENTIALS_DEBUG", "true", "ECR_CREDENTIALS_CACHE_DIR", "none")},
 	}
 
 	for _, lr := range runs {
@@ -118,7 +143,11 @@ func TestNoSecretLeaks(t *testing.T) {
 				roots = []string{opts.Env["HOME"]}
 			}
 			for k, v := range lr.env {
-				opts.Env[k] = v
+				if v == "" {
+					delete(opts.Env, k)
+				} else {
+					opts.Env[k] = v
+				}
 			}
 			opts.Env["TMPDIR"] = tmp
 			roots = append(roots, tmp)
@@ -128,7 +157,14 @@ func TestNoSecretLeaks(t *testing.T) {
 				opts.Env["ECR_CREDENTIALS_REGISTRY_ALIASES"] = host + "=" + account + ".dkr.ecr." + region + ".amazonaws.com"
 				opts.Args = []string{"credential-helper", "get"}
 				opts.Stdin = "https://" + host + "\n"
-				for range 2 { // the second answer comes from the cache
+				if lr.exit != 0 {
+					res = testenv.RunProgram(t, f.bin, opts)
+					if res.ExitCode != lr.exit {
+						t.Fatalf("helper get: exit %d, want %d\n%s", res.ExitCode, lr.exit, res.Stderr)
+					}
+					visible = res.Stdout + res.Stderr // docker shows the helper's answer
+				}
+				for i := 0; i < 2 && lr.exit == 0; i++ { // the second answer comes from the cache
 					res = testenv.RunProgram(t, f.bin, opts)
 					if res.ExitCode != 0 || !strings.Contains(res.Stdout, f.password) {
 						t.Fatalf("helper get: exit %d\n%s", res.ExitCode, res.Stderr)
@@ -173,12 +209,38 @@ func TestNoSecretLeaks(t *testing.T) {
 					visible += res.Stdout
 				}
 			}
+			if lr.wantMsg != "" && !strings.Contains(visible, lr.wantMsg) {
+				t.Errorf("the run did not say %q", lr.wantMsg)
+			}
 			if found := secretsIn(visible, secrets); len(found) != 0 {
 				t.Errorf("secrets of lengths %v appear unmasked in what the run showed", found)
 			}
 			checkSecretFiles(t, roots, secrets)
 		})
 	}
+}
+
+// noisyProcess is a credential_process that prints noise before keys.
+type noisyProcess struct{ id, secret, session, config string }
+
+func procKeys(t *testing.T) noisyProcess {
+	t.Helper()
+	p := noisyProcess{id: "AKIA" + strings.ToUpper(randomHex(t, 8)), secret: randomHex(t, 20), session: "IQoJ" + randomHex(t, 60)}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "creds.sh")
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\necho 'getting credentials...'\n"+
+		`echo '{"Version":1,"AccessKeyId":"`+p.id+`","SecretAccessKey":"`+p.secret+`","SessionToken":"`+p.session+`"}'`+"\n"), 0o700))
+	p.config = filepath.Join(dir, "config")
+	must(t, os.WriteFile(p.config, []byte("[default]\ncredential_process = "+script+"\n"), 0o600))
+	return p
+}
+
+func randomHex(t *testing.T, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 // withoutMaskCommands drops the ::add-mask:: lines, which carry secrets to
