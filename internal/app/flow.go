@@ -179,14 +179,14 @@ func baseConfig(cfg *inputs.Config, groups []identityGroup) *inputs.Config {
 // files.
 func identityParams(cfg *inputs.Config, base awsauth.Base, tags sessionTags, id inputs.Identity, mask func(string)) awsauth.Params {
 	p := awsauth.Params{
-		Region:         cfg.Region,
-		Base:           base,
-		Role:           cfg.Role,
-		Chain:          cfg.RoleChain,
-		SessionName:    cfg.SessionName,
-		Duration:       cfg.Duration,
-		ExternalID:     cfg.ExternalID,
-		SourceIdentity: cfg.SourceIdentity,
+		Region:          cfg.Region,
+		Base:            base,
+		Role:            cfg.Role,
+		Chain:           cfg.RoleChain,
+		SessionName:     cfg.SessionName,
+		Duration:        cfg.Duration,
+		ExternalID:      cfg.ExternalID,
+		SourceIdentity:  cfg.SourceIdentity,
 		Tags:            tags.tags,
 		DroppableTags:   tags.droppable,
 		Policy:          cfg.SessionPolicy,
