@@ -9,10 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
-	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
 // cliCommand is a subcommand for people and scripts. Results go to stdout,
@@ -171,43 +169,29 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 	return ExitOK
 }
 
+// cliSinks: where a CLI command's result goes, in order.
+func cliSinks(cmd cliCommand, args []string) []sink {
+	return []sink{stdout{cmd: cmd, args: args}, dockerLoginSink{}}
+}
+
 func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, flags map[string]string, args []string) error {
-	cfg, warnings, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: e.Getenv, Environ: e.Environ, Flags: flags})
+	cfg, err := loadSettings(con, inputs.Source{Mode: inputs.CLI, Getenv: e.Getenv, Environ: e.Environ, Flags: flags})
 	if err != nil {
 		return err
-	}
-	for _, w := range warnings {
-		con.Warnf("%s", w)
 	}
 	res, err := flow(ctx, cfg, e, con, con.Mask)
 	if err != nil {
 		return err
 	}
-	if cfg.DockerLogin && cfg.Verify {
-		if err := verifyAll(ctx, res.Logins, cfg.Timeout); err != nil {
-			return err
-		}
+	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: con.Mask}
+	if err := t.deliver(cliSinks(cmd, args)); err != nil {
+		return err
 	}
-	if cfg.DockerLogin {
-		receipt, err := dockerLogin(ctx, cfg, e, res.Logins)
-		if err != nil {
-			return err
-		}
-		if err := cmd.run(ctx, e, cfg, res, args); err != nil {
-			_ = dockerconfig.Logout(ctx, receipt)
-			return problem.Wrap(problem.OutputFailed, err, "writing the result failed (the docker login was undone)", "")
-		}
-		if err := dockerconfig.Discard(receipt); err != nil {
-			con.Warnf("%v", err)
-		}
+	if t.receipt != nil {
 		for _, l := range res.Logins {
 			con.Infof("Login Succeeded: %s (expires %s)", l.Registry.Host, output.FormatTime(l.ExpiresAt))
 		}
-		con.Infof("Docker login written to %s%s.", receipt.ConfigFile, verifiedNote(cfg))
-		return nil
-	}
-	if err := cmd.run(ctx, e, cfg, res, args); err != nil {
-		return problem.Wrap(problem.OutputFailed, err, "writing the result failed", "")
+		t.logDockerLogin()
 	}
 	return nil
 }
@@ -225,7 +209,7 @@ func cliHelp(w io.Writer, cmd cliCommand) {
 			names[i] = "--" + f
 		}
 		def := s.DefaultFor(inputs.CLI)
-		if cmd.dockerLogin && s.Name == "docker-login" {
+		if cmd.dockerLogin && s == inputs.DockerLogin {
 			def = "true"
 		}
 		extra := ""

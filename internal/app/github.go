@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -54,17 +53,17 @@ func githubArgs(args []string) (map[string]string, error) {
 	return flags, nil
 }
 
+// githubSinks: where a container action's result goes, in order.
+var githubSinks = []sink{stepOutputs{}, stepEnv{}, formatOutputs{}, awsCredentialOutputs{}, stepSummary{}, fileCommands{}, dockerLoginSink{github: true}}
+
 func githubRun(ctx context.Context, e Env, args []string, con *output.Console) error {
 	flags, err := githubArgs(args)
 	if err != nil {
 		return err
 	}
-	cfg, warnings, err := inputs.Load(inputs.Source{Mode: inputs.GitHub, Getenv: e.Getenv, Environ: e.Environ, Flags: flags})
+	cfg, err := loadSettings(con, inputs.Source{Mode: inputs.GitHub, Getenv: e.Getenv, Environ: e.Environ, Flags: flags})
 	if err != nil {
 		return err
-	}
-	for _, w := range warnings {
-		con.Warnf("%s", w)
 	}
 	if cfg.MaskAccountID && cfg.Role.AccountID != "" {
 		con.Mask(cfg.Role.AccountID)
@@ -84,112 +83,15 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 		con.Mask(res.Session.AccountID)
 	}
 
-	// Everything below writes. Prepare all of it first, so that what can
-	// fail before writing does.
-	fc := output.NewFileCommands(e.Getenv)
-	for _, v := range append(output.Outputs(res.Logins, res.JSON), output.Identity(res.Session.AccountID, res.Session.AuthenticatedARN)...) {
-		if err := fc.Output(v.Name, v.Value); err != nil {
-			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
-		}
+	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: maskRegistry, fc: output.NewFileCommands(e.Getenv)}
+	if err := t.deliver(githubSinks); err != nil {
+		return err
 	}
-	if cfg.ExportEnv {
-		for _, v := range output.Env(res.Logins, res.JSON, cfg.EnvPrefix) {
-			if err := fc.Env(v.Name, v.Value); err != nil {
-				return problem.Wrap(problem.InvalidSetting, err, "preparing environment variables failed", "Check env-prefix.")
-			}
-		}
-	}
-	fopts := formatOptions(cfg)
-	for _, name := range cfg.Formats {
-		f, _ := output.LookupFormat(name)
-		text, err := f.Render(res.Logins, fopts)
-		if err != nil {
-			return problem.Wrap(problem.Internal, err, "rendering format "+name+" failed", "")
-		}
-		maskRegistry(text)
-		if err := fc.Output(f.Output, text); err != nil {
-			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
-		}
-	}
-	if cfg.ExportAWSCredentials {
-		outs, envs := output.AWSCredentials(res.Session.Credentials, cfg.Region)
-		for _, v := range outs {
-			if err := fc.Output(v.Name, v.Value); err != nil {
-				return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
-			}
-		}
-		for _, v := range envs {
-			if err := fc.Env(v.Name, v.Value); err != nil {
-				return problem.Wrap(problem.Internal, err, "preparing environment variables failed", "")
-			}
-		}
-	}
-	fc.Summary(summary(res.Logins, time.Now()))
-	if m := fc.Missing(); len(m) > 0 {
-		return &problem.Problem{Code: problem.OutputFailed,
-			What: strings.Join(m, ", ") + " not set",
-			Fix:  "Run this as a step of a GitHub Actions job (uses: ...). Outside GitHub, use the CLI commands or plugin settings instead."}
-	}
-
-	if cfg.DockerLogin {
-		if err := prepareContainerDockerConfig(cfg, e); err != nil {
-			return err
-		}
-	}
-	if cfg.DockerLogin && cfg.Verify {
-		if err := verifyAll(ctx, res.Logins, cfg.Timeout); err != nil {
-			return err
-		}
-	}
-
-	var receipt *dockerconfig.Receipt
-	var seal dockerconfig.Seal
-	var exportNote string
-	if cfg.DockerLogin {
-		receipt, err = dockerLogin(ctx, cfg, e, res.Logins)
-		if err != nil {
-			return err
-		}
-		if cfg.ExportDockerConfig {
-			dir := filepath.Dir(receipt.ConfigFile)
-			hostDir, note := hostDockerConfig(dir, cfg, e)
-			exportNote = note
-			if hostDir != "" {
-				if err := fc.Env("DOCKER_CONFIG", hostDir); err != nil {
-					_ = dockerconfig.Logout(ctx, receipt)
-					return problem.Wrap(problem.Internal, err, "exporting DOCKER_CONFIG failed", "")
-				}
-			}
-		}
-		if !cfg.SkipLogout {
-			if seal, err = saveLogoutReceipt(receipt, fc); err != nil {
-				_ = dockerconfig.Logout(ctx, receipt)
-				return err
-			}
-		}
-	}
-	if err := fc.Commit(); err != nil {
-		if receipt != nil {
-			_ = dockerconfig.Logout(ctx, receipt)
-			_ = dockerconfig.RemoveReceipt(seal)
-		}
-		return problem.Wrap(problem.OutputFailed, err, "writing step outputs failed (the docker login was undone)", "Check that the runner's file command files are writable.")
-	}
-	if receipt != nil && cfg.SkipLogout {
-		// No post step will log out: drop the backup of what the login replaced.
-		if err := dockerconfig.Discard(receipt); err != nil {
-			con.Warnf("%v", err)
-		}
-	}
-
-	now := time.Now()
-	for _, l := range res.Logins {
-		con.Infof("Registry %s (%s): password expires %s", l.Registry.Host, l.Registry.Region, describeExpiry(l.ExpiresAt, now))
-	}
-	if receipt != nil {
-		con.Infof("Docker login written to %s for %d registr%s%s.", receipt.ConfigFile, len(res.Logins), plural(len(res.Logins), "y", "ies"), verifiedNote(cfg))
-		if exportNote != "" {
-			con.Infof("%s", exportNote)
+	t.logExpiry()
+	t.logDockerLogin()
+	if t.receipt != nil {
+		if t.exportNote != "" {
+			con.Infof("%s", t.exportNote)
 		}
 		if e.Getenv("DOCKER_AUTH_CONFIG") != "" {
 			con.Warnf("DOCKER_AUTH_CONFIG is set in this job: docker 28.3 and later prefer it to config.json, so later steps may not use this login. Unset it, or let this action's login be the only one.")
@@ -199,20 +101,6 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 		con.Infof("Exported %sUSERNAME, %sPASSWORD, ... %sJSON to later steps.", cfg.EnvPrefix, cfg.EnvPrefix, cfg.EnvPrefix)
 	}
 	return nil
-}
-
-func verifiedNote(cfg *inputs.Config) string {
-	if cfg.Verify {
-		return " (verified against each registry)"
-	}
-	return ""
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // verifyAll checks every login against its registry, all at once, and

@@ -1,0 +1,140 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
+)
+
+// A run is one transaction. The flow produces a Result; then every sink of
+// the mode stages (prepares all that can fail, and writes nothing anyone
+// reads yet, or only what it can take back: the docker login), then all
+// commit in the order listed; any failure undoes every sink that staged,
+// newest first, so a failed run leaves no outputs, variables, files or
+// docker login behind (securefile.Set does the same for files).
+//
+// A mode is the list of its sinks (githubSinks, pluginSinks, cliSinks) and
+// the lines it logs afterwards; a sink is written once (sinks.go) and is in
+// every mode that lists it.
+type run struct {
+	ctx context.Context
+	cfg *inputs.Config
+	e   Env
+	con *output.Console
+	res *Result
+	// maskRegistry masks what is derived from registry passwords (or, with
+	// mask-password false, only hides it from our own log).
+	maskRegistry func(string)
+	// workspace is the plugin's workspace; relative paths are in it.
+	workspace string
+
+	// What the sinks share: GitHub file commands and workspace files,
+	// each committed by its own sink (fileCommands, workspaceFiles).
+	fc    *output.FileCommands
+	files securefile.Set
+
+	// What the sinks leave for the log lines and for each other.
+	receipt    *dockerconfig.Receipt // the docker login, if one was written
+	seal       dockerconfig.Seal     // its receipt for the post step
+	exportNote string                // how DOCKER_CONFIG was exported
+	envValues  []output.Value        // the dotenv variables (plugin)
+	written    []string              // format files (plugin)
+}
+
+// sink is one place a run's result goes.
+type sink interface {
+	// stage prepares the sink's part; it may fail.
+	stage(t *run) error
+	// commit makes it visible to later steps; it may fail.
+	commit(t *run) error
+	// undo takes back whatever stage and commit did (also after a stage
+	// or commit that failed part way).
+	undo(t *run)
+}
+
+// deliver stages every sink, then commits every sink; on any failure it
+// undoes every sink that had begun, newest first, and returns the error.
+func (t *run) deliver(sinks []sink) error {
+	var begun []sink
+	fail := func(err error) error {
+		for i := len(begun) - 1; i >= 0; i-- {
+			begun[i].undo(t)
+		}
+		return err
+	}
+	for _, s := range sinks {
+		begun = append(begun, s)
+		if err := s.stage(t); err != nil {
+			return fail(err)
+		}
+	}
+	for _, s := range sinks {
+		if err := s.commit(t); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// undoContext is for taking a write back: the run's own context may be why
+// it failed (cancelled, or past its deadline), and a cancelled context can
+// run nothing; the undo gets a fresh one, bounded so that it cannot hang.
+func (t *run) undoContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(t.ctx), 30*time.Second)
+}
+
+// inWorkspace resolves a relative path against the plugin's workspace.
+func (t *run) inWorkspace(p string) string {
+	if t.workspace == "" || p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(t.workspace, p)
+}
+
+// loadSettings reads the settings of the mode and logs their warnings.
+func loadSettings(con *output.Console, src inputs.Source) (*inputs.Config, error) {
+	cfg, warnings, err := inputs.Load(src)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		con.Warnf("%s", w)
+	}
+	return cfg, nil
+}
+
+// logExpiry logs when each registry's password expires.
+func (t *run) logExpiry() {
+	now := time.Now()
+	for _, l := range t.res.Logins {
+		t.con.Infof("Registry %s (%s): password expires %s", l.Registry.Host, l.Registry.Region, describeExpiry(l.ExpiresAt, now))
+	}
+}
+
+// logDockerLogin logs where the docker login went, if one was written.
+func (t *run) logDockerLogin() {
+	if t.receipt == nil {
+		return
+	}
+	n := len(t.res.Logins)
+	t.con.Infof("Docker login written to %s for %d registr%s%s.", t.receipt.ConfigFile, n, plural(n, "y", "ies"), verifiedNote(t.cfg))
+}
+
+func verifiedNote(cfg *inputs.Config) string {
+	if cfg.Verify {
+		return " (verified against each registry)"
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,319 @@
+package app
+
+import (
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+)
+
+// The sinks. Each is in every mode that lists it (see run).
+
+// stage-only sinks embed noCommit; sinks with nothing to take back, noUndo.
+type noCommit struct{}
+
+func (noCommit) commit(*run) error { return nil }
+
+type noUndo struct{}
+
+func (noUndo) undo(*run) {}
+
+// stepOutputs: the GitHub step outputs (registry, username, password, ...,
+// and the AWS identity: aws-account-id, authenticated-arn).
+type stepOutputs struct {
+	noCommit
+	noUndo
+}
+
+func (stepOutputs) stage(t *run) error {
+	for _, v := range append(output.Outputs(t.res.Logins, t.res.JSON), output.Identity(t.res.Session.AccountID, t.res.Session.AuthenticatedARN)...) {
+		if err := t.fc.Output(v.Name, v.Value); err != nil {
+			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+		}
+	}
+	return nil
+}
+
+// stepEnv: the GitHub job's environment (GITHUB_ENV), with export-env.
+type stepEnv struct {
+	noCommit
+	noUndo
+}
+
+func (stepEnv) stage(t *run) error {
+	if !t.cfg.ExportEnv {
+		return nil
+	}
+	for _, v := range output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix) {
+		if err := t.fc.Env(v.Name, v.Value); err != nil {
+			return problem.Wrap(problem.InvalidSetting, err, "preparing environment variables failed", "Check env-prefix.")
+		}
+	}
+	return nil
+}
+
+// rendered is one of the formats setting's formats, rendered.
+type rendered struct {
+	format output.Format
+	text   string
+}
+
+// renderFormats renders the formats setting's formats.
+func renderFormats(t *run) ([]rendered, error) {
+	fopts := formatOptions(t.cfg)
+	var out []rendered
+	for _, name := range t.cfg.Formats {
+		f, _ := output.LookupFormat(name)
+		text, err := f.Render(t.res.Logins, fopts)
+		if err != nil {
+			return nil, problem.Wrap(problem.Internal, err, "rendering format "+name+" failed", "")
+		}
+		out = append(out, rendered{f, text})
+	}
+	return out, nil
+}
+
+// formatOutputs: the formats as GitHub step outputs, masked.
+type formatOutputs struct {
+	noCommit
+	noUndo
+}
+
+func (formatOutputs) stage(t *run) error {
+	formats, err := renderFormats(t)
+	if err != nil {
+		return err
+	}
+	for _, r := range formats {
+		t.maskRegistry(r.text)
+		if err := t.fc.Output(r.format.Output, r.text); err != nil {
+			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+		}
+	}
+	return nil
+}
+
+// awsCredentialOutputs: with export-aws-credentials, the AWS session as
+// GitHub outputs and environment variables.
+type awsCredentialOutputs struct {
+	noCommit
+	noUndo
+}
+
+func (awsCredentialOutputs) stage(t *run) error {
+	if !t.cfg.ExportAWSCredentials {
+		return nil
+	}
+	outs, envs := output.AWSCredentials(t.res.Session.Credentials, t.cfg.Region)
+	for _, v := range outs {
+		if err := t.fc.Output(v.Name, v.Value); err != nil {
+			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+		}
+	}
+	for _, v := range envs {
+		if err := t.fc.Env(v.Name, v.Value); err != nil {
+			return problem.Wrap(problem.Internal, err, "preparing environment variables failed", "")
+		}
+	}
+	return nil
+}
+
+// stepSummary: the GitHub step summary (registries and expiry, no secrets).
+type stepSummary struct {
+	noCommit
+	noUndo
+}
+
+func (stepSummary) stage(t *run) error {
+	t.fc.Summary(summary(t.res.Logins, time.Now()))
+	return nil
+}
+
+// fileCommands writes what the sinks before it (and the docker login's
+// export and receipt) queued in the runner's file command files.
+type fileCommands struct{ noUndo }
+
+func (fileCommands) stage(t *run) error {
+	if m := t.fc.Missing(); len(m) > 0 {
+		return &problem.Problem{Code: problem.OutputFailed,
+			What: strings.Join(m, ", ") + " not set",
+			Fix:  "Run this as a step of a GitHub Actions job (uses: ...). Outside GitHub, use the CLI commands or plugin settings instead."}
+	}
+	return nil
+}
+
+func (fileCommands) commit(t *run) error {
+	if err := t.fc.Commit(); err != nil {
+		return problem.Wrap(problem.OutputFailed, err, "writing step outputs failed (the docker login was undone)", "Check that the runner's file command files are writable.")
+	}
+	return nil
+}
+
+// outputDir is the plugin's directory for ecr.env and the format files.
+func outputDir(t *run) string { return t.inWorkspace(t.cfg.OutputDir) }
+
+// dotenvFile: with export-env, the variables in <output-dir>/ecr.env.
+type dotenvFile struct{ noCommit }
+
+func (dotenvFile) stage(t *run) error {
+	if !t.cfg.ExportEnv {
+		return nil
+	}
+	t.envValues = output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix)
+	if t.cfg.ExportAWSCredentials {
+		_, aws := output.AWSCredentials(t.res.Session.Credentials, t.cfg.Region)
+		t.envValues = append(t.envValues, aws...)
+	}
+	if err := t.files.Write(filepath.Join(outputDir(t), "ecr.env"), []byte(output.Dotenv(t.envValues))); err != nil {
+		return problem.Wrap(problem.OutputFailed, err, "preparing the dotenv file failed", "Check that the workspace is writable, or set output_dir.")
+	}
+	return nil
+}
+
+func (dotenvFile) undo(t *run) { t.files.Undo() }
+
+// formatFiles: the formats as files in <output-dir>.
+type formatFiles struct{ noCommit }
+
+func (formatFiles) stage(t *run) error {
+	formats, err := renderFormats(t)
+	if err != nil {
+		return err
+	}
+	for _, r := range formats {
+		path := filepath.Join(outputDir(t), r.format.File)
+		if err := t.files.Write(path, []byte(r.text)); err != nil {
+			return problem.Wrap(problem.OutputFailed, err, "preparing "+r.format.File+" failed", "Check that the workspace is writable, or set output_dir.")
+		}
+		t.written = append(t.written, path)
+	}
+	return nil
+}
+
+func (formatFiles) undo(t *run) { t.files.Undo() }
+
+// workspaceFiles puts the files the sinks before it staged in place.
+type workspaceFiles struct{}
+
+func (workspaceFiles) stage(*run) error { return nil }
+
+func (workspaceFiles) commit(t *run) error {
+	if err := t.files.Commit(); err != nil {
+		return problem.Wrap(problem.OutputFailed, err, "writing files to the workspace failed (the docker login was undone)", "Check that the workspace is writable, or set output_dir.")
+	}
+	return nil
+}
+
+func (workspaceFiles) undo(t *run) { t.files.Undo() }
+
+// droneOutput: the dotenv variables also in DRONE_OUTPUT, when the runner
+// sets it.
+type droneOutput struct{ noUndo }
+
+func (droneOutput) stage(*run) error { return nil }
+
+func (droneOutput) commit(t *run) error {
+	if out := t.e.Getenv("DRONE_OUTPUT"); out != "" && len(t.envValues) > 0 {
+		if _, err := output.AppendOnce(out, []byte(output.Dotenv(t.envValues))); err != nil {
+			return problem.Wrap(problem.OutputFailed, err, "writing DRONE_OUTPUT failed (nothing else was kept)", "")
+		}
+	}
+	return nil
+}
+
+// stdout: a CLI command's result on standard output.
+type stdout struct {
+	noUndo
+	cmd  cliCommand
+	args []string
+}
+
+func (stdout) stage(*run) error { return nil }
+
+func (s stdout) commit(t *run) error {
+	if err := s.cmd.run(t.ctx, t.e, t.cfg, t.res, s.args); err != nil {
+		what := "writing the result failed"
+		if t.receipt != nil {
+			what += " (the docker login was undone)"
+		}
+		return problem.Wrap(problem.OutputFailed, err, what, "")
+	}
+	return nil
+}
+
+// dockerLoginSink: with docker-login, the login in the docker client
+// configuration, verified first with verify. Staging writes it (Login is
+// itself all or nothing and comes with a receipt to undo it); committing
+// keeps it. In the GitHub container action (github) the directory must be
+// one later steps see, DOCKER_CONFIG is exported with export-docker-config,
+// and the receipt is left for the post step unless skip-logout; elsewhere,
+// and with skip-logout, the backup of what the login replaced is dropped.
+type dockerLoginSink struct{ github bool }
+
+func (d dockerLoginSink) stage(t *run) error {
+	cfg := t.cfg
+	if !cfg.DockerLogin {
+		return nil
+	}
+	if d.github {
+		if err := prepareContainerDockerConfig(cfg, t.e); err != nil {
+			return err
+		}
+	}
+	if cfg.Verify {
+		if err := verifyAll(t.ctx, t.res.Logins, cfg.Timeout); err != nil {
+			return err
+		}
+	}
+	c := *cfg
+	c.DockerConfig = t.inWorkspace(cfg.DockerConfig)
+	receipt, err := dockerLogin(t.ctx, &c, t.e, t.res.Logins)
+	if err != nil {
+		return err
+	}
+	t.receipt = receipt
+	if !d.github {
+		return nil
+	}
+	if cfg.ExportDockerConfig {
+		hostDir, note := hostDockerConfig(filepath.Dir(receipt.ConfigFile), cfg, t.e)
+		t.exportNote = note
+		if hostDir != "" {
+			if err := t.fc.Env("DOCKER_CONFIG", hostDir); err != nil {
+				return problem.Wrap(problem.Internal, err, "exporting DOCKER_CONFIG failed", "")
+			}
+		}
+	}
+	if !cfg.SkipLogout {
+		seal, err := saveLogoutReceipt(receipt, t.fc)
+		if err != nil {
+			return err
+		}
+		t.seal = seal
+	}
+	return nil
+}
+
+func (d dockerLoginSink) commit(t *run) error {
+	if t.receipt != nil && (!d.github || t.cfg.SkipLogout) {
+		// No post step will log out: drop the backup of what the login replaced.
+		if err := dockerconfig.Discard(t.receipt); err != nil {
+			t.con.Warnf("%v", err)
+		}
+	}
+	return nil
+}
+
+func (d dockerLoginSink) undo(t *run) {
+	if t.receipt == nil {
+		return
+	}
+	ctx, cancel := t.undoContext()
+	defer cancel()
+	_ = dockerconfig.Logout(ctx, t.receipt)
+	_ = dockerconfig.RemoveReceipt(t.seal)
+	t.receipt = nil
+}
