@@ -38,6 +38,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 
+	maskAccount := maskAccounts(cfg, con)
 	groups := identityGroups(cfg)
 	tags := defaultSessionTags(cfg, e)
 	base, err := chooseBase(baseConfig(cfg, groups), e, con)
@@ -63,7 +64,9 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sess, err := awsauth.Resolve(ctx, identityParams(cfg, base, tags, g.id, con.Mask))
+			params := identityParams(cfg, base, tags, g.id, con.Mask)
+			params.MaskAccount = maskAccount
+			sess, err := awsauth.Resolve(ctx, params)
 			if err != nil {
 				outcomes[i].err = err
 				return
@@ -78,6 +81,12 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 				CallerAccount: sess.AccountID,
 				Mask:          maskRegistry,
 			})
+			for _, l := range logins {
+				maskAccount(l.Registry.AccountID)
+				if r, err := registry.ParseHost(l.Registry.Host); err == nil {
+					maskAccount(r.AccountID) // the caller's own registry
+				}
+			}
 			outcomes[i] = outcome{sess: sess, logins: logins, err: err}
 		}()
 	}
@@ -226,6 +235,22 @@ type onceSource struct {
 func (o *onceSource) Token(ctx context.Context) (string, error) {
 	o.once.Do(func() { o.token, o.err = o.Source.Token(ctx) })
 	return o.token, o.err
+}
+
+// maskAccounts implements mask-aws-account-id: every account is masked
+// before the first line that may hold it. It masks those the settings
+// name at once and returns the function that masks the ones STS or ECR
+// tell later (the caller's own).
+func maskAccounts(cfg *inputs.Config, con *output.Console) func(string) {
+	mask := func(id string) {
+		if cfg.MaskAccountID && id != "" {
+			con.Mask(id)
+		}
+	}
+	for _, id := range cfg.AccountIDs() {
+		mask(id)
+	}
+	return mask
 }
 
 // describeExpiry renders "2026-11-25T09:41:00Z (in 11h59m)".

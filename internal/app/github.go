@@ -65,9 +65,6 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 	if err != nil {
 		return err
 	}
-	if cfg.MaskAccountID && cfg.Role.AccountID != "" {
-		con.Mask(cfg.Role.AccountID)
-	}
 	maskRegistry := con.Mask
 	if !cfg.MaskPassword {
 		maskRegistry = con.Hide
@@ -75,12 +72,6 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 	res, err := flow(ctx, cfg, e, con, maskRegistry)
 	if err != nil {
 		return err
-	}
-	if cfg.MaskAccountID {
-		for _, l := range res.Logins {
-			con.Mask(l.Registry.AccountID)
-		}
-		con.Mask(res.Session.AccountID)
 	}
 
 	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: maskRegistry, fc: output.NewFileCommands(e.Getenv)}

@@ -102,6 +102,7 @@ func loadSettings(con *output.Console, src inputs.Source) (*inputs.Config, error
 	if err != nil {
 		return nil, err
 	}
+	maskAccounts(cfg, con) // before the first line: a warning may name a role
 	for _, w := range warnings {
 		con.Warnf("%s", w)
 	}

@@ -80,6 +80,9 @@ type Params struct {
 	DualStack bool
 	// Mask is called with every secret as soon as it is known.
 	Mask func(string)
+	// MaskAccount, if set, is called with the account ID of the
+	// credentials as soon as STS tells it, before any error can name it.
+	MaskAccount func(string)
 	// LoadOptions are added to the SDK's config loading (tests, CLI).
 	LoadOptions []func(*config.LoadOptions) error
 }
@@ -251,6 +254,9 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			return nil, stsProblem(err, "GetCallerIdentity", inputs.RoleARN{})
 		}
 		s.AccountID, s.AuthenticatedARN = aws.ToString(id.Account), aws.ToString(id.Arn)
+		if p.MaskAccount != nil {
+			p.MaskAccount(s.AccountID)
+		}
 	}
 	if len(p.AllowedAccounts) > 0 && !slices.Contains(p.AllowedAccounts, s.AccountID) {
 		return nil, &problem.Problem{Code: problem.AccountNotAllowed,

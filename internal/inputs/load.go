@@ -122,6 +122,24 @@ func (i Identity) String() string {
 // IdentityFor returns the identity that logs in to the registry with host.
 func (c *Config) IdentityFor(host string) Identity { return c.RegistryIdentities[host] }
 
+// AccountIDs lists every AWS account ID the settings name: of
+// role-to-assume, each role-chain hop, the roles registries entries name,
+// the registries and allowed-account-ids (mask-aws-account-id masks them
+// all before the first line is written).
+func (c *Config) AccountIDs() []string {
+	ids := []string{c.Role.AccountID}
+	for _, r := range c.RoleChain {
+		ids = append(ids, r.AccountID)
+	}
+	for _, id := range c.RegistryIdentities {
+		ids = append(ids, id.Role.AccountID)
+	}
+	for _, r := range c.Registries {
+		ids = append(ids, r.AccountID)
+	}
+	return append(ids, c.AllowedAccountIDs...)
+}
+
 // BaseSource names where the base AWS identity comes from (the
 // credential-source setting).
 type BaseSource string
