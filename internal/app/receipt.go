@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
@@ -92,6 +95,28 @@ func postLogout(ctx context.Context, e Env, con *output.Console) error {
 			hosts[j] = en.Host
 		}
 		con.Infof("Removed the docker login for %s from %s.", strings.Join(hosts, ", "), r.ConfigFile)
+		removeOwnDockerConfigDir(r)
 	}
 	return nil
+}
+
+// removeOwnDockerConfigDir removes the directory the main stage made in a
+// shared workspace (actDockerConfigDir) once the logout left nothing in it
+// but the lock file: it would otherwise stay in the user's checkout. A
+// directory holding anything else is left alone.
+func removeOwnDockerConfigDir(r *dockerconfig.Receipt) {
+	dir := filepath.Dir(r.ConfigFile)
+	if filepath.Base(dir) != actDockerConfigDir {
+		return
+	}
+	if _, err := os.Lstat(r.ConfigFile); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 || filepath.Join(dir, entries[0].Name()) != r.LockFile {
+		return
+	}
+	if os.Remove(r.LockFile) == nil {
+		_ = os.Remove(dir)
+	}
 }

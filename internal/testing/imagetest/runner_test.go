@@ -387,19 +387,6 @@ func (r *fakeRunner) runAction(ref string, a *action, st stage) cmdResult {
 		onTimeout: func() { dockerQuiet("rm", "--force", name) }})
 }
 
-// loopbackResolvConf writes dir/resolv.conf naming only 127.0.0.1 as the
-// name server (nothing answers there), for containers that run with
-// --network host: a stray DNS lookup of a real AWS host fails at once
-// instead of leaving the machine.
-func loopbackResolvConf(t testing.TB, dir string) string {
-	t.Helper()
-	resolv := filepath.Join(dir, "resolv.conf")
-	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return resolv
-}
-
 func isSocket(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode()&fs.ModeSocket != 0
