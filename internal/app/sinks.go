@@ -57,8 +57,9 @@ func (stepEnv) stage(t *run) error {
 
 // rendered is one of the formats setting's formats, rendered.
 type rendered struct {
-	format output.Format
-	text   string
+	format  output.Format
+	text    string
+	secrets []string // the parts of text to mask
 }
 
 // renderFormats renders the formats setting's formats.
@@ -71,7 +72,7 @@ func renderFormats(t *run) ([]rendered, error) {
 		if err != nil {
 			return nil, problem.Wrap(problem.Internal, err, "rendering format "+name+" failed", "")
 		}
-		out = append(out, rendered{f, text})
+		out = append(out, rendered{f, text, f.Secrets(text, t.res.Logins, fopts)})
 	}
 	return out, nil
 }
@@ -88,7 +89,9 @@ func (formatOutputs) stage(t *run) error {
 		return err
 	}
 	for _, r := range formats {
-		t.maskRegistry(r.text)
+		for _, secret := range r.secrets {
+			t.maskRegistry(secret)
+		}
 		if err := t.fc.Output(r.format.Output, r.text); err != nil {
 			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
 		}

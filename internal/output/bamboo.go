@@ -49,6 +49,12 @@ func renderBamboo(logins []ecr.Login, o FormatOptions) (string, error) {
 	return b.String(), nil
 }
 
+// bambooSecretParts: the password variables' values as escaped in the file.
+func bambooSecretParts(logins []ecr.Login, _ FormatOptions) []string {
+	l := logins[0]
+	return []string{propertiesEscape(l.Password, false), propertiesEscape(l.AuthorizationToken, false)}
+}
+
 // propertiesEscape escapes s as java.util.Properties.store does: \ and the
 // separators = : # ! get a backslash, control characters their escapes,
 // a space a backslash in a key or at the start of a value, and anything

@@ -31,6 +31,9 @@ type Format struct {
 	// Doc says what it is for.
 	Doc    string
 	render func(logins []ecr.Login, o FormatOptions) (string, error)
+	// secrets lists the parts of the rendered text that are secret, as
+	// they appear in it; nil means the whole text (one line) is.
+	secrets func(logins []ecr.Login, o FormatOptions) []string
 }
 
 // Render renders the format.
@@ -39,6 +42,22 @@ func (f Format) Render(logins []ecr.Login, o FormatOptions) (string, error) {
 		return "", fmt.Errorf("%s: no logins", f.Name)
 	}
 	return f.render(logins, o)
+}
+
+// Secrets returns what to mask in text, the format's rendering of logins:
+// only the parts that are secret, as they appear in it (a multi-line
+// manifest or file is not masked whole, which a runner that masks line by
+// line would turn into hiding "apiVersion: v1" or "kind: Secret"
+// everywhere). Every password and authorization token is among them.
+func (f Format) Secrets(text string, logins []ecr.Login, o FormatOptions) []string {
+	var out []string
+	for _, l := range logins {
+		out = append(out, l.Password, l.AuthorizationToken)
+	}
+	if f.secrets == nil {
+		return append(out, text)
+	}
+	return append(out, f.secrets(logins, o)...)
 }
 
 // Formats are the extra formats, selectable with the `formats` setting.
@@ -52,13 +71,13 @@ var Formats = []Format{
 		render: renderDockerConfigJSON},
 	{Name: "k8s-secret", Output: "k8s-secret", File: "k8s-secret.yaml",
 		Doc:    "A Kubernetes Secret manifest (type kubernetes.io/dockerconfigjson) for imagePullSecrets; name and namespace from k8s-secret-name and k8s-namespace.",
-		render: renderK8sSecret},
+		render: renderK8sSecret, secrets: k8sSecretParts},
 	{Name: "dotenv", Output: "dotenv", File: "ecr.env",
 		Doc:    "The exported environment variables (ECR_USERNAME, ...) as a dotenv file.",
-		render: func(l []ecr.Login, o FormatOptions) (string, error) { return renderDotenvLogins(l, o) }},
+		render: func(l []ecr.Login, o FormatOptions) (string, error) { return renderDotenvLogins(l, o) }, secrets: dotenvSecretParts},
 	{Name: "bamboo", Output: "bamboo", File: "bamboo.properties",
 		Doc:    "The first registry's login as the properties file Bamboo's Inject Bamboo variables task reads, with the names the Amazon ECR Credentials Variables task gives: <bamboo-namespace>.username, .password, .authorizationToken.password, .proxyEndpoint, .proxyEndpointDomain, .expirationDate.",
-		render: renderBamboo},
+		render: renderBamboo, secrets: bambooSecretParts},
 }
 
 // LookupFormat finds a format by name.
@@ -111,8 +130,19 @@ func renderDockerConfigJSON(logins []ecr.Login, _ FormatOptions) (string, error)
 	return string(b), err
 }
 
-func renderK8sSecret(logins []ecr.Login, o FormatOptions) (string, error) {
+// k8sDockerConfig is the .dockerconfigjson value of the manifest.
+func k8sDockerConfig(logins []ecr.Login) (string, error) {
 	cfg, err := json.Marshal(dockerConfig(logins))
+	return base64.StdEncoding.EncodeToString(cfg), err
+}
+
+func k8sSecretParts(logins []ecr.Login, _ FormatOptions) []string {
+	v, _ := k8sDockerConfig(logins)
+	return []string{v}
+}
+
+func renderK8sSecret(logins []ecr.Login, o FormatOptions) (string, error) {
+	cfg, err := k8sDockerConfig(logins)
 	if err != nil {
 		return "", err
 	}
@@ -128,7 +158,7 @@ func renderK8sSecret(logins []ecr.Login, o FormatOptions) (string, error) {
 	}
 	fmt.Fprintf(&b, "  annotations:\n    ecr-credentials/expires: %q\n", FormatTime(earliestExpiry(logins)))
 	b.WriteString("type: kubernetes.io/dockerconfigjson\ndata:\n")
-	fmt.Fprintf(&b, "  .dockerconfigjson: %s\n", base64.StdEncoding.EncodeToString(cfg))
+	fmt.Fprintf(&b, "  .dockerconfigjson: %s\n", cfg)
 	return b.String(), nil
 }
 
@@ -148,6 +178,18 @@ func renderDotenvLogins(logins []ecr.Login, o FormatOptions) (string, error) {
 		return "", err
 	}
 	return Dotenv(Env(logins, blob, o.EnvPrefix)), nil
+}
+
+// dotenvSecretParts: the secret values, raw and as quoted in the file.
+func dotenvSecretParts(logins []ecr.Login, o FormatOptions) []string {
+	blob, _ := JSON(logins)
+	var out []string
+	for _, v := range Env(logins, blob, o.EnvPrefix) {
+		if v.Secret {
+			out = append(out, v.Value, dotenvQuote(v.Value))
+		}
+	}
+	return out
 }
 
 // Dotenv renders values as a dotenv file that godotenv-style readers
