@@ -136,20 +136,29 @@ func lineCol(data []byte, off int) (int, int) {
 	return line, col
 }
 
-// authsLocation describes where auths is in a document.
+// authsLocation describes where a top-level map member (auths or
+// credHelpers) is in a document.
 type authsLocation struct {
 	top    jsonObject
-	index  int        // index of the auths member in top, -1 if none
-	isNull bool       // auths is JSON null
-	obj    jsonObject // the auths object when present and not null
+	index  int        // index of the member in top, -1 if none
+	isNull bool       // the member is JSON null
+	obj    jsonObject // its object when present and not null
 }
 
-func findAuths(doc []byte) (authsLocation, error) {
+// The top-level maps Login edits.
+const (
+	authsMember       = "auths"
+	credHelpersMember = "credHelpers"
+)
+
+func findAuths(doc []byte) (authsLocation, error) { return findMap(doc, authsMember) }
+
+func findMap(doc []byte, member string) (authsLocation, error) {
 	top, err := topObject(doc)
 	if err != nil {
 		return authsLocation{}, err
 	}
-	loc := authsLocation{top: top, index: top.lastFold("auths")}
+	loc := authsLocation{top: top, index: top.lastFold(member)}
 	if loc.index < 0 {
 		return loc, nil
 	}
@@ -163,14 +172,16 @@ func findAuths(doc []byte) (authsLocation, error) {
 			return authsLocation{}, err
 		}
 	default:
-		return authsLocation{}, errors.New(`"auths" is not a JSON object`)
+		return authsLocation{}, fmt.Errorf("%q is not a JSON object", member)
 	}
 	return loc, nil
 }
 
 // getAuth returns the raw value of auths[key], if present.
-func getAuth(doc []byte, key string) ([]byte, bool, error) {
-	loc, err := findAuths(doc)
+func getAuth(doc []byte, key string) ([]byte, bool, error) { return getEntry(doc, authsMember, key) }
+
+func getEntry(doc []byte, member, key string) ([]byte, bool, error) {
+	loc, err := findMap(doc, member)
 	if err != nil || loc.index < 0 || loc.isNull {
 		return nil, false, err
 	}
@@ -193,7 +204,11 @@ type setAuthResult struct {
 // setAuth sets auths[key] to value (replacing any previous value), creating
 // auths if needed, in the style of the document.
 func setAuth(doc []byte, key string, value any) (setAuthResult, error) {
-	loc, err := findAuths(doc)
+	return setEntry(doc, authsMember, key, value)
+}
+
+func setEntry(doc []byte, member, key string, value any) (setAuthResult, error) {
+	loc, err := findMap(doc, member)
 	if err != nil {
 		return setAuthResult{}, err
 	}
@@ -202,7 +217,7 @@ func setAuth(doc []byte, key string, value any) (setAuthResult, error) {
 	switch {
 	case loc.index < 0:
 		res.authsAdded = true
-		res.doc, err = insertMember(doc, loc.top, "auths", map[string]any{key: value}, st)
+		res.doc, err = insertMember(doc, loc.top, member, map[string]any{key: value}, st)
 	case loc.isNull:
 		res.authsWasNull = true
 		res.doc, err = replaceValueStyled(doc, loc.top, loc.index, map[string]any{key: value}, st)
@@ -221,7 +236,11 @@ func setAuth(doc []byte, key string, value any) (setAuthResult, error) {
 // restoreAuth sets auths[key] back to the raw value prev (which came from
 // the same file), or deletes it when prev is nil.
 func restoreAuth(doc []byte, key string, prev []byte) ([]byte, error) {
-	loc, err := findAuths(doc)
+	return restoreEntry(doc, authsMember, key, prev)
+}
+
+func restoreEntry(doc []byte, member, key string, prev []byte) ([]byte, error) {
+	loc, err := findMap(doc, member)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +260,11 @@ func restoreAuth(doc []byte, key string, prev []byte) ([]byte, error) {
 // dropEmptyAuths undoes the creation of auths once it is empty again:
 // it deletes the member, or turns it back into null.
 func dropEmptyAuths(doc []byte, wasNull bool) ([]byte, error) {
-	loc, err := findAuths(doc)
+	return dropEmptyMap(doc, authsMember, wasNull)
+}
+
+func dropEmptyMap(doc []byte, member string, wasNull bool) ([]byte, error) {
+	loc, err := findMap(doc, member)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,12 @@ type Options struct {
 	// LockTimeout bounds the wait for another process that holds the
 	// config lock; default 2 minutes.
 	LockTimeout time.Duration
+	// RefreshHelper, when set, is the name of a credential helper
+	// (docker-credential-<name>) that Login names in credHelpers for every
+	// host, beside the auths entry: docker then asks the helper for fresh
+	// credentials, and tools that read only auths still have these. Such
+	// hosts are never stored through another helper.
+	RefreshHelper string
 }
 
 // Receipt records what Login changed so that Logout can undo exactly that.
@@ -64,8 +70,31 @@ type Receipt struct {
 	AuthsAdded bool `json:"authsAdded,omitempty"`
 	// AuthsWasNull is true when "auths" was null before Login.
 	AuthsWasNull bool `json:"authsWasNull,omitempty"`
+	// CredHelpersAdded / CredHelpersWasNull: the same for "credHelpers"
+	// (Options.RefreshHelper).
+	CredHelpersAdded   bool `json:"credHelpersAdded,omitempty"`
+	CredHelpersWasNull bool `json:"credHelpersWasNull,omitempty"`
 	// Entries lists the hosts Login wrote, in the order given.
 	Entries []ReceiptEntry `json:"entries"`
+	// RefreshDir is the refresh helper's directory beside ConfigFile
+	// (RefreshDirName), which Logout removes; "" if none.
+	RefreshDir string `json:"refreshDir,omitempty"`
+}
+
+// RefreshDirName is the directory, in the docker config directory, where a
+// login that stays fresh (Options.RefreshHelper) keeps the credential
+// helper binary, its settings and its token cache.
+const RefreshDirName = "ecr-credentials-refresh"
+
+// removeRefreshDir deletes r's refresh directory, if any.
+func removeRefreshDir(r *Receipt) error {
+	if r.RefreshDir == "" || filepath.Base(r.RefreshDir) != RefreshDirName {
+		return nil
+	}
+	if err := os.RemoveAll(r.RefreshDir); err != nil {
+		return fmt.Errorf("docker logout: remove the refresh helper %s: %w", r.RefreshDir, err)
+	}
+	return nil
 }
 
 // ReceiptEntry is one host written by Login.
@@ -84,6 +113,9 @@ type ReceiptEntry struct {
 	// PlaceholderAdded is true when Login added docker's empty auths
 	// placeholder for a helper-stored host.
 	PlaceholderAdded bool `json:"placeholderAdded,omitempty"`
+	// RefreshHelper is the helper Login named in credHelpers for Key
+	// (Options.RefreshHelper), "" if none.
+	RefreshHelper string `json:"refreshHelper,omitempty"`
 }
 
 // backup is the content of Receipt.BackupFile. Everything secret that
@@ -101,6 +133,9 @@ type backup struct {
 	Prev map[string]json.RawMessage `json:"prev,omitempty"`
 	// Ours are the sums (store.sum) of the values Login wrote, by key.
 	Ours map[string]string `json:"ours,omitempty"`
+	// PrevCredHelpers are the credHelpers values Login replaced
+	// (Options.RefreshHelper), by key.
+	PrevCredHelpers map[string]json.RawMessage `json:"prevCredHelpers,omitempty"`
 }
 
 // helperCred is a credential helper's value, as helperStore keeps it.
@@ -229,7 +264,8 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 		r.FileMode = f.info.Mode().Perm()
 	}
 
-	bk := &backup{OriginalExists: f.info != nil, Original: data, Prev: map[string]json.RawMessage{}, Ours: map[string]string{}}
+	bk := &backup{OriginalExists: f.info != nil, Original: data, Prev: map[string]json.RawMessage{}, Ours: map[string]string{},
+		PrevCredHelpers: map[string]json.RawMessage{}}
 	doc := data
 	if isBlank(doc) {
 		doc = []byte("{}")
@@ -247,8 +283,23 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 	for _, c := range creds {
 		key := authKey(c.Host)
 		e := ReceiptEntry{Host: c.Host, Key: key}
-		st, h, err := storeFor(view, key, cfgPath, files, lookPath)
-		if err != nil {
+		var st store = files
+		var h *helper
+		if opts.RefreshHelper != "" {
+			// credHelpers names our helper for the host; auths keeps the
+			// login for tools that read only auths.
+			res, err := setEntry(files.doc, credHelpersMember, key, opts.RefreshHelper)
+			if err != nil {
+				return nil, fmt.Errorf("docker config %s: %w", cfgPath, err)
+			}
+			files.doc = res.doc
+			if res.prev != nil {
+				bk.PrevCredHelpers[key] = res.prev
+			}
+			e.RefreshHelper = opts.RefreshHelper
+			r.CredHelpersAdded = r.CredHelpersAdded || res.authsAdded
+			r.CredHelpersWasNull = r.CredHelpersWasNull || res.authsWasNull
+		} else if st, h, err = storeFor(view, key, cfgPath, files, lookPath); err != nil {
 			return nil, err
 		}
 		prev, found, err := st.get(ctx, key)
@@ -343,6 +394,35 @@ func rollBack(ctx context.Context, st store, key string, prev json.RawMessage) e
 		return fmt.Errorf("roll back %s: %w", key, err)
 	}
 	return nil
+}
+
+// restoreCredHelpers undoes the credHelpers entries Login named its
+// refresh helper in, where they still name it, and the credHelpers member
+// if Login added it.
+func restoreCredHelpers(r *Receipt, bk *backup, doc []byte) ([]byte, error) {
+	var err error
+	for _, e := range r.Entries {
+		if e.RefreshHelper == "" {
+			continue
+		}
+		raw, ok, gerr := getEntry(doc, credHelpersMember, e.Key)
+		if gerr != nil {
+			return nil, fmt.Errorf("docker logout: %s: %w", r.ConfigFile, gerr)
+		}
+		ours, _ := json.Marshal(e.RefreshHelper)
+		if !ok || canonicalHash(raw) != canonicalHash(ours) {
+			continue // gone or changed by someone else since: leave it
+		}
+		if doc, err = restoreEntry(doc, credHelpersMember, e.Key, bk.PrevCredHelpers[e.Key]); err != nil {
+			return nil, fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
+		}
+	}
+	if r.CredHelpersAdded || r.CredHelpersWasNull {
+		if doc, err = dropEmptyMap(doc, credHelpersMember, r.CredHelpersWasNull); err != nil {
+			return nil, fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
+		}
+	}
+	return doc, nil
 }
 
 // configFile is config.json opened for a login, under its lock.
@@ -466,6 +546,9 @@ func Logout(ctx context.Context, r *Receipt) error {
 			errs = append(errs, err)
 		}
 	}
+	if err := removeRefreshDir(r); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		errs = append(errs, fmt.Errorf("the backup %s was kept; run logout again once the problem is fixed", r.BackupFile))
 		return errors.Join(errs...)
@@ -532,6 +615,9 @@ func restoreFile(r *Receipt, bk *backup, erased map[string]bool) error {
 		if doc, err = dropEmptyAuths(doc, r.AuthsWasNull); err != nil {
 			return fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
 		}
+	}
+	if doc, err = restoreCredHelpers(r, bk, doc); err != nil {
+		return err
 	}
 	if bytes.Equal(doc, data) {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -578,5 +579,74 @@ func TestDiscardRemovesTheBackup(t *testing.T) {
 	b, _ := os.ReadFile(cfg)
 	if !strings.Contains(string(b), "h.example") {
 		t.Errorf("Discard changed the login")
+	}
+}
+
+// TestLoginRefreshHelper: with RefreshHelper every host gets a credHelpers
+// entry naming the helper beside its auths entry, even a host another
+// helper had (that value comes back at logout). Logout of an unchanged
+// file restores it byte for byte; after another tool's change it removes
+// only our entries and keeps theirs.
+func TestLoginRefreshHelper(t *testing.T) {
+	const east = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
+	orig := []byte("{\n\t\"credHelpers\": {\"" + east + "\": \"ecr-login\", \"gcr.io\": \"gcloud\"},\n\t\"x\": 1\n}\n")
+	creds := []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}, {Host: east, Username: "AWS", Password: "east-" + ecrPass}}
+	for _, change := range []bool{false, true} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, ConfigFileName)
+		if err := os.WriteFile(path, orig, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lookPath := func(name string) (string, error) { return "", fmt.Errorf("%s must not be run", name) }
+		r, err := Login(context.Background(), Options{Dir: dir, RefreshHelper: "ecr-credentials", LookPath: lookPath}, creds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readFile(t, path)
+		var v struct {
+			CredHelpers map[string]string `json:"credHelpers"`
+			X           int               `json:"x"`
+		}
+		if err := json.Unmarshal(got, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.CredHelpers[ecrHost] != "ecr-credentials" || v.CredHelpers[east] != "ecr-credentials" || v.CredHelpers["gcr.io"] != "gcloud" || v.X != 1 {
+			t.Errorf("credHelpers after Login = %v", v.CredHelpers)
+		}
+		for _, c := range creds {
+			if _, p, ok := decodedAuth(t, got, c.Host); !ok || p != c.Password {
+				t.Errorf("auths entry for %s missing or wrong", c.Host)
+			}
+		}
+		if change {
+			res, err := setEntry(got, credHelpersMember, "quay.io", "theirs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, res.doc, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Logout(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		after := readFile(t, path)
+		if !change {
+			if !bytes.Equal(after, orig) {
+				t.Errorf("Logout of an unchanged file:\n%s\nwant\n%s", after, orig)
+			}
+			continue
+		}
+		v.CredHelpers = nil
+		if err := json.Unmarshal(after, &v); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{east: "ecr-login", "gcr.io": "gcloud", "quay.io": "theirs"}
+		if fmt.Sprint(v.CredHelpers) != fmt.Sprint(want) {
+			t.Errorf("credHelpers after Logout = %v, want %v", v.CredHelpers, want)
+		}
+		if _, _, ok := decodedAuth(t, after, ecrHost); ok {
+			t.Errorf("auths entry for %s left after Logout", ecrHost)
+		}
 	}
 }

@@ -28,10 +28,17 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
-// Margin is how long an entry must stay valid to be served: a pull or
-// push that starts with it must not outlive it. ECR passwords live 12
-// hours, so each identity and region costs about one login per 11 hours.
+// Margin is how long before expiry an entry is refreshed: a pull or push
+// that starts with it must not outlive it. ECR passwords live 12 hours, so
+// each identity and region costs about one login per 11 hours. An entry
+// whose whole lifetime is short (IssuedAt known) is refreshed once a
+// quarter of it is left instead.
 const Margin = time.Hour
+
+// StaleMargin is how long an entry due for refresh must still be valid to
+// be served when the refresh fails (Usable): five minutes, or a twelfth
+// of a short lifetime.
+const StaleMargin = 5 * time.Minute
 
 const (
 	fileName = "tokens.json"
@@ -45,7 +52,27 @@ type Entry struct {
 	Username  string    `json:"username"`
 	Password  string    `json:"password"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	// IssuedAt is when the password was obtained (zero in old entries).
+	IssuedAt time.Time `json:"issuedAt,omitzero"`
 }
+
+// margin is the smaller of m and the given fraction of the entry's
+// lifetime, when that is known.
+func (e Entry) margin(m time.Duration, fraction int) time.Duration {
+	if !e.IssuedAt.IsZero() {
+		if part := e.ExpiresAt.Sub(e.IssuedAt) / time.Duration(fraction); part < m {
+			return part
+		}
+	}
+	return m
+}
+
+// Fresh reports whether the entry may be served at now without refresh.
+func (e Entry) Fresh(now time.Time) bool { return e.ExpiresAt.Sub(now) > e.margin(Margin, 4) }
+
+// Usable reports whether the entry is still good enough at now to serve
+// when a refresh failed.
+func (e Entry) Usable(now time.Time) bool { return e.ExpiresAt.Sub(now) > e.margin(StaleMargin, 12) }
 
 type file struct {
 	Version int              `json:"version"`
@@ -78,13 +105,23 @@ func Key(parts ...string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// Get returns a valid entry for key.
+// Get returns a fresh entry for key (see Entry.Fresh).
 func (c *Cache) Get(ctx context.Context, key string) (Entry, bool, error) {
+	return c.get(ctx, key, Entry.Fresh)
+}
+
+// GetUsable returns an entry for key that is due for refresh but still
+// usable (Entry.Usable): for serving when the refresh failed.
+func (c *Cache) GetUsable(ctx context.Context, key string) (Entry, bool, error) {
+	return c.get(ctx, key, Entry.Usable)
+}
+
+func (c *Cache) get(ctx context.Context, key string, good func(Entry, time.Time) bool) (Entry, bool, error) {
 	var e Entry
 	var ok bool
 	err := c.locked(ctx, func(f *file) (bool, error) {
 		e, ok = f.Entries[key]
-		ok = ok && e.ExpiresAt.Sub(c.now()) > Margin
+		ok = ok && good(e, c.now())
 		return false, nil
 	})
 	return e, ok, err
@@ -117,7 +154,7 @@ func (c *Cache) List(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	err := c.locked(ctx, func(f *file) (bool, error) {
 		for _, e := range f.Entries {
-			if e.ExpiresAt.Sub(c.now()) > Margin {
+			if e.Fresh(c.now()) {
 				out[e.Host] = e.Username
 			}
 		}

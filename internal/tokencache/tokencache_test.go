@@ -181,3 +181,50 @@ func chown(t *testing.T, p string, uid int) {
 		t.Fatal(err)
 	}
 }
+
+// TestFreshAndUsable: an entry is refreshed ahead of expiry (an hour, or a
+// quarter of a short lifetime) and, while still valid for a while (five
+// minutes, or a twelfth of a short lifetime), served when refresh fails.
+func TestFreshAndUsable(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name          string
+		issued        time.Duration // before now; 0: unknown
+		left          time.Duration // until expiry
+		fresh, usable bool
+	}{
+		{"12h token, new", time.Minute, 12*time.Hour - time.Minute, true, true},
+		{"12h token, 59m left", 11 * time.Hour, 59 * time.Minute, false, true},
+		{"12h token, 4m left", 12*time.Hour - 4*time.Minute, 4 * time.Minute, false, false},
+		{"old entry without IssuedAt, 2h left", 0, 2 * time.Hour, true, true},
+		{"old entry without IssuedAt, 30m left", 0, 30 * time.Minute, false, true},
+		{"1m token, 50s left", 10 * time.Second, 50 * time.Second, true, true},
+		{"1m token, 10s left", 50 * time.Second, 10 * time.Second, false, true},
+		{"1m token, 3s left", 57 * time.Second, 3 * time.Second, false, false},
+		{"expired", time.Hour, -time.Second, false, false},
+	}
+	for _, tt := range tests {
+		e := Entry{ExpiresAt: now.Add(tt.left)}
+		if tt.issued != 0 {
+			e.IssuedAt = now.Add(-tt.issued)
+		}
+		if got := e.Fresh(now); got != tt.fresh {
+			t.Errorf("%s: Fresh = %v, want %v", tt.name, got, tt.fresh)
+		}
+		if got := e.Usable(now); got != tt.usable {
+			t.Errorf("%s: Usable = %v, want %v", tt.name, got, tt.usable)
+		}
+	}
+	c := Open(t.TempDir())
+	c.now = func() time.Time { return now }
+	ctx := context.Background()
+	if err := c.Put(ctx, "k", Entry{Host: "h", Username: "AWS", Password: "p", IssuedAt: now.Add(-50 * time.Second), ExpiresAt: now.Add(10 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := c.Get(ctx, "k"); err != nil || ok {
+		t.Errorf("Get served an entry due for refresh (%v)", err)
+	}
+	if e, ok, err := c.GetUsable(ctx, "k"); err != nil || !ok || e.Password != "p" {
+		t.Errorf("GetUsable = %v %v %v, want the entry", e, ok, err)
+	}
+}
