@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
@@ -23,6 +25,13 @@ func credentialHelper(ctx context.Context, e Env, action string) int {
 	// stdout carries the protocol; everything for people goes to stderr.
 	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
 	h := &helper{ctx: ctx, e: e, con: con}
+	file, err := helperSettingsFile(e)
+	if err != nil {
+		con.Problem(err)
+		fmt.Fprintln(e.Stdout, con.Redact(problem.As(err).Error()))
+		return ExitError
+	}
+	h.file = file
 	switch action {
 	case "get", "store", "erase", "list":
 	case "version":
@@ -47,16 +56,79 @@ func credentialHelper(ctx context.Context, e Env, action string) int {
 
 // helper implements credentials.Helper.
 type helper struct {
-	ctx context.Context
-	e   Env
-	con *output.Console
+	ctx  context.Context
+	e    Env
+	con  *output.Console
+	file *inputs.SettingsFile // nil: none
 }
 
-// settings reads the settings the helper works with: environment only,
-// since docker starts it without arguments.
+// HelperSettingsName is the settings file a refresh login leaves in its
+// directory, beside bin/docker-credential-ecr-credentials; the helper finds
+// it from its own path.
+const HelperSettingsName = "helper.json"
+
+// helperSettingsFile reads ECR_CREDENTIALS_CONFIG, or else the settings
+// file beside the running binary's directory if there is one.
+func helperSettingsFile(e Env) (*inputs.SettingsFile, error) {
+	path := strings.TrimSpace(e.Getenv("ECR_CREDENTIALS_CONFIG"))
+	explicit := path != ""
+	if !explicit {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, nil
+		}
+		path = filepath.Join(filepath.Dir(filepath.Dir(exe)), HelperSettingsName)
+	}
+	f, err := inputs.ReadSettingsFile(path)
+	if err != nil {
+		if !explicit && inputs.IsNotExist(err) {
+			return nil, nil
+		}
+		if inputs.IsNotExist(err) {
+			return nil, problem.New(problem.InvalidSetting, "environment variable ECR_CREDENTIALS_CONFIG", "the settings file "+path+" does not exist", "Point ECR_CREDENTIALS_CONFIG at the helper's settings file, or unset it.")
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// settings reads the settings the helper works with: its settings file
+// and the environment, since docker starts it without arguments. When the
+// file's registries (or ECR_CREDENTIALS_REGISTRIES) list host, that entry
+// is used, with its identity; any other host uses the main identity.
 func (h *helper) settings(host string) (*inputs.Config, error) {
-	cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ,
-		Flags: map[string]string{"registries": host, "docker-login": "false"}})
+	flags := map[string]string{}
+	subject := ""
+	if h.file != nil {
+		flags = h.file.Flags()
+		subject = "the helper's settings file"
+	}
+	flags["docker-login"] = "false"
+	if flags["registries"] == "" {
+		if m := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_REGISTRIES")); m != "" {
+			flags["registries"], subject = m, "environment variable ECR_CREDENTIALS_REGISTRIES"
+		}
+	}
+	if flags["registries"] != "" {
+		cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ, Flags: flags})
+		if err != nil {
+			var p *problem.Problem
+			if errors.As(err, &p) && p.Subject == "flag --registries" {
+				q := *p
+				q.Subject = subject + " (registries)"
+				return nil, &q
+			}
+			return nil, err
+		}
+		for _, r := range cfg.Registries {
+			if r.Host == host {
+				cfg.Registries = []registry.Registry{r}
+				return cfg, nil
+			}
+		}
+	}
+	flags["registries"] = host
+	cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ, Flags: flags})
 	return cfg, err
 }
 
@@ -130,13 +202,24 @@ func (h *helper) Get(serverURL string) (string, string, error) {
 			return entry.Username, entry.Password, nil
 		}
 	}
+	issued := time.Now()
 	res, err := flow(h.ctx, cfg, h.e, h.con, h.con.Mask)
 	if err != nil {
+		// AWS failed: a cached password that is due for refresh but still
+		// valid for a while serves better than a failed push.
+		if cache != nil {
+			if entry, ok, cerr := cache.GetUsable(h.ctx, key); cerr == nil && ok {
+				h.con.Mask(entry.Password)
+				h.con.Warnf("could not refresh the password for %s (%s); using the cached one, valid until %s",
+					host, problem.As(err).Code, output.FormatTime(entry.ExpiresAt))
+				return entry.Username, entry.Password, nil
+			}
+		}
 		return "", "", err
 	}
 	l := res.Logins[0]
 	if cache != nil {
-		if err := cache.Put(h.ctx, key, tokencache.Entry{Host: l.Registry.Host, Username: l.Username, Password: l.Password, ExpiresAt: l.ExpiresAt}); err != nil {
+		if err := cache.Put(h.ctx, key, tokencache.Entry{Host: l.Registry.Host, Username: l.Username, Password: l.Password, IssuedAt: issued, ExpiresAt: l.ExpiresAt}); err != nil {
 			h.con.Warnf("could not cache the password: %v", err)
 		}
 	}
@@ -167,6 +250,9 @@ func (h *helper) cache() (*tokencache.Cache, error) {
 	dir := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_CACHE_DIR"))
 	if dir == "none" {
 		return nil, nil
+	}
+	if dir == "" && h.file != nil {
+		dir = h.file.CacheDir
 	}
 	if dir == "" {
 		d, err := tokencache.DefaultDir(h.e.Getenv)

@@ -24,6 +24,12 @@ type Result struct {
 	Logins  []ecr.Login
 	// JSON is the rendered blob (already masked).
 	JSON string
+	// Base is the base identity the run started from.
+	Base awsauth.Base
+	// Identities and Sessions are, for each login, the identity and the
+	// session that obtained it.
+	Identities []inputs.Identity
+	Sessions   []*awsauth.Session
 }
 
 // flow runs settings -> credentials -> logins. Every secret is masked on
@@ -109,6 +115,8 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	}
 
 	logins := make([]ecr.Login, max(len(cfg.Registries), 1))
+	ids := make([]inputs.Identity, len(logins))
+	sessions := make([]*awsauth.Session, len(logins))
 	for i, g := range groups {
 		o := outcomes[i]
 		note := ""
@@ -117,11 +125,11 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		}
 		con.Infof("AWS credentials%s: %s (%s; session %s)", note, o.sess.Source, base.Why, cfg.SessionName)
 		if len(g.regs) == 0 {
-			logins[0] = o.logins[0] // the credentials' own registry
+			logins[0], sessions[0] = o.logins[0], o.sess // the credentials' own registry
 			continue
 		}
 		for k, idx := range g.regs {
-			logins[idx] = o.logins[k]
+			logins[idx], ids[idx], sessions[idx] = o.logins[k], g.id, o.sess
 		}
 	}
 	blob, err := output.JSON(logins)
@@ -131,7 +139,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	maskRegistry(blob)
 	// The session handed to later steps (export-aws-credentials) is the
 	// main identity's; when every registry names its own, the first's.
-	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob}, nil
+	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob, Base: base, Identities: ids, Sessions: sessions}, nil
 }
 
 // identityGroup is the registries (indexes into cfg.Registries) that one

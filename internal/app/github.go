@@ -121,6 +121,12 @@ func verifyAll(ctx context.Context, logins []ecr.Login, timeout time.Duration) e
 }
 
 func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login) (*dockerconfig.Receipt, error) {
+	return loginWith(ctx, cfg, e, logins, "")
+}
+
+// loginWith writes the docker login; refreshHelper, if set, is named in
+// credHelpers for every registry (see refreshLogin).
+func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login, refreshHelper string) (*dockerconfig.Receipt, error) {
 	dir := cfg.DockerConfig
 	if dir == "" {
 		d, err := dockerconfig.Dir(e.Getenv)
@@ -133,7 +139,7 @@ func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Lo
 	for i, l := range logins {
 		creds[i] = dockerconfig.Credential{Host: l.Registry.Host, Username: l.Username, Password: l.Password}
 	}
-	r, err := dockerconfig.Login(ctx, dockerconfig.Options{Dir: dir}, creds)
+	r, err := dockerconfig.Login(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, creds)
 	if err != nil {
 		if p, ok := err.(*problem.Problem); ok {
 			return nil, p

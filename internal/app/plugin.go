@@ -59,6 +59,9 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	if t.receipt != nil {
 		dir := filepath.Dir(t.receipt.ConfigFile)
 		con.Infof("Later steps use it with DOCKER_CONFIG=%s (environment of the step), or `docker --config %s ...`.", dir, relative(workspace, dir))
+		if t.receipt.RefreshDir != "" {
+			con.Infof("Later steps put the credential helper on PATH: `export PATH=%s:$PATH`.", filepath.Join(t.receipt.RefreshDir, refreshBinDir))
+		}
 	}
 	outDir := outputDir(t)
 	if cfg.ExportEnv {

@@ -124,6 +124,9 @@ func (t *run) logDockerLogin() {
 	}
 	n := len(t.res.Logins)
 	t.con.Infof("Docker login written to %s for %d registr%s%s.", t.receipt.ConfigFile, n, plural(n, "y", "ies"), verifiedNote(t.cfg))
+	if t.receipt.RefreshDir != "" {
+		t.con.Infof("%s", refreshNote(t.receipt))
+	}
 }
 
 func verifiedNote(cfg *inputs.Config) string {

@@ -273,13 +273,29 @@ func (d dockerLoginSink) stage(t *run) error {
 	}
 	c := *cfg
 	c.DockerConfig = t.inWorkspace(cfg.DockerConfig)
-	receipt, err := dockerLogin(t.ctx, &c, t.e, t.res.Logins)
+	var receipt *dockerconfig.Receipt
+	var err error
+	if cfg.Refresh {
+		receipt, err = refreshLogin(t.ctx, &c, t.e, t.res)
+	} else {
+		receipt, err = dockerLogin(t.ctx, &c, t.e, t.res.Logins)
+	}
 	if err != nil {
 		return err
 	}
 	t.receipt = receipt
 	if !d.github {
 		return nil
+	}
+	if cfg.Refresh {
+		// Later steps find the helper on PATH, by its host path.
+		bin, err := hostRefreshBin(receipt, cfg, t.e)
+		if err == nil {
+			err = t.fc.Path(bin)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if cfg.ExportDockerConfig {
 		hostDir, note := hostDockerConfig(filepath.Dir(receipt.ConfigFile), cfg, t.e)

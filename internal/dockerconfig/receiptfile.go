@@ -229,8 +229,14 @@ func checkReceipt(r *Receipt, dir string, lookPath func(string) (string, error))
 	if filepath.Dir(r.BackupFile) != dir || !backupNamePattern.MatchString(filepath.Base(r.BackupFile)) {
 		return fmt.Errorf("backup file %q is not a backup Login names in %s", r.BackupFile, dir)
 	}
+	if r.RefreshDir != "" && r.RefreshDir != filepath.Join(dir, RefreshDirName) {
+		return fmt.Errorf("refresh directory %q is not %s in %s", r.RefreshDir, RefreshDirName, dir)
+	}
 	for i := range r.Entries {
 		e := &r.Entries[i]
+		if e.RefreshHelper != "" && !helperNamePattern.MatchString(e.RefreshHelper) {
+			return fmt.Errorf("credential helper name %q is not a plain name", e.RefreshHelper)
+		}
 		if e.Helper == "" {
 			e.HelperPath = ""
 			continue

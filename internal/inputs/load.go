@@ -44,6 +44,8 @@ type Config struct {
 	ExportDockerConfig bool
 	Verify             bool
 	SkipLogout         bool
+	// Refresh leaves a credential helper that keeps the login fresh.
+	Refresh bool
 	// Host paths of the runner's temp directory and workspace, for
 	// translating container paths (GitHub container action only).
 	HostRunnerTemp string
@@ -322,6 +324,11 @@ func finish(c *Config, src Source) error {
 	}
 	if c.SessionName == "" {
 		c.SessionName = defaultSessionName(src)
+	}
+	if c.Refresh && !c.DockerLogin {
+		return &SettingError{Setting: Refresh, Problem: &problem.Problem{Code: problem.ConflictingSettings, Subject: c.Describe(Refresh),
+			What: "refresh keeps a docker login fresh, but docker-login is false",
+			Fix:  fmt.Sprintf("Set %s to true, or drop %s.", DockerLogin.Spell(src.Mode), Refresh.Spell(src.Mode))}}
 	}
 	return nil
 }

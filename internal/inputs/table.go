@@ -467,6 +467,15 @@ var (
 		Modes:   InGitHub,
 		setBool: func(c *Config, b bool) { c.SkipLogout = b },
 	}
+	Refresh = &Setting{
+		Name:    "refresh",
+		Plugin:  []string{"refresh"},
+		Default: "false",
+		Doc:     "Keep the docker login fresh for the whole job: a copy of this program is left beside the docker config as the credential helper docker-credential-ecr-credentials (GitHub: on PATH), with the settings it needs, and config.json names it in credHelpers for the registries, so docker gets new credentials after the role session or the 12-hour password has expired. Turn it on for jobs that may run docker after the password expires (long builds, many hours of tests). The GitHub post step removes it.",
+		Kind:    Bool,
+		Modes:   InGitHub | InPlugin,
+		setBool: func(c *Config, b bool) { c.Refresh = b },
+	}
 	ExportEnv = &Setting{
 		Name:        "export-env",
 		Plugin:      []string{"export_env"},
@@ -667,6 +676,7 @@ var Table = []*Setting{
 	HostWorkspace,
 	Verify,
 	SkipLogout,
+	Refresh,
 	ExportEnv,
 	EnvPrefix,
 	MaskPassword,

@@ -17,9 +17,10 @@ const (
 	GitHubEnv     = "GITHUB_ENV"
 	GitHubState   = "GITHUB_STATE"
 	GitHubSummary = "GITHUB_STEP_SUMMARY"
+	GitHubPath    = "GITHUB_PATH"
 )
 
-var fileOrder = []string{GitHubOutput, GitHubEnv, GitHubState, GitHubSummary}
+var fileOrder = []string{GitHubOutput, GitHubEnv, GitHubPath, GitHubState, GitHubSummary}
 
 var (
 	outputName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
@@ -64,6 +65,15 @@ func (f *FileCommands) State(name, value string) error {
 		return fmt.Errorf("state name %q: use letters, digits and _", name)
 	}
 	return f.pair(GitHubState, name, value)
+}
+
+// Path prepends a directory to PATH for later steps.
+func (f *FileCommands) Path(dir string) error {
+	if dir == "" || strings.ContainsAny(dir, "\r\n") {
+		return fmt.Errorf("PATH directory %q: must be one non-empty line", dir)
+	}
+	fmt.Fprintf(f.buf(GitHubPath), "%s\n", dir)
+	return nil
 }
 
 // Summary adds markdown to the step summary.

@@ -41,11 +41,39 @@ func (s *Server) SetPublicRegistryPassword(password string) {
 	s.publicPW = password
 }
 
+// SetSessionTTL caps the lifetime of the role sessions STS issues (0, the
+// default: as requested), so that tests can see credentials expire within
+// a minute although STS takes DurationSeconds of at least 900.
+func (s *Server) SetSessionTTL(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessionTTL = d
+}
+
 // SetTokenTTL sets the lifetime of ECR authorization tokens (default 12h).
 func (s *Server) SetTokenTTL(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokenTTL = d
+}
+
+// RegistryPasswordValid reports whether password is one the emulator
+// issued for account/region (ECR Public: account "" and region us-east-1)
+// that has not expired by the emulator's clock: what a registry standing in
+// for ECR should accept (testenv.RegistryOptions.Accept).
+func (s *Server) RegistryPasswordValid(account, region, password string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.validPW[account+"/"+region+"/"+password]
+	return ok && s.now().Before(exp)
+}
+
+// notePassword records an issued password's expiry (s.mu held).
+func (s *Server) notePassword(account, region, password string, expires time.Time) {
+	key := account + "/" + region + "/" + password
+	if exp, ok := s.validPW[key]; !ok || exp.Before(expires) {
+		s.validPW[key] = expires
+	}
 }
 
 // ecrError is an awsJson error response.
@@ -187,6 +215,9 @@ func (s *Server) ecrToken(scope *sigv4Scope, registryIDs []string) (any, *ecrErr
 		}
 		token := base64.StdEncoding.EncodeToString([]byte("AWS:" + pw))
 		s.addIssued(pw, token)
+		s.mu.Lock()
+		s.notePassword(acct, scope.region, pw, expires)
+		s.mu.Unlock()
 		data = append(data, ecrAuthData{AuthorizationToken: token, ExpiresAt: epochSeconds(expires), ProxyEndpoint: endpoint})
 	}
 	return map[string]any{"authorizationData": data}, nil
@@ -209,6 +240,9 @@ func (s *Server) ecrPublicToken(scope *sigv4Scope) (any, *ecrError) {
 	}
 	token := base64.StdEncoding.EncodeToString([]byte("AWS:" + pw))
 	s.addIssued(pw, token)
+	s.mu.Lock()
+	s.notePassword("", ecrPublicRegion, pw, expires)
+	s.mu.Unlock()
 	return map[string]any{"authorizationData": ecrAuthData{AuthorizationToken: token, ExpiresAt: epochSeconds(expires)}}, nil
 }
 

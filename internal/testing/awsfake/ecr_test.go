@@ -241,3 +241,34 @@ func TestECRErrorShape(t *testing.T) {
 		t.Errorf("error body %v", body)
 	}
 }
+
+// TestShortLivedSessionsAndTokens: with SetSessionTTL and SetTokenTTL of a
+// minute, sessions and passwords expire within a minute of the emulator's
+// clock; RegistryPasswordValid accepts an issued password only until then,
+// and never one it did not issue.
+func TestShortLivedSessionsAndTokens(t *testing.T) {
+	clock := &fakeClock{}
+	s := startServer(t, Options{Now: clock.Now})
+	mustAddRole(t, s, Role{ARN: testRoleARN, Subjects: []string{"repo:octo-org/octo-repo:*"}, ECR: true})
+	s.SetSessionTTL(time.Minute)
+	s.SetTokenTTL(time.Minute)
+	creds := assumeWebIdentity(t, s, testRoleARN)
+	out, err := ecrClient(t, s, "eu-west-1", creds).GetAuthorizationToken(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pw := decodeAuthToken(t, *out.AuthorizationData[0].AuthorizationToken)
+	if !s.RegistryPasswordValid(testAccount, "eu-west-1", pw) {
+		t.Error("a fresh password is not valid")
+	}
+	if s.RegistryPasswordValid(testAccount, "eu-west-2", pw) || s.RegistryPasswordValid(testAccount, "eu-west-1", pw+"x") {
+		t.Error("a password is valid for another region, or a changed one is valid")
+	}
+	clock.Advance(61 * time.Second)
+	if s.RegistryPasswordValid(testAccount, "eu-west-1", pw) {
+		t.Error("the password is still valid after its minute")
+	}
+	if _, err := ecrClient(t, s, "eu-west-1", creds).GetAuthorizationToken(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "Expired") {
+		t.Errorf("the expired session was accepted (%v)", err)
+	}
+}

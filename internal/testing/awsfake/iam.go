@@ -126,6 +126,11 @@ func (s *Server) issueSession(role Role, sessionName string, expires time.Time, 
 	m := roleARNPattern.FindStringSubmatch(role.ARN)
 	partition, account, name := m[1], m[2], m[3]
 	roleID := "AROA" + base32.StdEncoding.EncodeToString(randomBytes(15))[:17]
+	s.mu.Lock()
+	if ttl := s.sessionTTL; ttl > 0 && expires.After(s.now().Add(ttl)) {
+		expires = s.now().Add(ttl)
+	}
+	s.mu.Unlock()
 	c := &credential{
 		id:           "ASIA" + randomKeySuffix(),
 		secret:       randomSecretKey(),

@@ -102,6 +102,8 @@ type Server struct {
 	passwords  map[string]string      // account/region -> fixed password
 	publicPW   string
 	tokenTTL   time.Duration
+	sessionTTL time.Duration        // 0: sessions last as requested
+	validPW    map[string]time.Time // account/region/password -> expiry
 	latency    time.Duration
 	faults     []*Fault
 	calls      []Call
@@ -142,6 +144,7 @@ func New(opts Options) *Server {
 		registries: map[string]string{},
 		passwords:  map[string]string{},
 		tokenTTL:   12 * time.Hour,
+		validPW:    map[string]time.Time{},
 		imdsTokens: map[string]time.Time{},
 	}
 	s.reqToken = "fake-request-token-" + randomHex(16)

@@ -49,6 +49,12 @@ type RegistryOptions struct {
 	// CA signs the server certificate when TLS is set; nil means a new one
 	// from NewCA.
 	CA *CA
+	// Accept, when set, decides which passwords of Username the registry
+	// takes, as ECR takes only passwords it issued that have not expired
+	// (see awsfake.Server.RegistryPasswordValid); Password then only
+	// guards the registry behind the front, which uses it for requests it
+	// let through. Password must be set too.
+	Accept func(password string) bool
 }
 
 // Registry is a running docker-registry (Debian package docker-registry,
@@ -125,7 +131,7 @@ func (r *Registry) newHTTPClient() *http.Client {
 // and skips it otherwise.
 func StartRegistry(t testing.TB, opts RegistryOptions) *Registry {
 	t.Helper()
-	return startRegistry(t, opts, len(opts.Password) > bcryptMaxPassword)
+	return startRegistry(t, opts, len(opts.Password) > bcryptMaxPassword || opts.Accept != nil)
 }
 
 func startRegistry(t testing.TB, opts RegistryOptions, guard bool) *Registry {
@@ -323,8 +329,19 @@ func (r *Registry) serveFront(ln net.Listener, backendAddr string, opts Registry
 		ErrorLog:  log.New(r.logs, "testenv front: ", 0),
 	}
 	want := []byte(opts.Password)
+	accept := func(p string) bool { return subtle.ConstantTimeCompare([]byte(p), want) == 1 }
+	if opts.Accept != nil {
+		accept = opts.Accept
+		rewrite := proxy.Rewrite
+		proxy.Rewrite = func(pr *httputil.ProxyRequest) {
+			rewrite(pr)
+			if u, _, ok := pr.In.BasicAuth(); ok && u == opts.Username {
+				pr.Out.SetBasicAuth(opts.Username, opts.Password)
+			}
+		}
+	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if u, p, ok := req.BasicAuth(); ok && u == opts.Username && subtle.ConstantTimeCompare([]byte(p), want) != 1 {
+		if u, p, ok := req.BasicAuth(); ok && u == opts.Username && !accept(p) {
 			fmt.Fprintf(r.logs, "testenv front: %s %s from %s: password for user %q does not match in full (%d bytes given, %d expected); answered 401\n",
 				req.Method, req.URL.Path, req.RemoteAddr, u, len(p), len(want))
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -1,0 +1,83 @@
+package inputs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+)
+
+// SettingsFile is the small JSON file the credential helper reads its
+// settings from: the one a refresh login leaves beside the helper binary
+// (refresh setting), or one a developer writes (ECR_CREDENTIALS_CONFIG):
+//
+//	{"settings": {"aws-region": "eu-west-1",
+//	              "registries": "111111111111.dkr.ecr.eu-west-1.amazonaws.com=profile:dev\n222222222222=arn:aws:iam::222222222222:role/pull"}}
+//
+// Settings are named as in the settings table (the GitHub input names) and
+// take the values their flags take; they count as explicitly given.
+type SettingsFile struct {
+	Settings map[string]string `json:"settings"`
+	// CacheDir is the helper's token cache, relative to the file's
+	// directory unless absolute ("" for the default).
+	CacheDir string `json:"cacheDir,omitempty"`
+}
+
+// ReadSettingsFile reads and checks a settings file. A missing file is
+// fs.ErrNotExist (wrapped).
+func ReadSettingsFile(path string) (*SettingsFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("settings file %s: %w", path, err)
+	}
+	var f SettingsFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, &problem.Problem{Code: problem.InvalidSetting, Subject: "settings file " + path,
+			What: "it is not a JSON object of the form {\"settings\": {\"<setting>\": \"<value>\"}}",
+			Fix:  "Fix the file, or unset ECR_CREDENTIALS_CONFIG."}
+	}
+	var names []string
+	for name := range f.Settings {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if s, ok := ByName(name); !ok || !s.Modes.Has(CLI) || len(s.Flag) == 0 {
+			return nil, &problem.Problem{Code: problem.UnknownSetting, Subject: "settings file " + path,
+				What: fmt.Sprintf("%q is not a setting the credential helper takes", name),
+				Fix:  "Use the setting names of the README's settings table (as for GitHub inputs), e.g. aws-region, role-to-assume, registries."}
+		}
+	}
+	if f.CacheDir != "" && !filepath.IsAbs(f.CacheDir) {
+		f.CacheDir = filepath.Join(filepath.Dir(path), f.CacheDir)
+	}
+	return &f, nil
+}
+
+// Flags turns the file's settings into the flags of Source.Flags.
+func (f *SettingsFile) Flags() map[string]string {
+	flags := map[string]string{}
+	for name, v := range f.Settings {
+		if s, ok := ByName(name); ok && len(s.Flag) > 0 {
+			flags[s.Flag[0]] = v
+		}
+	}
+	return flags
+}
+
+// WriteSettingsFile writes f to path (mode 0600).
+func WriteSettingsFile(path string, f *SettingsFile) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+// IsNotExist reports whether err says a settings file does not exist.
+func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
