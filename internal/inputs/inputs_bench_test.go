@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
 )
 
 // Loading the settings is the first thing every run does; these keep it
@@ -12,20 +14,7 @@ import (
 // benchGitHubEnv is what the runner passes a container action step: the
 // inputs with their action.yml defaults, plus registries in n regions.
 func benchGitHubEnv(n int) map[string]string {
-	env := map[string]string{
-		"GITHUB_ACTIONS":              "true",
-		"GITHUB_RUN_ID":               "9001",
-		"GITHUB_RUN_ATTEMPT":          "1",
-		"INPUT_ROLE-TO-ASSUME":        role,
-		"INPUT_AWS-REGION":            "eu-west-1",
-		"INPUT_AUDIENCE":              "sts.amazonaws.com",
-		"INPUT_ROLE-DURATION-SECONDS": "3600",
-		"INPUT_DOCKER-LOGIN":          "true",
-		"INPUT_VERIFY":                "true",
-		"INPUT_EXPORT-ENV":            "true",
-		"INPUT_ENV-PREFIX":            "ECR_",
-		"INPUT_MASK-PASSWORD":         "true",
-	}
+	env := ghrunner.Step{Defaults: true, Inputs: map[string]string{"role-to-assume": role, "aws-region": "eu-west-1"}}.Env()
 	regions := []string{"eu-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 		"eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
 		"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",

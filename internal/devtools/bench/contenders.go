@@ -99,6 +99,12 @@ type runDir struct {
 	output, env, state, summary, workdir string
 }
 
+// step is a GitHub step in this run directory, with inputs.
+func (r *runDir) step(inputs map[string]string) ghrunner.Step {
+	return ghrunner.Step{Files: ghrunner.StepFiles{Output: r.output, Env: r.env, State: r.state, Summary: r.summary},
+		Temp: r.root, Inputs: inputs}
+}
+
 func newRunDir(dir string) (*runDir, error) {
 	r := &runDir{root: dir, home: filepath.Join(dir, "home"), docker: filepath.Join(dir, "home", ".docker"),
 		output: filepath.Join(dir, "output"), env: filepath.Join(dir, "env"),
@@ -174,18 +180,7 @@ func ecrHost(region string) string { return account + ".dkr.ecr." + region + ".a
 // overrides and the CA bundle as SSL_CERT_FILE (not AWS_CA_BUNDLE, which no
 // real runner sets).
 func githubEnv(l *lab, r *runDir) map[string]string {
-	env := map[string]string{
-		"GITHUB_ACTIONS":      "true",
-		"CI":                  "true",
-		"GITHUB_RUN_ID":       "9001",
-		"GITHUB_RUN_ATTEMPT":  "1",
-		"GITHUB_REPOSITORY":   "octo-org/octo-repo",
-		"GITHUB_OUTPUT":       r.output,
-		"GITHUB_ENV":          r.env,
-		"GITHUB_STATE":        r.state,
-		"GITHUB_STEP_SUMMARY": r.summary,
-		"RUNNER_TEMP":         r.root,
-	}
+	env := r.step(nil).Env()
 	maps.Copy(env, l.fake.Env())
 	delete(env, "AWS_CA_BUNDLE")
 	env["SSL_CERT_FILE"] = l.bundle
@@ -431,21 +426,19 @@ func (e *ecrLogin) Run(ctx context.Context, l *lab, sc scenario, dir string) (sa
 	}
 	for i := range sc.Registries {
 		env := creds.env()
+		maps.Copy(env, r.step(map[string]string{
+			"mask-password": "true",
+			"registry-type": "private",
+			"skip-logout":   "false",
+			"registries":    "",
+			"http-proxy":    "",
+		}).Env())
 		maps.Copy(env, map[string]string{
 			"PATH":                 filepath.Dir(e.t.Docker) + ":/usr/local/bin:/usr/bin:/bin",
-			"GITHUB_ACTIONS":       "true",
-			"GITHUB_OUTPUT":        r.output,
-			"GITHUB_STATE":         r.state,
-			"RUNNER_TEMP":          r.root,
 			"DOCKER_CONFIG":        r.docker,
 			"AWS_REGION":           regions[i],
 			"AWS_ENDPOINT_URL_ECR": l.fake.URL(),
 			"NODE_EXTRA_CA_CERTS":  l.extraCAs,
-			"INPUT_MASK-PASSWORD":  "true",
-			"INPUT_REGISTRY-TYPE":  "private",
-			"INPUT_SKIP-LOGOUT":    "false",
-			"INPUT_REGISTRIES":     "",
-			"INPUT_HTTP-PROXY":     "",
 		})
 		_, p, err := l.ln.run(ctx, l, spec{Name: "node amazon-ecr-login", Path: e.t.Node, Args: []string{e.index}, Env: baseEnv(r.home, env), Dir: r.workdir})
 		if err != nil {

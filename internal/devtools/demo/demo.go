@@ -92,23 +92,14 @@ func Run(ctx context.Context, self string, w io.Writer) error {
 	fmt.Fprintf(w, "  IAM role       %s, trusting %s\n\n", roleARN, trusted)
 
 	// The step, as the runner runs it.
-	files := newRunnerFiles(work)
-	env := map[string]string{
-		"PATH":                 os.Getenv("PATH"),
-		"HOME":                 filepath.Join(work, "home"),
-		"GITHUB_ACTIONS":       "true",
-		"CI":                   "true",
-		"GITHUB_RUN_ID":        "4242",
-		"GITHUB_RUN_ATTEMPT":   "1",
-		"GITHUB_REPOSITORY":    "octo-org/octo-repo",
-		"GITHUB_OUTPUT":        files.output,
-		"GITHUB_ENV":           files.env,
-		"GITHUB_STATE":         files.state,
-		"GITHUB_STEP_SUMMARY":  files.summary,
-		"SSL_CERT_FILE":        bundle,
-		"INPUT_ROLE-TO-ASSUME": roleARN,
-		"INPUT_AWS-REGION":     region,
+	files, err := ghrunner.NewStepFiles(work)
+	if err != nil {
+		return err
 	}
+	env := ghrunner.Step{Files: files, Home: filepath.Join(work, "home"), RunID: "4242",
+		Inputs: map[string]string{"role-to-assume": roleARN, "aws-region": region}}.Env()
+	env["PATH"] = os.Getenv("PATH")
+	env["SSL_CERT_FILE"] = bundle
 	for k, v := range fake.Env() {
 		if k != "SSL_CERT_FILE" && k != "AWS_CA_BUNDLE" {
 			env[k] = v
@@ -118,10 +109,6 @@ func Run(ctx context.Context, self string, w io.Writer) error {
 	if err := os.MkdirAll(env["HOME"], 0o700); err != nil {
 		return err
 	}
-	if err := files.create(); err != nil {
-		return err
-	}
-
 	fmt.Fprintf(w, "── step: uses: ecr-credentials  (log as GitHub shows it) ──\n")
 	stdout, code, err := run(ctx, self, nil, env)
 	if err != nil {
@@ -133,13 +120,13 @@ func Run(ctx context.Context, self string, w io.Writer) error {
 		return fmt.Errorf("the action failed with exit code %d", code)
 	}
 
-	out, err := readFileCommands(files.output)
+	out, err := readFileCommands(files.Output)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n── step outputs (${{ steps.ecr.outputs.<name> }}, masked values as GitHub shows them) ──\n")
 	printValues(w, out, masks)
-	envs, err := readFileCommands(files.env)
+	envs, err := readFileCommands(files.Env)
 	if err != nil {
 		return err
 	}
@@ -180,7 +167,7 @@ func Run(ctx context.Context, self string, w io.Writer) error {
 	fmt.Fprintf(w, "the same push with a wrong password is refused: %s\n", firstLine(err.Error()))
 
 	// The post step.
-	state, err := readFileCommands(files.state)
+	state, err := readFileCommands(files.State)
 	if err != nil {
 		return err
 	}
@@ -206,24 +193,6 @@ func Run(ctx context.Context, self string, w io.Writer) error {
 		fmt.Fprintf(w, "config.json no longer holds the login\n")
 	}
 	fmt.Fprintf(w, "\ndemo finished: credentials from OIDC -> STS -> ECR reached a real registry push, and were removed after the job\n")
-	return nil
-}
-
-type runnerFiles struct{ output, env, state, summary string }
-
-func newRunnerFiles(dir string) runnerFiles {
-	return runnerFiles{
-		output: filepath.Join(dir, "github_output"), env: filepath.Join(dir, "github_env"),
-		state: filepath.Join(dir, "github_state"), summary: filepath.Join(dir, "step_summary"),
-	}
-}
-
-func (f runnerFiles) create() error {
-	for _, p := range []string{f.output, f.env, f.state, f.summary} {
-		if err := os.WriteFile(p, nil, 0o600); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

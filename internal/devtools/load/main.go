@@ -32,6 +32,8 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/app"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
 )
 
 // Options shape one simulation.
@@ -228,33 +230,19 @@ func job(ctx context.Context, fake *awsfake.Server, scratch string, id int, time
 		return err
 	}
 	defer os.RemoveAll(dir)
-	env := map[string]string{
-		"GITHUB_ACTIONS":                 "true",
-		"GITHUB_RUN_ID":                  strconv.Itoa(100000 + id),
-		"GITHUB_RUN_ATTEMPT":             "1",
-		"GITHUB_REPOSITORY":              "octo-org/octo-repo",
-		"HOME":                           home,
-		"RUNNER_TEMP":                    dir,
-		"ACTIONS_ID_TOKEN_REQUEST_URL":   fake.IDTokenRequestURL(),
-		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": fake.IDTokenRequestToken(),
-		"INPUT_ROLE-TO-ASSUME":           roleARN,
-		"INPUT_AWS-REGION":               region,
-		"INPUT_AUDIENCE":                 "sts.amazonaws.com",
-		"INPUT_ROLE-DURATION-SECONDS":    "3600",
-		"INPUT_DOCKER-LOGIN":             "true",
-		"INPUT_VERIFY":                   "false", // no registry behind the emulated hosts
-		"INPUT_EXPORT-ENV":               "true",
-		"INPUT_ENV-PREFIX":               "ECR_",
-		"INPUT_MASK-PASSWORD":            "true",
-		"INPUT_TIMEOUT":                  timeout,
+	files, err := ghrunner.NewStepFiles(dir)
+	if err != nil {
+		return err
 	}
-	for _, f := range []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"} {
-		p := filepath.Join(dir, strings.ToLower(f))
-		if err := os.WriteFile(p, nil, 0o600); err != nil {
-			return err
-		}
-		env[f] = p
-	}
+	env := ghrunner.Step{Files: files, Temp: dir, Home: home, RunID: strconv.Itoa(100000 + id), Defaults: true,
+		Inputs: map[string]string{
+			"role-to-assume": roleARN,
+			"aws-region":     region,
+			"verify":         "false", // no registry behind the emulated hosts
+			"timeout":        timeout,
+		}}.Env()
+	env["ACTIONS_ID_TOKEN_REQUEST_URL"] = fake.IDTokenRequestURL()
+	env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = fake.IDTokenRequestToken()
 	var environ []string
 	for k, v := range env {
 		environ = append(environ, k+"="+v)

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
@@ -102,34 +101,16 @@ func newRunner(t *testing.T) *runner {
 
 // githubEnv is the environment the runner gives a container action step.
 func (f *fixture) githubEnv(r *runner, inputs map[string]string) map[string]string {
-	env := map[string]string{
-		"GITHUB_ACTIONS":      "true",
-		"CI":                  "true",
-		"GITHUB_RUN_ID":       "9001",
-		"GITHUB_RUN_ATTEMPT":  "1",
-		"GITHUB_REPOSITORY":   "octo-org/octo-repo",
-		"GITHUB_OUTPUT":       r.output,
-		"GITHUB_ENV":          r.env,
-		"GITHUB_STATE":        r.state,
-		"GITHUB_STEP_SUMMARY": r.summary,
-		"HOME":                r.homeDir,
-		"RUNNER_TEMP":         r.dir,
-		// the runner fills declared defaults from action.yml
-		"INPUT_AUDIENCE":              "sts.amazonaws.com",
-		"INPUT_ROLE-DURATION-SECONDS": "3600",
-		"INPUT_DOCKER-LOGIN":          "true",
-		"INPUT_VERIFY":                "true",
-		"INPUT_EXPORT-ENV":            "true",
-		"INPUT_ENV-PREFIX":            "ECR_",
-		"INPUT_MASK-PASSWORD":         "true",
-	}
+	step := ghrunner.Step{Files: ghrunner.StepFiles{Output: r.output, Env: r.env, State: r.state, Summary: r.summary},
+		Temp: r.dir, Home: r.homeDir, Defaults: true}
+	env := step.Env()
 	for k, v := range f.fake.Env() {
 		env[k] = v
 	}
 	// The registry's CA and the emulator's CA both have to be trusted.
 	env["SSL_CERT_FILE"] = f.bundle
 	for k, v := range inputs {
-		env["INPUT_"+strings.ToUpper(k)] = v
+		env[ghrunner.InputVar(k)] = v
 	}
 	return env
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -299,10 +300,9 @@ func (r *fakeRunner) runAction(ref string, a *action, st stage) cmdResult {
 		exprCtx["inputs."+k] = v
 	}
 
-	env := map[string]string{
-		"GITHUB_RUN_ID":           "9001",
-		"GITHUB_RUN_ATTEMPT":      "1",
-		"GITHUB_REPOSITORY":       "octo-org/octo-repo",
+	env := ghrunner.Step{Files: ghrunner.StepFiles{Output: st.step.output, Env: st.step.env, State: st.step.state, Summary: st.step.summary},
+		Temp: r.temp, Inputs: inputs}.Env()
+	maps.Copy(env, map[string]string{
 		"GITHUB_REPOSITORY_OWNER": "octo-org",
 		"GITHUB_REF":              "refs/heads/main",
 		"GITHUB_SHA":              "ffac537e6cbbf934b08745a378932722df287a53",
@@ -312,20 +312,11 @@ func (r *fakeRunner) runAction(ref string, a *action, st stage) cmdResult {
 		"GITHUB_ACTION":           "ecr",
 		"RUNNER_OS":               "Linux",
 		"RUNNER_ARCH":             "X64",
-		"RUNNER_TEMP":             r.temp,
 		"RUNNER_WORKSPACE":        filepath.Dir(r.workspace),
-		"GITHUB_OUTPUT":           st.step.output,
-		"GITHUB_ENV":              st.step.env,
-		"GITHUB_STATE":            st.step.state,
-		"GITHUB_STEP_SUMMARY":     st.step.summary,
 		"GITHUB_PATH":             st.step.path,
-		"CI":                      "true",
-	}
+	})
 	for k, v := range st.env {
 		env[k] = v
-	}
-	for name, v := range inputs {
-		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = v
 	}
 	for k, v := range a.Runs.Env {
 		if _, ok := env[k]; !ok {
