@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
@@ -78,4 +80,62 @@ func TestNoWorkflowCommandInjection(t *testing.T) {
 	if succeeded == 0 {
 		t.Errorf("no run succeeded: the values never reached an informational line")
 	}
+}
+
+// TestNoForgedLogLinesInPlainModes: in plugin and CLI mode nothing
+// interprets workflow commands, but a value must not start a line of the
+// log either (a forged "Login Succeeded" or error line). Every setting of
+// the mode gets a value with line breaks; no line of the log may begin
+// with what followed a break, and the legacy marker never survives.
+func TestNoForgedLogLinesInPlainModes(t *testing.T) {
+	f := newFixture(t)
+	const forged = "FORGED"
+	value := "x\n" + forged + " line\r" + forged + " cr\r\n" + forged + " crlf ##[notice]legacy"
+	for _, mode := range []inputs.Mode{inputs.Plugin, inputs.CLI} {
+		for _, s := range inputs.Table {
+			if !s.Modes.Has(mode) || (mode == inputs.Plugin && len(s.Plugin) == 0) || (mode == inputs.CLI && len(s.Flag) == 0) {
+				continue
+			}
+			t.Run(string(mode)+" "+s.Name, func(t *testing.T) {
+				v := value
+				if s.Name == "docker-config" {
+					v = filepath.Join(t.TempDir(), "docker"+"\n"+forged+" path")
+				}
+				var opts testenv.RunOptions
+				var log func(testenv.Result) string
+				switch mode {
+				case inputs.Plugin:
+					opts = testenv.RunOptions{Dir: t.TempDir(), Timeout: runBound,
+						Env: f.pluginEnv("drone", map[string]string{"role_arn": roleARN, "region": region, "web_identity_token_file": tokenFileFor(t, f), s.Plugin[0]: v},
+							map[string]string{"HOME": t.TempDir()})}
+					log = func(r testenv.Result) string { return r.Stdout + r.Stderr }
+				default:
+					env := f.cliEnv(t)
+					env["HOME"] = t.TempDir()
+					opts = testenv.RunOptions{Env: env, Timeout: runBound, Args: []string{"login", "--" + s.Flag[0] + "=" + v}}
+					log = func(r testenv.Result) string { return r.Stderr }
+				}
+				res := testenv.RunProgram(t, f.bin, opts)
+				text := log(res)
+				for i, line := range strings.Split(strings.ReplaceAll(text, "\r", "\n"), "\n") {
+					if strings.HasPrefix(strings.TrimSpace(line), forged) {
+						t.Errorf("log line %d was started by the value: %q", i+1, line)
+					}
+				}
+				if strings.Contains(text, "##[") {
+					t.Errorf("the legacy command marker survived in the log")
+				}
+			})
+		}
+	}
+}
+
+// tokenFileFor writes a fresh web identity token for the plugin runs.
+func tokenFileFor(t *testing.T, f *fixture) string {
+	t.Helper()
+	token, err := f.fake.MintIDToken("sts.amazonaws.com", awsfake.WithSubject(subject))
+	must(t, err)
+	p := filepath.Join(t.TempDir(), "token")
+	must(t, os.WriteFile(p, []byte(token), 0o600))
+	return p
 }
