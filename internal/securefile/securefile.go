@@ -77,6 +77,22 @@ func EnsureDir(dir string) error {
 	return nil
 }
 
+// EnsurePrivateDir creates dir like EnsureDir, except that dir itself
+// stays the running user's (only its missing parents go to the owner of
+// the nearest existing ancestor): a directory only this user may use, such
+// as a cache, that CheckPrivate then accepts.
+func EnsurePrivateDir(dir string) error {
+	dir = filepath.Clean(dir)
+	if err := EnsureDir(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	err := os.Mkdir(dir, DirMode)
+	if errors.Is(err, fs.ErrExist) {
+		return EnsureDir(dir) // exists: only check that it is a directory
+	}
+	return err
+}
+
 // ErrNotPrivate is returned by CheckPrivate for a path another user owns
 // or may write.
 var ErrNotPrivate = errors.New("not private to this user")

@@ -166,7 +166,7 @@ func (c *Cache) List(ctx context.Context) (map[string]string, error) {
 // locked runs fn on the file's content under the lock and writes the
 // content back if fn reports a change.
 func (c *Cache) locked(ctx context.Context, fn func(*file) (bool, error)) error {
-	if err := securefile.EnsureDir(c.dir); err != nil {
+	if err := securefile.EnsurePrivateDir(c.dir); err != nil {
 		return fmt.Errorf("token cache %s: %w", c.dir, err)
 	}
 	path := filepath.Join(c.dir, fileName)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -226,5 +227,39 @@ func TestFreshAndUsable(t *testing.T) {
 	}
 	if e, ok, err := c.GetUsable(ctx, "k"); err != nil || !ok || e.Password != "p" {
 		t.Errorf("GetUsable = %v %v %v, want the entry", e, ok, err)
+	}
+}
+
+// TestRootCacheUnderAnotherUsersHome: run as root with HOME belonging to
+// another user (a CI container), the cache directory made under it is
+// root's own, so the cache stays usable (and private), while the parents
+// made on the way belong to the home's owner.
+func TestRootCacheUnderAnotherUsersHome(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI runs the suite as root; this test needs it")
+		}
+		t.Skip("needs root")
+	}
+	home := t.TempDir()
+	chown(t, home, 1001)
+	dir := filepath.Join(home, ".cache", "ecr-credentials")
+	c := Open(dir)
+	ctx := context.Background()
+	e := Entry{Host: "h", Username: "AWS", Password: "pw-123456", ExpiresAt: time.Now().Add(12 * time.Hour)}
+	if err := c.Put(ctx, Key("k"), e); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if got, ok, err := c.Get(ctx, Key("k")); err != nil || !ok || got.Password != e.Password {
+		t.Fatalf("Get = %+v %v %v", got, ok, err)
+	}
+	for p, want := range map[string]uint32{filepath.Join(home, ".cache"): 1001, dir: 0} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != want {
+			t.Errorf("%s is owned by uid %d, want %d", p, uid, want)
+		}
 	}
 }
