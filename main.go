@@ -12,6 +12,7 @@ import (
 )
 
 func main() {
+	app.TuneRuntime(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	dir, _ := os.Getwd()
 	code := app.Main(ctx, app.Env{

@@ -30,6 +30,8 @@ type Result struct {
 	// session that obtained it.
 	Identities []inputs.Identity
 	Sessions   []*awsauth.Session
+	// ahead holds the registry connections opened for verify.
+	ahead *ahead
 }
 
 // flow runs settings -> credentials -> logins. Every secret is masked on
@@ -59,6 +61,15 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		base.WebIdentity = &onceSource{Source: base.WebIdentity}
 	}
 
+	conns := openAhead(base, cfg.DockerLogin && cfg.Verify)
+	defer conns.doneWithAWS()
+	ok := false
+	defer func() {
+		if !ok {
+			conns.close()
+		}
+	}()
+
 	type outcome struct {
 		sess   *awsauth.Session
 		logins []ecr.Login
@@ -70,23 +81,21 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			regs := make([]registry.Registry, len(g.regs))
+			for k, idx := range g.regs {
+				regs[k] = cfg.Registries[idx]
+			}
 			params := identityParams(cfg, base, tags, g.id, con.Mask)
 			params.MaskAccount = maskAccount
+			req := ecr.Request{Registries: regs, DefaultRegion: cfg.Region, CallerAccount: finalAccount(params), Mask: maskRegistry}
+			params.Preconnect, params.Warm = conns.pool(), conns.warm(req)
 			sess, err := awsauth.Resolve(ctx, params)
 			if err != nil {
 				outcomes[i].err = err
 				return
 			}
-			regs := make([]registry.Registry, len(g.regs))
-			for k, idx := range g.regs {
-				regs[k] = cfg.Registries[idx]
-			}
-			logins, err := ecr.Fetch(ctx, sess.Config, ecr.Request{
-				Registries:    regs,
-				DefaultRegion: cfg.Region,
-				CallerAccount: sess.AccountID,
-				Mask:          maskRegistry,
-			})
+			req.CallerAccount = sess.AccountID
+			logins, err := ecr.Fetch(ctx, sess.Config, req)
 			for _, l := range logins {
 				maskAccount(l.Registry.AccountID)
 				if r, err := registry.ParseHost(l.Registry.Host); err == nil {
@@ -137,9 +146,22 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		return nil, problem.Wrap(problem.Internal, err, "rendering the JSON output failed", "")
 	}
 	maskRegistry(blob)
+	if st := conns.pool().Stats(); st.Opened > 0 {
+		con.Debugf("connections opened ahead for STS and ECR: %d, taken: %d, failed: %d", st.Opened, st.Taken, st.Failed)
+	}
+	ok = true
 	// The session handed to later steps (export-aws-credentials) is the
 	// main identity's; when every registry names its own, the first's.
-	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob, Base: base, Identities: ids, Sessions: sessions}, nil
+	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob, Base: base, Identities: ids, Sessions: sessions, ahead: conns}, nil
+}
+
+// finalAccount is the account of the last role p assumes, known from the
+// settings ("" without a role).
+func finalAccount(p awsauth.Params) string {
+	if n := len(p.Chain); n > 0 {
+		return p.Chain[n-1].AccountID
+	}
+	return p.Role.AccountID
 }
 
 // identityGroup is the registries (indexes into cfg.Registries) that one

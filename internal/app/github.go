@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
@@ -96,10 +95,13 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 
 // verifyAll checks every login against its registry, all at once, and
 // reports the first registry (in the order given) that refused.
-func verifyAll(ctx context.Context, logins []ecr.Login, timeout time.Duration) error {
+func verifyAll(ctx context.Context, res *Result, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: awsauth.Transport()}
+	logins := res.Logins
+	tr, done := res.ahead.transportForVerify() // takes the connections opened ahead
+	defer done()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	errs := make([]error, len(logins))
 	var wg sync.WaitGroup
 	for i, l := range logins {

@@ -267,7 +267,7 @@ func (d dockerLoginSink) stage(t *run) error {
 		}
 	}
 	if cfg.Verify {
-		if err := verifyAll(t.ctx, t.res.Logins, cfg.Timeout); err != nil {
+		if err := verifyAll(t.ctx, t.res, cfg.Timeout); err != nil {
 			return err
 		}
 	}

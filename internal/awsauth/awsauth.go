@@ -25,6 +25,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
+	"github.com/ecr-credentials/ecr-credentials/internal/preconnect"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
@@ -85,6 +86,13 @@ type Params struct {
 	MaskAccount func(string)
 	// LoadOptions are added to the SDK's config loading (tests, CLI).
 	LoadOptions []func(*config.LoadOptions) error
+	// Preconnect, with a web identity base, has the connections the run
+	// will need opened while the token request is in flight: the token is
+	// requested first, then the SDK configuration is loaded, the STS
+	// connection opened and Warm called to open the others (ECR,
+	// registries); the SDK's transport takes them (see internal/preconnect).
+	Preconnect *preconnect.Pool
+	Warm       func(ctx context.Context, cfg aws.Config, open *Opener)
 }
 
 // Session is the outcome: an SDK configuration carrying the credentials,
@@ -107,10 +115,18 @@ type Session struct {
 
 // LoadConfig loads the SDK configuration for region with our retry policy.
 func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+	return loadConfig(ctx, region, nil, extra...)
+}
+
+func loadConfig(ctx context.Context, region string, hook *sdkHook, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+	client := NewHTTPClient(ctx)
+	if hook != nil {
+		client = client.WithTransportOptions(hook.install)
+	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(region),
 		config.WithRetryer(NewRetryer),
-		config.WithHTTPClient(NewHTTPClient(ctx)),
+		config.WithHTTPClient(client),
 	}
 	opts = append(opts, extra...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
@@ -134,13 +150,28 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		mask(c.SecretAccessKey)
 		mask(c.SessionToken)
 	}
+	var token *tokenRequest
+	var hook *sdkHook
+	if p.Base.Kind == WebIdentity && p.Role.ARN != "" {
+		token = requestToken(ctx, p.Base.WebIdentity)
+		defer token.abandon()
+		if p.Preconnect != nil {
+			hook = &sdkHook{pool: p.Preconnect}
+		}
+	}
 	loadOpts := p.LoadOptions
 	if p.DualStack {
 		loadOpts = append([]func(*config.LoadOptions) error{config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled)}, loadOpts...)
 	}
-	cfg, err := LoadConfig(ctx, p.Region, loadOpts...)
+	cfg, err := loadConfig(ctx, p.Region, hook, loadOpts...)
 	if err != nil {
 		return nil, err
+	}
+	if hook != nil && hook.loaded(cfg) {
+		hook.opener.Open(ctx, stsEndpoint(ctx, cfg))
+		if p.Warm != nil {
+			p.Warm(ctx, cfg, hook.opener)
+		}
 	}
 	client := sts.NewFromConfig(cfg)
 	s := &Session{}
@@ -155,7 +186,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			return nil, &problem.Problem{Code: problem.MissingSetting, What: "a web identity token needs a role to assume",
 				Fix: "Set role-to-assume to the ARN of an IAM role that trusts this CI's OIDC provider."}
 		}
-		token, err := p.Base.WebIdentity.Token(ctx)
+		token, err := token.wait()
 		if err != nil {
 			return nil, err
 		}

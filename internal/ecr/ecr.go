@@ -185,7 +185,7 @@ type authData struct {
 
 func call(ctx context.Context, cfg aws.Config, g *group) (authData, error) {
 	if g.public {
-		client := ecrpublic.NewFromConfig(cfg, func(o *ecrpublic.Options) { o.Region = registry.PublicRegion })
+		client := ecrpublic.NewFromConfig(cfg, publicOptions)
 		out, err := client.GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{})
 		if err != nil {
 			return authData{}, err
@@ -199,15 +199,7 @@ func call(ctx context.Context, cfg aws.Config, g *group) (authData, error) {
 			expiresAt:     aws.ToTime(out.AuthorizationData.ExpiresAt),
 		}, nil
 	}
-	client := ecr.NewFromConfig(cfg, func(o *ecr.Options) {
-		o.Region = g.region
-		if g.fips {
-			o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
-		}
-		if g.dualStack {
-			o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
-		}
-	})
+	client := ecr.NewFromConfig(cfg, g.options)
 	out, err := client.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
 		return authData{}, err
@@ -221,6 +213,19 @@ func call(ctx context.Context, cfg aws.Config, g *group) (authData, error) {
 		proxyEndpoint: aws.ToString(d.ProxyEndpoint),
 		expiresAt:     aws.ToTime(d.ExpiresAt),
 	}, nil
+}
+
+func publicOptions(o *ecrpublic.Options) { o.Region = registry.PublicRegion }
+
+// options points an ECR client at the group's endpoint.
+func (g *group) options(o *ecr.Options) {
+	o.Region = g.region
+	if g.fips {
+		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+	}
+	if g.dualStack {
+		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
+	}
 }
 
 // decode returns the password of a base64("AWS:<password>") token.

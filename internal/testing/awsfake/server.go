@@ -44,6 +44,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,8 +55,11 @@ type Options struct {
 	// differs from the client's models clock skew.
 	Now func() time.Time
 	// TLS serves HTTPS with a certificate for 127.0.0.1, ::1 and localhost
-	// signed by a CA generated at New; CertPEM returns that CA.
+	// (and DNSNames) signed by a CA generated at New; CertPEM returns that CA.
 	TLS bool
+	// DNSNames are more host names for the certificate, for clients that
+	// reach the emulator under other names (a benchmark's own DNS).
+	DNSNames []string
 	// Addr is the listen address; it must be a loopback IP with a port.
 	// Default "127.0.0.1:0" (a free port).
 	Addr string
@@ -93,6 +97,7 @@ type Server struct {
 	tmpDir  string
 	closing chan struct{}
 	closed  sync.Once
+	conns   atomic.Int64 // connections accepted by the main listener
 
 	mu         sync.Mutex
 	claims     Claims
@@ -150,7 +155,7 @@ func New(opts Options) *Server {
 	s.reqToken = "fake-request-token-" + randomHex(16)
 	s.issued = append(s.issued, s.reqToken)
 	if opts.TLS {
-		ca, cert, err := newTLSMaterial()
+		ca, cert, err := newTLSMaterial(s.opts.DNSNames)
 		if err != nil {
 			panic(fmt.Sprintf("awsfake: generate TLS certificate: %v", err))
 		}
@@ -218,6 +223,11 @@ func (s *Server) Start() error {
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:          nil,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.conns.Add(1)
+			}
+		},
 	}
 	s.metaSrv = &http.Server{
 		Handler:           http.HandlerFunc(s.serveMetadataHTTP),
@@ -327,6 +337,10 @@ type Call struct {
 	Tags       []string
 	PolicyARNs []string
 }
+
+// Connections is the number of connections the main listener (OIDC, STS,
+// ECR) accepted so far.
+func (s *Server) Connections() int { return int(s.conns.Load()) }
 
 // Calls returns a copy of the request log, in completion order.
 func (s *Server) Calls() []Call {

@@ -14,9 +14,9 @@ import (
 )
 
 // newTLSMaterial makes a throwaway CA and a server certificate for
-// 127.0.0.1, ::1 and localhost signed by it. Validity uses the wall clock
+// 127.0.0.1, ::1, localhost and names signed by it. Validity uses the wall clock
 // (clients check certificates with their own clock, not the emulator's).
-func newTLSMaterial() (caPEM []byte, cert *tls.Certificate, err error) {
+func newTLSMaterial(names []string) (caPEM []byte, cert *tls.Certificate, err error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -52,7 +52,7 @@ func newTLSMaterial() (caPEM []byte, cert *tls.Certificate, err error) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     append([]string{"localhost"}, names...),
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)
 	if err != nil {

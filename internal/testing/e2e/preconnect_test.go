@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
+)
+
+// The STS and ECR connections are opened while the OIDC token is
+// requested and the calls take them: no connection and no request more
+// than the calls need, whatever the hosts.
+func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		twoHosts      bool // STS and ECR under two names
+		static        bool // static keys: nothing to wait for, nothing opened
+		wantConns     int  // at the emulator: the token request's and the AWS calls'
+		orConns       int  // another acceptable count
+		opened, taken int
+	}{
+		// STS and ECR on one address: one connection opened; the ECR call
+		// reuses it, or dials its own when the STS answer has not yet
+		// given it back (the SDK's transport does that without us too).
+		{name: "one host", wantConns: 2, orConns: 3, opened: 1, taken: 1},
+		// Two addresses (the same emulator under two names): one each.
+		{name: "two hosts", twoHosts: true, wantConns: 3, opened: 2, taken: 2},
+		{name: "static keys", static: true, wantConns: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A fixture each: the emulator logs a call after answering it,
+			// so a previous run's last call may still be on its way.
+			f := newFixture(t)
+			r := newRunner(t)
+			in := map[string]string{"role-to-assume": roleARN, "aws-region": region}
+			if tc.static {
+				key, err := f.fake.AddAccessKey(awsfake.AccessKey{UserARN: "arn:aws:iam::123456789012:user/ci", ECR: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				in = map[string]string{"aws-region": region, "aws-access-key-id": key.ID, "aws-secret-access-key": key.Secret}
+			}
+			env := f.githubEnv(r, in)
+			env["RUNNER_DEBUG"] = "1"
+			if tc.twoHosts {
+				port := f.fake.URL()[strings.LastIndex(f.fake.URL(), ":")+1:]
+				env["AWS_ENDPOINT_URL_STS"], env["AWS_ENDPOINT_URL_ECR"] = "https://127.0.0.1:"+port, "https://localhost:"+port
+			}
+			res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env})
+			if res.ExitCode != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, res.Stderr)
+			}
+			var services []string
+			want := "oidc sts ecr"
+			if tc.static {
+				want = "ecr"
+			}
+			// The emulator logs a call just after answering it.
+			for deadline := time.Now().Add(10 * time.Second); len(f.fake.Calls()) < len(strings.Fields(want)) && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			for _, c := range f.fake.Calls() {
+				services = append(services, c.Service)
+			}
+			if got := strings.Join(services, " "); got != want {
+				t.Errorf("requests %q, want %q", got, want)
+			}
+			if got := f.fake.Connections(); got != tc.wantConns && got != tc.orConns {
+				t.Errorf("%d connections to the emulator, want %d", got, tc.wantConns)
+			}
+			line := fmt.Sprintf("connections opened ahead for STS and ECR: %d, taken: %d, failed: 0", tc.opened, tc.taken)
+			if got := strings.Contains(res.Stdout, line); got != (tc.opened > 0) {
+				t.Errorf("debug line %q shown: %v, want %v\nstdout:\n%s", line, got, tc.opened > 0, res.Stdout)
+			}
+		})
+	}
+}
