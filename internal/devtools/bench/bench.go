@@ -35,17 +35,25 @@ type absent struct{ Name, Why string }
 
 // results is everything the report prints.
 type results struct {
-	Machine   machine
-	Opts      options
-	Main      []row // TLS, one registry, by latency then contender
-	FanOut    []row // TLS, at Opts.FanOutLatency, by count then contender
-	Variants  []row // our binary with environment tweaks (see variant*)
-	RSSFloor  int64 // peak RSS the launch helper reports for /bin/true
-	Absent    []absent
-	OurBin    int64
-	NaiveBin  int64
-	Image     imageSize
-	Footprint []absent // sizes of the other contenders' software, as text
+	Machine machine
+	Opts    options
+	Main    []row // TLS, one registry, by latency then contender
+	// Conn and ConnFanOut are the connection-level model (netmodel.go) at
+	// Opts.ConnLatency: one registry, every contender; then our binary
+	// and the naive step over Opts.ConnFanOut registries.
+	Conn       []row
+	ConnFanOut []row
+	ConnAbsent string   // why the connection model was not measured
+	DNSUnknown []string // names the contenders asked our DNS for that it does not know
+	DNSQueries int
+	FanOut     []row // TLS, at Opts.FanOutLatency, by count then contender
+	Variants   []row // our binary with environment tweaks (see variant*)
+	RSSFloor   int64 // peak RSS the launch helper reports for /bin/true
+	Absent     []absent
+	OurBin     int64
+	NaiveBin   int64
+	Image      imageSize
+	Footprint  []absent // sizes of the other contenders' software, as text
 }
 
 // runBench measures everything opts asks for and prints the report.
@@ -106,6 +114,11 @@ func runBench(ctx context.Context, opts options) error {
 	} else {
 		contenders = append(contenders, &ecrLogin{t: t, index: opts.ECRLogin})
 	}
+	if why := peersMissing(opts, t); why != "" {
+		res.Absent = append(res.Absent, absent{peerActionsName, why})
+	} else {
+		contenders = append(contenders, &peerActions{t: t, configure: opts.ConfigureAWS, login: opts.ECRLogin})
+	}
 	res.Footprint = footprint(t, opts.ECRLogin)
 	if t.Docker != "" && opts.Image != "-" {
 		progress("preparing the image")
@@ -136,7 +149,7 @@ func runBench(ctx context.Context, opts options) error {
 	}
 
 	// Main table and fan-out over TLS.
-	tlsLab, err := newLab(true, maxFan, launchBin)
+	tlsLab, err := newLab(true, maxFan, launchBin, false)
 	if err != nil {
 		return err
 	}
@@ -193,7 +206,7 @@ func runBench(ctx context.Context, opts options) error {
 	tlsLab.close()
 
 	// Our binary over plain HTTP, for the cost of TLS.
-	plainLab, err := newLab(false, 1, launchBin)
+	plainLab, err := newLab(false, 1, launchBin, false)
 	if err != nil {
 		return err
 	}
@@ -210,6 +223,12 @@ func runBench(ctx context.Context, opts options) error {
 		}
 	}
 	plainLab.close()
+
+	if opts.ConnRuns > 0 {
+		if err := measureConnModel(ctx, opts, res, contenders, root, launchBin, tmp, &runN, progress); err != nil {
+			return err
+		}
+	}
 
 	progress("image size")
 	res.Image = measureImage(ctx, t.Docker, img)
@@ -248,7 +267,9 @@ func runOnce(ctx context.Context, l *lab, c contender, sc scenario, dir string) 
 		return sample{}, err
 	}
 	defer os.RemoveAll(dir)
+	conns := l.net.connections()
 	s, err := c.Run(ctx, l, sc, dir)
+	s.Conns = l.net.connections() - conns
 	if err != nil {
 		return sample{}, fmt.Errorf("%s (%d registr%s, latency %v): %w", c.Name(), sc.Registries,
 			map[bool]string{true: "y", false: "ies"}[sc.Registries == 1], sc.Latency, err)
@@ -379,4 +400,76 @@ func footprint(t tools, ecrLoginIndex string) []absent {
 		}
 	}
 	return out
+}
+
+func peersMissing(o options, t tools) string {
+	if o.ConfigureAWS == "" {
+		return "not available: pass -configure-aws PATH/dist/index.js (from a checkout of aws-actions/configure-aws-credentials) and -ecr-login"
+	}
+	if why := ecrLoginMissing(o.ECRLogin, t); why != "" {
+		return why
+	}
+	if st, err := os.Stat(o.ConfigureAWS); err != nil || st.IsDir() {
+		return "not available: " + o.ConfigureAWS + " is not a file"
+	}
+	return ""
+}
+
+// measureConnModel measures the connection-level model: every contender
+// at one registry, then our binary (verify off and on) and the naive step
+// over the fan-out counts, in a lab of real host names behind our DNS and
+// latency proxies. It needs the benchmark's own mount namespace; without
+// it the model is reported as not measured.
+func measureConnModel(ctx context.Context, opts options, res *results, contenders []contender, root, launchBin, tmp string, runN *int, progress func(string, ...any)) error {
+	if !inMountNamespace() {
+		res.ConnAbsent = opts.connWhy
+		if res.ConnAbsent == "" {
+			res.ConnAbsent = "the benchmark did not run in a mount namespace of its own"
+		}
+		return nil
+	}
+	maxFan := slices.Max(append([]int{1}, opts.ConnFanOut...))
+	l, err := newLab(true, maxFan, launchBin, true)
+	if err != nil {
+		return fmt.Errorf("connection model: %w", err)
+	}
+	defer l.close()
+	// docker login asks the daemon, which resolves the registries' names
+	// outside our mount namespace, for real: the shim logs in instead.
+	l.dockerShim = filepath.Join(tmp, "shim", "docker")
+	if err := buildPlain(ctx, root, "./internal/devtools/bench/dockershim", l.dockerShim); err != nil {
+		return err
+	}
+	progress("connection model: warming up")
+	for _, c := range contenders {
+		if _, err := runOnce(ctx, l, c, scenario{Registries: 1}, filepath.Join(tmp, "warmup")); err != nil {
+			return err
+		}
+	}
+	l.setLatency(opts.ConnLatency)
+	progress("connection model at %v round trip, %d runs per contender", opts.ConnLatency, opts.ConnRuns)
+	rows, err := interleaved(ctx, l, contenders, scenario{Latency: opts.ConnLatency, Registries: 1}, opts.ConnRuns, tmp, runN)
+	if err != nil {
+		return err
+	}
+	res.Conn = rows
+	var fan []contender
+	for _, c := range contenders {
+		if _, ok := c.(*ours); ok {
+			fan = append(fan, c)
+		}
+		if _, ok := c.(*naive); ok {
+			fan = append(fan, c)
+		}
+	}
+	for _, n := range opts.ConnFanOut {
+		progress("connection model: %d registries", n)
+		rows, err := interleaved(ctx, l, fan, scenario{Latency: opts.ConnLatency, Registries: n}, opts.ConnRuns, tmp, runN)
+		if err != nil {
+			return err
+		}
+		res.ConnFanOut = append(res.ConnFanOut, rows...)
+	}
+	res.DNSQueries, res.DNSUnknown = l.net.dns.stats()
+	return nil
 }

@@ -144,8 +144,8 @@ func checkDockerConfig(l *lab, dir string, n int) error {
 	}
 	for i := range n {
 		want := base64.StdEncoding.EncodeToString([]byte("AWS:" + l.passwords[i]))
-		if got[l.stubs[i].host] != want {
-			return fmt.Errorf("docker config has no working login for the %s registry (%s)", regions[i], l.stubs[i].host)
+		if got[l.hosts[i]] != want {
+			return fmt.Errorf("docker config has no working login for the %s registry (%s)", regions[i], l.hosts[i])
 		}
 	}
 	return nil
@@ -163,9 +163,9 @@ func checkOutputs(l *lab, file string, n int) error {
 		return fmt.Errorf("step outputs: %w", err)
 	}
 	for i := range n {
-		key := strings.NewReplacer(".", "_", ":", "_", "-", "_").Replace(l.stubs[i].host)
+		key := strings.NewReplacer(".", "_", ":", "_", "-", "_").Replace(l.hosts[i])
 		if out["docker_password_"+key] != l.passwords[i] {
-			return fmt.Errorf("step outputs lack the password of the %s registry (%s)", regions[i], l.stubs[i].host)
+			return fmt.Errorf("step outputs lack the password of the %s registry (%s)", regions[i], l.hosts[i])
 		}
 	}
 	return nil
@@ -181,8 +181,7 @@ func ecrHost(region string) string { return account + ".dkr.ecr." + region + ".a
 // real runner sets).
 func githubEnv(l *lab, r *runDir) map[string]string {
 	env := r.step(nil).Env()
-	maps.Copy(env, l.fake.Env())
-	delete(env, "AWS_CA_BUNDLE")
+	maps.Copy(env, l.awsEnv())
 	env["SSL_CERT_FILE"] = l.bundle
 	return env
 }
@@ -249,7 +248,7 @@ func (o *ours) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample
 	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
 		return sample{}, err
 	}
-	return measure([]proc{p}, 0, l.since(m), time.Duration(roundTrips(o.verify))*sc.Latency)
+	return measure([]proc{p}, 0, l.since(m), l.ideal(o.verify, sc.Latency))
 }
 
 // naive is the reference: a plain aws-sdk-go-v2 step (see naive/main.go).
@@ -277,7 +276,7 @@ func (n *naive) Run(ctx context.Context, l *lab, sc scenario, dir string) (sampl
 	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
 		return sample{}, err
 	}
-	return measure([]proc{p}, 0, l.since(m), time.Duration(roundTrips(false))*sc.Latency)
+	return measure([]proc{p}, 0, l.since(m), l.ideal(false, sc.Latency))
 }
 
 // tokenStep is the shell step's OIDC token request with curl, as GitHub
@@ -286,7 +285,7 @@ func tokenStep(t tools, l *lab, home string) spec {
 	return spec{Name: "curl (OIDC token)", Path: t.Curl, Env: baseEnv(home, nil),
 		Args: []string{"-sS", "--fail", "--cacert", l.bundle,
 			"-H", "Authorization: Bearer " + l.fake.IDTokenRequestToken(),
-			l.fake.IDTokenRequestURL() + "&audience=sts.amazonaws.com"}}
+			l.tokenURL() + "&audience=sts.amazonaws.com"}}
 }
 
 func parseToken(out []byte) (string, error) {
@@ -304,10 +303,10 @@ func parseToken(out []byte) (string, error) {
 func assumeRoleStep(t tools, l *lab, home, token string) spec {
 	return spec{Name: "aws sts assume-role-with-web-identity", Path: t.AWS,
 		Env: baseEnv(home, map[string]string{"AWS_CA_BUNDLE": l.bundle}),
-		Args: []string{"sts", "assume-role-with-web-identity", "--region", homeRegion, "--endpoint-url", l.fake.URL(),
+		Args: append(append([]string{"sts", "assume-role-with-web-identity", "--region", homeRegion}, l.endpointArgs()...),
 			"--role-arn", roleARN, "--role-session-name", "bench", "--duration-seconds", "3600",
 			"--web-identity-token", token,
-			"--query", "Credentials.[AccessKeyId,SecretAccessKey,SessionToken]", "--output", "text"}}
+			"--query", "Credentials.[AccessKeyId,SecretAccessKey,SessionToken]", "--output", "text")}
 }
 
 type awsCreds struct{ id, secret, session string }
@@ -375,7 +374,7 @@ func (a *awsCLI) Run(ctx context.Context, l *lab, sc scenario, dir string) (samp
 		env := creds.env()
 		env["AWS_CA_BUNDLE"] = l.bundle
 		getPW := spec{Name: "aws ecr get-login-password", Path: a.t.AWS, Env: baseEnv(r.home, env),
-			Args: []string{"ecr", "get-login-password", "--region", regions[i], "--endpoint-url", l.fake.URL()}}
+			Args: append([]string{"ecr", "get-login-password", "--region", regions[i]}, l.endpointArgs()...)}
 		if a.t.Docker == "" {
 			out, p, err := l.ln.run(ctx, l, getPW)
 			if err != nil {
@@ -387,8 +386,8 @@ func (a *awsCLI) Run(ctx context.Context, l *lab, sc scenario, dir string) (samp
 			ps = append(ps, p)
 			continue
 		}
-		login := spec{Name: "docker login", Path: a.t.Docker, Env: baseEnv(r.home, nil),
-			Args: []string{"--config", r.docker, "login", "--username", "AWS", "--password-stdin", l.stubs[i].host}}
+		login := spec{Name: "docker login", Path: l.dockerCLI(a.t), Env: baseEnv(r.home, map[string]string{"SSL_CERT_FILE": l.bundle}),
+			Args: []string{"--config", r.docker, "login", "--username", "AWS", "--password-stdin", l.hosts[i]}}
 		_, pp, err := l.ln.pipeline(ctx, l, getPW, login)
 		if err != nil {
 			return sample{}, err
@@ -400,7 +399,7 @@ func (a *awsCLI) Run(ctx context.Context, l *lab, sc scenario, dir string) (samp
 			return sample{}, err
 		}
 	}
-	return measure(ps, 1, l.since(m), time.Duration(roundTrips(a.ChecksRegistry(sc)))*sc.Latency)
+	return measure(ps, 1, l.since(m), l.ideal(a.ChecksRegistry(sc), sc.Latency))
 }
 
 // ecrLogin is aws-actions/amazon-ecr-login's dist/index.js run with node
@@ -425,22 +424,7 @@ func (e *ecrLogin) Run(ctx context.Context, l *lab, sc scenario, dir string) (sa
 		return sample{}, err
 	}
 	for i := range sc.Registries {
-		env := creds.env()
-		maps.Copy(env, r.step(map[string]string{
-			"mask-password": "true",
-			"registry-type": "private",
-			"skip-logout":   "false",
-			"registries":    "",
-			"http-proxy":    "",
-		}).Env())
-		maps.Copy(env, map[string]string{
-			"PATH":                 filepath.Dir(e.t.Docker) + ":/usr/local/bin:/usr/bin:/bin",
-			"DOCKER_CONFIG":        r.docker,
-			"AWS_REGION":           regions[i],
-			"AWS_ENDPOINT_URL_ECR": l.fake.URL(),
-			"NODE_EXTRA_CA_CERTS":  l.extraCAs,
-		})
-		_, p, err := l.ln.run(ctx, l, spec{Name: "node amazon-ecr-login", Path: e.t.Node, Args: []string{e.index}, Env: baseEnv(r.home, env), Dir: r.workdir})
+		p, err := runECRLogin(ctx, l, e.t, e.index, r, creds, regions[i])
 		if err != nil {
 			return sample{}, err
 		}
@@ -452,7 +436,107 @@ func (e *ecrLogin) Run(ctx context.Context, l *lab, sc scenario, dir string) (sa
 	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
 		return sample{}, err
 	}
-	return measure(ps, 2, l.since(m), time.Duration(roundTrips(true))*sc.Latency)
+	return measure(ps, 2, l.since(m), l.ideal(true, sc.Latency))
+}
+
+// runECRLogin runs amazon-ecr-login's dist/index.js with node for one
+// region, with the credentials in the environment, as the runner runs a
+// JavaScript action step.
+func runECRLogin(ctx context.Context, l *lab, t tools, index string, r *runDir, creds awsCreds, region string) (proc, error) {
+	env := creds.env()
+	maps.Copy(env, r.step(map[string]string{
+		"mask-password": "true",
+		"registry-type": "private",
+		"skip-logout":   "false",
+		"registries":    "",
+		"http-proxy":    "",
+	}).Env())
+	maps.Copy(env, map[string]string{
+		"PATH":                filepath.Dir(l.dockerCLI(t)) + ":/usr/local/bin:/usr/bin:/bin",
+		"SSL_CERT_FILE":       l.bundle, // for the docker shim of the connection model
+		"DOCKER_CONFIG":       r.docker,
+		"AWS_REGION":          region,
+		"NODE_EXTRA_CA_CERTS": l.extraCAs,
+	})
+	l.endpointEnv(env, "ECR")
+	_, p, err := l.ln.run(ctx, l, spec{Name: "node amazon-ecr-login", Path: t.Node, Args: []string{index}, Env: baseEnv(r.home, env), Dir: r.workdir})
+	return p, err
+}
+
+// peerActions is the pair most workflows run: aws-actions/configure-aws-
+// credentials (its dist/index.js under node: OIDC token, STS, credentials
+// exported through GITHUB_ENV), then amazon-ecr-login once per region
+// with those credentials.
+type peerActions struct {
+	t                tools
+	configure, login string // the two dist/index.js
+}
+
+const peerActionsName = "configure-aws-credentials + amazon-ecr-login (node)"
+
+func (c *peerActions) Name() string                 { return peerActionsName }
+func (c *peerActions) ChecksRegistry(scenario) bool { return true }
+
+func (c *peerActions) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample, error) {
+	r, err := newRunDir(dir)
+	if err != nil {
+		return sample{}, err
+	}
+	fake := l.awsEnv()
+	env := map[string]string{
+		"PATH":                           "/usr/local/bin:/usr/bin:/bin",
+		"GITHUB_ACTIONS":                 "true",
+		"GITHUB_REPOSITORY":              "octo-org/octo-repo",
+		"GITHUB_WORKFLOW":                "CI",
+		"GITHUB_ACTION":                  "__aws-actions_configure-aws-credentials",
+		"GITHUB_ACTOR":                   "octocat",
+		"GITHUB_SHA":                     "0f7c5d1e4b2a39c8d6e5f4a3b2c1d0e9f8a7b6c5",
+		"GITHUB_RUN_ID":                  "9001",
+		"GITHUB_WORKSPACE":               r.workdir,
+		"GITHUB_OUTPUT":                  r.output,
+		"GITHUB_ENV":                     r.env,
+		"GITHUB_STATE":                   r.state,
+		"RUNNER_TEMP":                    r.root,
+		"ACTIONS_ID_TOKEN_REQUEST_URL":   fake["ACTIONS_ID_TOKEN_REQUEST_URL"],
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": fake["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
+		"NODE_EXTRA_CA_CERTS":            l.extraCAs,
+		"INPUT_ROLE-TO-ASSUME":           roleARN,
+		"INPUT_AWS-REGION":               homeRegion,
+		"INPUT_AUDIENCE":                 "sts.amazonaws.com",
+	}
+	l.endpointEnv(env, "STS")
+	m := l.mark()
+	_, p, err := l.ln.run(ctx, l, spec{Name: "node configure-aws-credentials", Path: c.t.Node, Args: []string{c.configure}, Env: baseEnv(r.home, env), Dir: r.workdir})
+	if err != nil {
+		return sample{}, err
+	}
+	ps := []proc{p}
+	b, err := os.ReadFile(r.env)
+	if err != nil {
+		return sample{}, err
+	}
+	exported, err := ghrunner.ParseFileCommands(b)
+	if err != nil {
+		return sample{}, fmt.Errorf("configure-aws-credentials' GITHUB_ENV: %w", err)
+	}
+	creds := awsCreds{exported["AWS_ACCESS_KEY_ID"], exported["AWS_SECRET_ACCESS_KEY"], exported["AWS_SESSION_TOKEN"]}
+	if creds.id == "" || creds.session == "" {
+		return sample{}, errors.New("configure-aws-credentials exported no session credentials")
+	}
+	for i := range sc.Registries {
+		p, err := runECRLogin(ctx, l, c.t, c.login, r, creds, regions[i])
+		if err != nil {
+			return sample{}, err
+		}
+		ps = append(ps, p)
+	}
+	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
+		return sample{}, err
+	}
+	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
+		return sample{}, err
+	}
+	return measure(ps, 0, l.since(m), l.ideal(true, sc.Latency))
 }
 
 // inImage is our image started the way the GitHub runner starts a
@@ -480,6 +564,9 @@ func (c *inImage) Run(ctx context.Context, l *lab, sc scenario, dir string) (sam
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		args = append(args, "-e", k) // the value comes from the docker CLI's environment, not argv
 	}
+	if l.net != nil {
+		args = append(args, "-v", l.net.resolv+":/etc/resolv.conf:ro") // our DNS, as for every contender
+	}
 	args = append(args, c.image)
 	m := l.mark()
 	_, p, err := l.ln.run(ctx, l, spec{Name: "docker run", Path: c.docker, Args: args, Env: baseEnv(r.home, env), Dir: r.workdir})
@@ -492,7 +579,7 @@ func (c *inImage) Run(ctx context.Context, l *lab, sc scenario, dir string) (sam
 	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
 		return sample{}, err
 	}
-	s, err := measure([]proc{p}, 0, l.since(m), time.Duration(roundTrips(false))*sc.Latency)
+	s, err := measure([]proc{p}, 0, l.since(m), l.ideal(false, sc.Latency))
 	s.NoUsage = true
 	return s, err
 }

@@ -59,9 +59,16 @@ type lab struct {
 	bundle    string
 	extraCAs  string
 	stubs     []*stub  // stubs[i] stands in for the registry of regions[i]
+	hosts     []string // hosts[i] is that registry's host as clients see it
 	passwords []string // passwords[i] is the ECR password of regions[i]
-	latency   atomic.Int64
-	ln        *launcher
+	// net is the connection-level model; nil: every answer is delayed.
+	net *netModel
+	// dockerShim, in the connection model, is the docker CLI for login
+	// (dockershim/): never the daemon, which would look the names up for
+	// real.
+	dockerShim string
+	latency    atomic.Int64
+	ln         *launcher
 
 	mu    sync.Mutex
 	calls []call // registry stub calls
@@ -69,7 +76,10 @@ type lab struct {
 
 // newLab starts the emulator and n registry stubs (n <= len(regions));
 // contenders start their processes through the launch helper launchBin.
-func newLab(useTLS bool, n int, launchBin string) (*lab, error) {
+// With connModel the lab is the connection-level model (see netmodel.go):
+// real host names, our DNS, a latency proxy per host; it needs the
+// benchmark's own mount namespace.
+func newLab(useTLS bool, n int, launchBin string, connModel bool) (*lab, error) {
 	if n < 1 || n > len(regions) {
 		return nil, fmt.Errorf("lab: %d registries; want 1..%d", n, len(regions))
 	}
@@ -85,7 +95,11 @@ func newLab(useTLS bool, n int, launchBin string) (*lab, error) {
 		}
 	}()
 
-	l.fake = awsfake.New(awsfake.Options{TLS: useTLS})
+	var names []string
+	if connModel {
+		names = awsNames(n)
+	}
+	l.fake = awsfake.New(awsfake.Options{TLS: useTLS, DNSNames: names})
 	if err := l.fake.AddRole(awsfake.Role{ARN: roleARN, Subjects: []string{"repo:octo-org/octo-repo:*"}, ECR: true, ECRPublic: true}); err != nil {
 		return nil, fmt.Errorf("lab: add role: %w", err)
 	}
@@ -93,7 +107,13 @@ func newLab(useTLS bool, n int, launchBin string) (*lab, error) {
 		return nil, fmt.Errorf("lab: start the AWS emulator: %w", err)
 	}
 
-	caPEM, cert, err := newStubCert()
+	var regNames []string
+	if connModel {
+		for i := range n {
+			regNames = append(regNames, ecrHost(regions[i]))
+		}
+	}
+	caPEM, cert, err := newStubCert(regNames)
 	if err != nil {
 		return nil, fmt.Errorf("lab: make the registry stubs' certificate: %w", err)
 	}
@@ -125,8 +145,18 @@ func newLab(useTLS bool, n int, launchBin string) (*lab, error) {
 		}
 		l.stubs = append(l.stubs, st)
 		l.passwords = append(l.passwords, pw)
-		l.fake.MapRegistry(account, regions[i], "https://"+st.host)
+		host := st.host
+		if connModel {
+			host = ecrHost(regions[i])
+		}
+		l.hosts = append(l.hosts, host)
+		l.fake.MapRegistry(account, regions[i], "https://"+host)
 		l.fake.SetRegistryPassword(account, regions[i], pw)
+	}
+	if connModel {
+		if l.net, err = startNetModel(l, names); err != nil {
+			return nil, err
+		}
 	}
 	ok = true
 	return l, nil
@@ -135,11 +165,16 @@ func newLab(useTLS bool, n int, launchBin string) (*lab, error) {
 // setLatency sets the delay before every response of the emulator and the
 // registry stubs.
 func (l *lab) setLatency(d time.Duration) {
+	if l.net != nil {
+		l.net.rtt.Store(int64(d)) // the network, not the answers
+		return
+	}
 	l.fake.SetLatency(d)
 	l.latency.Store(int64(d))
 }
 
 func (l *lab) close() {
+	l.net.close()
 	for _, s := range l.stubs {
 		s.close()
 	}
@@ -267,9 +302,9 @@ func startStub(l *lab, cert tls.Certificate, password string) (*stub, error) {
 
 func (s *stub) close() { _ = s.srv.Close() }
 
-// newStubCert makes a throw-away CA and a certificate for 127.0.0.1 signed
-// by it; it returns the CA's PEM and the server certificate.
-func newStubCert() ([]byte, tls.Certificate, error) {
+// newStubCert makes a throw-away CA and a certificate for 127.0.0.1 and
+// names signed by it; it returns the CA's PEM and the server certificate.
+func newStubCert(names []string) ([]byte, tls.Certificate, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, tls.Certificate{}, err
@@ -304,6 +339,7 @@ func newStubCert() ([]byte, tls.Certificate, error) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:     names,
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
@@ -311,4 +347,73 @@ func newStubCert() ([]byte, tls.Certificate, error) {
 	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 	return caPEM, tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: key}, nil
+}
+
+// awsEnv is the emulator's environment for a contender: endpoint
+// overrides to its address in the per-answer model; in the connection
+// model none (the contenders find AWS by its real names, through our DNS)
+// and the token request URL under GitHub's name. AWS_CA_BUNDLE is left
+// out: no real runner sets it (SSL_CERT_FILE carries the CAs).
+func (l *lab) awsEnv() map[string]string {
+	env := l.fake.Env()
+	delete(env, "AWS_CA_BUNDLE")
+	if l.net != nil {
+		for k := range env {
+			if strings.HasPrefix(k, "AWS_ENDPOINT_URL") {
+				delete(env, k)
+			}
+		}
+		env["ACTIONS_ID_TOKEN_REQUEST_URL"] = l.tokenURL()
+	}
+	return env
+}
+
+// tokenURL is the runner's ID token request URL.
+func (l *lab) tokenURL() string {
+	u := l.fake.IDTokenRequestURL()
+	if l.net == nil {
+		return u
+	}
+	return "https://" + oidcHost + strings.TrimPrefix(u, l.fake.URL())
+}
+
+// endpointArgs are the AWS CLI's --endpoint-url arguments (none in the
+// connection model).
+func (l *lab) endpointArgs() []string {
+	if l.net != nil {
+		return nil
+	}
+	return []string{"--endpoint-url", l.fake.URL()}
+}
+
+// endpointEnv sets AWS_ENDPOINT_URL_<service> for the JavaScript actions
+// (nothing in the connection model).
+func (l *lab) endpointEnv(env map[string]string, services ...string) {
+	if l.net != nil {
+		return
+	}
+	for _, s := range services {
+		env["AWS_ENDPOINT_URL_"+s] = l.fake.URL()
+	}
+}
+
+// ideal is the wall time no client can beat at latency d: in the
+// per-answer model one latency per request (OIDC, STS, ECR, and the
+// registry when checked); in the connection model the OIDC host's DNS,
+// TCP, TLS and request (4 round trips), then STS and ECR one each (their
+// set-up overlapped with the token request), and one per registry check.
+func (l *lab) ideal(checksRegistry bool, d time.Duration) time.Duration {
+	n := roundTrips(checksRegistry)
+	if l.net != nil {
+		n += 3
+	}
+	return time.Duration(n) * d
+}
+
+// dockerCLI is the docker command contenders log in with.
+func (l *lab) dockerCLI(t tools) string {
+	if l.net != nil {
+		return l.dockerShim
+	}
+	return t.Docker
 }

@@ -43,6 +43,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(2)
 	}
+	if opts.ConnRuns > 0 && opts.ProfileDir == "" && !inMountNamespace() {
+		// The connection model points /etc/resolv.conf at our DNS server:
+		// only in a mount namespace of the benchmark's own.
+		code, ok, why := reexecInMountNamespace(os.Args[1:])
+		if ok {
+			os.Exit(code)
+		}
+		opts.connWhy = why
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts.Out, opts.Progress = os.Stdout, os.Stderr
@@ -67,11 +76,18 @@ type options struct {
 	Bin           string // our binary; empty: build it with the release flags
 	AWS           string // AWS CLI v2
 	ECRLogin      string // amazon-ecr-login's dist/index.js; empty: not measured
-	Image         string // image to measure; empty: build the scratch image; "-": skip
-	ProfileDir    string // if set: profile our program instead of benchmarking
-	ProfileRuns   int
-	Out           io.Writer
-	Progress      io.Writer
+	ConfigureAWS  string // configure-aws-credentials' dist/index.js; empty: not measured
+	// The connection-level model (netmodel.go): round trip, runs (0: not
+	// measured) and fan-out counts.
+	ConnLatency time.Duration
+	ConnRuns    int
+	ConnFanOut  []int
+	connWhy     string // why the model cannot run (set by main)
+	Image       string // image to measure; empty: build the scratch image; "-": skip
+	ProfileDir  string // if set: profile our program instead of benchmarking
+	ProfileRuns int
+	Out         io.Writer
+	Progress    io.Writer
 }
 
 func defaultOptions() options {
@@ -82,6 +98,9 @@ func defaultOptions() options {
 		FanOutLatency: 20 * time.Millisecond,
 		FanOutRuns:    5,
 		AWS:           "/usr/bin/aws",
+		ConnLatency:   20 * time.Millisecond,
+		ConnRuns:      7,
+		ConnFanOut:    []int{1, 20},
 	}
 }
 
@@ -91,6 +110,8 @@ func quickOptions(o options) options {
 	o.Runs = 2
 	o.FanOut = []int{1, 3}
 	o.FanOutRuns = 2
+	o.ConnRuns = 2
+	o.ConnFanOut = []int{1, 3}
 	return o
 }
 
@@ -107,6 +128,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Bin, "bin", "", "our binary (`path`); default: build it like the Dockerfile does")
 	fs.StringVar(&o.AWS, "aws", o.AWS, "AWS CLI v2 (`path`); an aws on PATH may be v1")
 	fs.StringVar(&o.ECRLogin, "ecr-login", "", "`path` of aws-actions/amazon-ecr-login's dist/index.js (run with node); not measured without it")
+	fs.StringVar(&o.ConfigureAWS, "configure-aws", "", "`path` of aws-actions/configure-aws-credentials' dist/index.js (run with node, then amazon-ecr-login); needs -ecr-login")
+	fs.DurationVar(&o.ConnLatency, "conn-latency", o.ConnLatency, "round trip of the connection-level model")
+	fs.IntVar(&o.ConnRuns, "conn-runs", o.ConnRuns, "runs per row of the connection-level model (0: skip it)")
+	connFan := fs.String("conn-fanout", "1,20", "comma-separated registry `counts` of the connection-level model's fan-out")
 	fs.StringVar(&o.Image, "image", "", "measure this docker `image` instead of building the scratch image from our binary; - skips the image")
 	fs.StringVar(&o.ProfileDir, "profile", "", "instead of the benchmark, profile our program (CPU over many fresh runs, heap, trace) into `dir`")
 	fs.IntVar(&o.ProfileRuns, "profile-runs", 200, "runs merged into the CPU profile (about 3 samples each)")
@@ -132,6 +157,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if !set["fanout"] {
 			o.FanOut = q.FanOut
 		}
+		if !set["conn-runs"] {
+			o.ConnRuns = q.ConnRuns
+		}
+		if !set["conn-fanout"] {
+			o.ConnFanOut = q.ConnFanOut
+		}
 	}
 	var err error
 	if set["latencies"] || !*quick {
@@ -143,6 +174,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if o.FanOut, err = parseCounts(*fanOut); err != nil {
 			return o, fmt.Errorf("-fanout: %w", err)
 		}
+	}
+	if set["conn-fanout"] || !*quick {
+		if o.ConnFanOut, err = parseCounts(*connFan); err != nil {
+			return o, fmt.Errorf("-conn-fanout: %w", err)
+		}
+	}
+	if o.ConnRuns < 0 || o.ConnRuns > 1000 || o.ConnLatency < 0 || o.ConnLatency > 10*time.Second {
+		return o, fmt.Errorf("-conn-runs must be between 0 and 1000, -conn-latency between 0 and 10s")
 	}
 	if o.Runs < 1 || o.Runs > 1000 || o.FanOutRuns < 1 || o.FanOutRuns > 1000 {
 		return o, fmt.Errorf("-runs and -fanout-runs must be between 1 and 1000")

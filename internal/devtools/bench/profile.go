@@ -41,7 +41,7 @@ func profileOurs(ctx context.Context, opts options, dir string, runs int) error 
 	if err := buildPlain(ctx, root, "./internal/devtools/bench/launch", launchBin); err != nil {
 		return err
 	}
-	l, err := newLab(true, 1, launchBin)
+	l, err := newLab(true, 1, launchBin, false)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ type sample struct {
 	SumRSS  int64         // peak RSS summed over the processes, bytes
 	Procs   int           // processes started
 	Calls   int           // requests to the emulator and the registries
+	Conns   int           // TCP connections opened (connection-level model only)
 	Sequent int           // requests that did not overlap an earlier one
 	// NoUsage: CPU and RSS are not the contender's (a container runs
 	// outside the process tree).
