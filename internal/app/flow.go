@@ -78,9 +78,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	outcomes := make([]outcome, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			regs := make([]registry.Registry, len(g.regs))
 			for k, idx := range g.regs {
 				regs[k] = cfg.Registries[idx]
@@ -103,7 +101,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 				}
 			}
 			outcomes[i] = outcome{sess: sess, logins: logins, err: err}
-		}()
+		})
 	}
 	wg.Wait()
 

@@ -105,11 +105,9 @@ func verifyAll(ctx context.Context, res *Result, timeout time.Duration) error {
 	errs := make([]error, len(logins))
 	var wg sync.WaitGroup
 	for i, l := range logins {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			errs[i] = verify.Registry(ctx, client, l.Registry.Host, l.Username, l.Password)
-		}()
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {

@@ -29,12 +29,26 @@ type stepOutputs struct {
 }
 
 func (stepOutputs) stage(t *run) error {
-	for _, v := range append(output.Outputs(t.res.Logins, t.res.JSON), output.Identity(t.res.Session.AccountID, t.res.Session.AuthenticatedARN)...) {
-		if err := t.fc.Output(v.Name, v.Value); err != nil {
-			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+	return queue(t.fc.Output, append(output.Outputs(t.res.Logins, t.res.JSON), output.Identity(t.res.Session.AccountID, t.res.Session.AuthenticatedARN)...), outputsFailed)
+}
+
+// queue adds values with add (a FileCommands method); a failure is told
+// as failed says.
+func queue(add func(name, value string) error, values []output.Value, failed func(error) error) error {
+	for _, v := range values {
+		if err := add(v.Name, v.Value); err != nil {
+			return failed(err)
 		}
 	}
 	return nil
+}
+
+func outputsFailed(err error) error {
+	return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+}
+
+func envFailed(err error) error {
+	return problem.Wrap(problem.Internal, err, "preparing environment variables failed", "")
 }
 
 // stepEnv: the GitHub job's environment (GITHUB_ENV), with export-env.
@@ -47,12 +61,9 @@ func (stepEnv) stage(t *run) error {
 	if !t.cfg.ExportEnv {
 		return nil
 	}
-	for _, v := range output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix) {
-		if err := t.fc.Env(v.Name, v.Value); err != nil {
-			return problem.Wrap(problem.InvalidSetting, err, "preparing environment variables failed", "Check env-prefix.")
-		}
-	}
-	return nil
+	return queue(t.fc.Env, output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix), func(err error) error {
+		return problem.Wrap(problem.InvalidSetting, err, "preparing environment variables failed", "Check env-prefix.")
+	})
 }
 
 // rendered is one of the formats setting's formats, rendered.
@@ -93,7 +104,7 @@ func (formatOutputs) stage(t *run) error {
 			t.maskRegistry(secret)
 		}
 		if err := t.fc.Output(r.format.Output, r.text); err != nil {
-			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
+			return outputsFailed(err)
 		}
 	}
 	return nil
@@ -111,17 +122,10 @@ func (awsCredentialOutputs) stage(t *run) error {
 		return nil
 	}
 	outs, envs := output.AWSCredentials(t.res.Session.Credentials, t.cfg.Region)
-	for _, v := range outs {
-		if err := t.fc.Output(v.Name, v.Value); err != nil {
-			return problem.Wrap(problem.Internal, err, "preparing outputs failed", "")
-		}
+	if err := queue(t.fc.Output, outs, outputsFailed); err != nil {
+		return err
 	}
-	for _, v := range envs {
-		if err := t.fc.Env(v.Name, v.Value); err != nil {
-			return problem.Wrap(problem.Internal, err, "preparing environment variables failed", "")
-		}
-	}
-	return nil
+	return queue(t.fc.Env, envs, envFailed)
 }
 
 // stepSummary: the GitHub step summary (registries and expiry, no secrets).

@@ -87,12 +87,10 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 	results := make([]result, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			t, err := call(ctx, cfg, g)
 			results[i] = result{token: t, err: err}
-		}()
+		})
 	}
 	wg.Wait()
 
