@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 )
@@ -50,6 +51,11 @@ const PostName = "ecr-credentials-post"
 func Main(ctx context.Context, e Env) int {
 	name := filepath.Base(e.Args[0])
 	args := e.Args[1:]
+	if version := len(args) == 1 && (args[0] == "--version" || args[0] == "-version"); !version && name != PostName {
+		// Parsing the trusted roots takes milliseconds: on the other core,
+		// while the settings load, not in front of the first handshake.
+		go awsauth.TrustedRoots()
+	}
 	switch {
 	case name == PostName:
 		return githubPost(ctx, e)
