@@ -248,6 +248,14 @@ func helperHost(serverURL string) (string, bool) {
 
 func (h *helper) cache() (*tokencache.Cache, error) {
 	dir := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_CACHE_DIR"))
+	if dir == "" {
+		// amazon-ecr-credential-helper's variables, for a drop-in
+		// replacement: any AWS_ECR_DISABLE_CACHE value turns the cache off.
+		if h.e.Getenv("AWS_ECR_DISABLE_CACHE") != "" {
+			return nil, nil
+		}
+		dir = strings.TrimSpace(h.e.Getenv("AWS_ECR_CACHE_DIR"))
+	}
 	if dir == "none" {
 		return nil, nil
 	}
@@ -276,5 +284,6 @@ func cacheIdentity(cfg *inputs.Config, e Env) []string {
 	for _, r := range cfg.RoleChain {
 		parts = append(parts, r.ARN)
 	}
+	parts = append(parts, "policies", strings.Join(cfg.ManagedSessionPolicies, ","), "accounts", strings.Join(cfg.AllowedAccountIDs, ","))
 	return append(parts, awsauth.SelectionInputs(e.Environ, e.Getenv)...)
 }

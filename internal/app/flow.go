@@ -85,7 +85,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 			}
 			params := identityParams(cfg, base, tags, g.id, con.Mask)
 			params.MaskAccount = maskAccount
-			req := ecr.Request{Registries: regs, DefaultRegion: cfg.Region, CallerAccount: finalAccount(params), Mask: maskRegistry}
+			req := ecr.Request{Registries: regs, DefaultRegion: cfg.Region, CallerAccount: finalAccount(params), DualStack: cfg.DualStack, Mask: maskRegistry}
 			params.Preconnect, params.Warm = conns.pool(), conns.warm(req)
 			sess, err := awsauth.Resolve(ctx, params)
 			if err != nil {
@@ -230,6 +230,7 @@ func identityParams(cfg *inputs.Config, base awsauth.Base, tags sessionTags, id 
 		PolicyARNs:      cfg.ManagedSessionPolicies,
 		AllowedAccounts: cfg.AllowedAccountIDs,
 		NeedIdentity:    cfg.Mode == inputs.GitHub, // aws-account-id and authenticated-arn outputs
+		DualStack:       cfg.DualStack,
 		Mask:            mask,
 	}
 	switch {

@@ -159,21 +159,18 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			hook = &sdkHook{pool: p.Preconnect}
 		}
 	}
-	loadOpts := p.LoadOptions
-	if p.DualStack {
-		loadOpts = append([]func(*config.LoadOptions) error{config.WithUseDualStackEndpoint(aws.DualStackEndpointStateEnabled)}, loadOpts...)
-	}
-	cfg, err := loadConfig(ctx, p.Region, hook, loadOpts...)
+	cfg, err := loadConfig(ctx, p.Region, hook, p.LoadOptions...)
 	if err != nil {
 		return nil, err
 	}
 	if hook != nil && hook.loaded(cfg) {
-		hook.opener.Open(ctx, stsEndpoint(ctx, cfg))
+		hook.opener.Open(ctx, stsEndpoint(ctx, cfg, p.DualStack))
 		if p.Warm != nil {
 			p.Warm(ctx, cfg, hook.opener)
 		}
 	}
-	client := sts.NewFromConfig(cfg)
+	dualStack := DualStackOption(p.DualStack)
+	client := sts.NewFromConfig(cfg, func(o *sts.Options) { dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint) })
 	s := &Session{}
 	var steps []string
 	var creds aws.Credentials
@@ -238,6 +235,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 	for i, role := range roles {
 		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
 			o.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
+			dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 		})
 		d := p.Duration
 		if fromRole && d > time.Hour {
@@ -279,6 +277,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 	if (s.AccountID == "" || s.AuthenticatedARN == "") && (p.NeedIdentity || len(p.AllowedAccounts) > 0) {
 		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
 			o.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
+			dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
 		})
 		id, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
@@ -300,6 +299,22 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 	s.Credentials = creds
 	s.Source = strings.Join(steps, " -> ")
 	return s, nil
+}
+
+// DualStackOption returns what a service client's options function calls
+// with its BaseEndpoint and UseDualStackEndpoint: with on, the dual-stack
+// endpoint is used, unless an endpoint URL is configured
+// (AWS_ENDPOINT_URL*), which wins (the SDK cannot combine the two, and
+// would fail even for AWS_USE_DUALSTACK_ENDPOINT alone).
+func DualStackOption(on bool) func(base **string, use *aws.DualStackEndpointState) {
+	return func(base **string, use *aws.DualStackEndpointState) {
+		switch {
+		case *base != nil:
+			*use = aws.DualStackEndpointStateDisabled // also against AWS_USE_DUALSTACK_ENDPOINT
+		case on:
+			*use = aws.DualStackEndpointStateEnabled
+		}
+	}
 }
 
 // policyARNs are the PolicyArns of a call: only for the final session.

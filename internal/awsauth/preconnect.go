@@ -97,8 +97,9 @@ func (o *Opener) OpenHost(ctx context.Context, host string) {
 
 // stsEndpoint is the URL STS calls made with cfg go to, resolved as the
 // STS client resolves it (AWS_ENDPOINT_URL_STS and friends included).
-func stsEndpoint(ctx context.Context, cfg aws.Config) *url.URL {
-	o := sts.NewFromConfig(cfg).Options()
+func stsEndpoint(ctx context.Context, cfg aws.Config, dualStack bool) *url.URL {
+	ds := DualStackOption(dualStack)
+	o := sts.NewFromConfig(cfg, func(o *sts.Options) { ds(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint) }).Options()
 	params := sts.EndpointParameters{
 		Region:       aws.String(o.Region),
 		Endpoint:     o.BaseEndpoint,

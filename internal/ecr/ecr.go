@@ -55,6 +55,9 @@ type Request struct {
 	// role ARN); its registry's host is taken from the proxyEndpoint ECR
 	// returns, so an endpoint override maps it as ECR says.
 	CallerAccount string
+	// DualStack: the credentials' own registry (when Registries is empty)
+	// is its dual-stack host, fetched through the dual-stack API endpoint.
+	DualStack bool
 	// Mask is called with every password and token before Fetch returns.
 	Mask func(string)
 }
@@ -75,7 +78,7 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 	regs := req.Registries
 	self := len(regs) == 0
 	if self {
-		regs = []registry.Registry{{Region: req.DefaultRegion}}
+		regs = []registry.Registry{{Region: req.DefaultRegion, DualStack: req.DualStack}}
 	}
 	groups := groupByEndpoint(regs)
 
@@ -122,6 +125,13 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 				return nil, problem.Wrap(problem.ECRFailed, err, "ECR returned an unusable proxyEndpoint for "+g.describe(), "Report this with the step log.")
 			}
 			reg.Host = host
+			if self && req.DualStack {
+				// The dual-stack name of the registry ECR named (a
+				// proxyEndpoint that is no standard ECR host stays).
+				if r, err := registry.ParseHost(host); err == nil {
+					reg = registry.DualStackOf(r)
+				}
+			}
 			if reg.Region == "" {
 				reg.Region = g.region
 			}
@@ -221,7 +231,12 @@ func (g *group) options(o *ecr.Options) {
 	if g.fips {
 		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
 	}
-	if g.dualStack {
+	// A configured endpoint URL (AWS_ENDPOINT_URL*) wins: the SDK cannot
+	// combine it with the dual-stack endpoint.
+	switch {
+	case o.BaseEndpoint != nil:
+		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
+	case g.dualStack:
 		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
 	}
 }

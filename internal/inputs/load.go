@@ -32,6 +32,8 @@ type Config struct {
 	SessionName string
 	Duration    time.Duration
 	Registries  []registry.Registry // empty: the credentials' own registry in Region
+	// DualStack: IPv6 registry hosts and API endpoints.
+	DualStack bool
 	// RegistryAliases maps other host names to the registry they stand for.
 	RegistryAliases map[string]registry.Registry
 	// RegistryIdentities maps the host of a registry that names its own

@@ -305,6 +305,17 @@ var (
 		Unit:    "seconds",
 		setInt:  func(c *Config, n int) { c.Duration = time.Duration(n) * time.Second },
 	}
+	DualStack = &Setting{
+		Name:    "dual-stack",
+		Plugin:  []string{"dual_stack", "ipv6"},
+		Flag:    []string{"dual-stack", "ipv6"},
+		Env:     []string{"AWS_USE_DUALSTACK_ENDPOINT"},
+		Default: "false",
+		Doc:     "Use IPv6: registries given as account IDs (and the credentials' own registry) become dual-stack hosts (123456789012.dkr-ecr.eu-west-1.on.aws), and STS and the ECR API are called at their dual-stack endpoints. Falls back to AWS_USE_DUALSTACK_ENDPOINT.",
+		Kind:    Bool,
+		Modes:   InAll,
+		setBool: func(c *Config, b bool) { c.DualStack = b },
+	}
 	RegistryAliases = &Setting{
 		Name:   "registry-aliases",
 		Plugin: []string{"registry_aliases"},
@@ -364,6 +375,11 @@ var (
 					var err error
 					if r, err = registry.Parse(ref, c.Region); err != nil {
 						return bad(fix, "%v", err)
+					}
+					if c.DualStack && registry.IsAccountID(ref) {
+						if r, err = registry.ForAccountDualStack(ref, c.Region); err != nil {
+							return bad("Give the registry host, or set dual-stack to false.", "%v", err)
+						}
 					}
 				}
 				if named && registry.IsAccountID(ref) {
@@ -667,6 +683,7 @@ var Table = []*Setting{
 	RoleSkipSessionTagging,
 	RoleSessionName,
 	RoleDurationSeconds,
+	DualStack,
 	RegistryAliases,
 	Registries,
 	DockerLogin,

@@ -121,6 +121,40 @@ func ForAccount(accountID, region string) (Registry, error) {
 	}, nil
 }
 
+// ForAccountDualStack returns the dual-stack (IPv4 and IPv6) private
+// registry of an account in a region: <accountID>.dkr-ecr.<region>.<dual-stack
+// suffix>, for example 123456789012.dkr-ecr.eu-west-1.on.aws. A partition
+// without a known dual-stack registry host is an error.
+func ForAccountDualStack(accountID, region string) (Registry, error) {
+	std, err := ForAccount(accountID, region)
+	if err != nil {
+		return Registry{}, err
+	}
+	p, _ := lookupRegion(region)
+	if p.dualSuffix == "" {
+		return Registry{}, &Error{Item: accountID, Reason: "has no known dual-stack registry host in " + region + " (partition " + p.id + "); turn dual-stack off or give the host"}
+	}
+	std.Host = accountID + ".dkr-ecr." + region + "." + p.dualSuffix
+	std.DualStack = true
+	return std, nil
+}
+
+// DualStackOf returns the dual-stack registry of a standard private
+// registry (the same one reached over IPv4 and IPv6); other registries are
+// returned as they are.
+func DualStackOf(r Registry) Registry {
+	if r.Public || r.DualStack || r.FIPS {
+		return r
+	}
+	if std, err := ForAccount(r.AccountID, r.Region); err != nil || std.Host != r.Host {
+		return r // an alias or another spelling: the user's host stays
+	}
+	if d, err := ForAccountDualStack(r.AccountID, r.Region); err == nil {
+		return d
+	}
+	return r
+}
+
 // Parse reads one registry reference: a 12-digit account ID, which gets
 // defaultRegion, or anything ParseHost accepts, whose own region wins.
 // defaultRegion is only consulted for account IDs.

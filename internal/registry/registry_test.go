@@ -471,3 +471,39 @@ func TestErrorWrapsForCaller(t *testing.T) {
 		t.Errorf("prefixed message\n got  %s\n want %s", got, want)
 	}
 }
+
+func TestForAccountDualStack(t *testing.T) {
+	for _, tc := range []struct{ account, region, want, wantErr string }{
+		{"123456789012", "eu-west-1", "123456789012.dkr-ecr.eu-west-1.on.aws", ""},
+		{"123456789012", "us-gov-west-1", "123456789012.dkr-ecr.us-gov-west-1.on.aws", ""},
+		{"123456789012", "cn-north-1", "123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn", ""},
+		{"123456789012", "us-iso-east-1", "", "no known dual-stack registry host"},
+		{"12345678901", "eu-west-1", "", "exactly 12"},
+	} {
+		r, err := ForAccountDualStack(tc.account, tc.region)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s %s: err %v, want %q", tc.account, tc.region, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || r.Host != tc.want || !r.DualStack || r.AccountID != tc.account || r.Region != tc.region {
+			t.Errorf("%s %s = %+v, %v; want host %s", tc.account, tc.region, r, err, tc.want)
+			continue
+		}
+		// The host it names parses back to the same registry.
+		if back, err := ParseHost(r.Host); err != nil || back != r {
+			t.Errorf("ParseHost(%s) = %+v, %v; want %+v", r.Host, back, err, r)
+		}
+		std, _ := ForAccount(tc.account, tc.region)
+		if got := DualStackOf(std); got != r {
+			t.Errorf("DualStackOf(%s) = %s, want %s", std.Host, got.Host, r.Host)
+		}
+	}
+	for _, h := range []string{"public.ecr.aws", "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com"} {
+		r, _ := ParseHost(h)
+		if got := DualStackOf(r); got != r {
+			t.Errorf("DualStackOf(%s) = %s, want it unchanged", h, got.Host)
+		}
+	}
+}

@@ -178,6 +178,14 @@ func TestBadInput(t *testing.T) {
 		{name: "skip session tagging not a boolean", mode: "github", set: map[string]string{"role-skip-session-tagging": "sometimes"},
 			code: "invalid-setting", inMsg: []string{`input "role-skip-session-tagging"`, "true or false"}},
 
+		// dual-stack
+		{name: "dual-stack not a boolean", mode: "github", set: map[string]string{"dual-stack": "ipv6"},
+			code: "invalid-setting", inMsg: []string{`input "dual-stack"`, "true or false"}},
+		{name: "dual-stack account in a partition without dual-stack hosts", mode: "cli", args: []string{"--ipv6", "--region", "us-iso-east-1", "123456789012"},
+			code: "invalid-setting", inMsg: []string{"flag --registries", "no known dual-stack registry host", "set dual-stack to false"}},
+		{name: "AWS_USE_DUALSTACK_ENDPOINT not a boolean", mode: "cli", env: map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "maybe"},
+			code: "invalid-setting", inMsg: []string{"environment variable AWS_USE_DUALSTACK_ENDPOINT"}},
+
 		// bamboo-namespace and shell
 		{name: "bamboo namespace with a space", mode: "github", set: map[string]string{"formats": "bamboo", "bamboo-namespace": "custom aws"},
 			code: "invalid-setting", inMsg: []string{`input "bamboo-namespace"`, "is not a Bamboo variable namespace"}},

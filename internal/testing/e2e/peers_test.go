@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -114,6 +117,117 @@ func TestGitHubPeerSessionOptions(t *testing.T) {
 			}
 			if got := strings.Join(final.PolicyARNs, ","); got != tc.wantARNs {
 				t.Errorf("policy ARNs sent %q, want %q", got, tc.wantARNs)
+			}
+		})
+	}
+}
+
+// TestCredentialHelperAmazonVariables: amazon-ecr-credential-helper's
+// AWS_ECR_CACHE_DIR places the cache and AWS_ECR_DISABLE_CACHE turns it off
+// (each get then asks AWS); ECR_CREDENTIALS_CACHE_DIR, ours, wins.
+func TestCredentialHelperAmazonVariables(t *testing.T) {
+	f := newFixture(t)
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	helper := filepath.Join(t.TempDir(), "docker-credential-ecr-credentials")
+	must(t, os.Symlink(f.bin, helper))
+	cases := []struct {
+		name      string
+		vars      map[string]string
+		cacheFile string // where the cache must be ("" for none)
+	}{
+		{name: "AWS_ECR_CACHE_DIR", vars: map[string]string{"AWS_ECR_CACHE_DIR": "amazon"}, cacheFile: "amazon/tokens.json"},
+		{name: "AWS_ECR_DISABLE_CACHE", vars: map[string]string{"AWS_ECR_DISABLE_CACHE": "1", "AWS_ECR_CACHE_DIR": "amazon"}},
+		{name: "ours wins", vars: map[string]string{"ECR_CREDENTIALS_CACHE_DIR": "ours", "AWS_ECR_CACHE_DIR": "amazon", "AWS_ECR_DISABLE_CACHE": "true"}, cacheFile: "ours/tokens.json"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := f.cliEnv(t)
+			env["HOME"] = filepath.Join(dir, "home")
+			env["ECR_CREDENTIALS_REGISTRY_ALIASES"] = host + "=" + account + ".dkr.ecr." + region + ".amazonaws.com"
+			for k, v := range tc.vars {
+				if strings.HasSuffix(k, "_DIR") {
+					v = filepath.Join(dir, v)
+				}
+				env[k] = v
+			}
+			stsCalls := func() int {
+				n := 0
+				for _, c := range f.fake.Calls() {
+					if c.Service == "sts" {
+						n++
+					}
+				}
+				return n
+			}
+			before := stsCalls()
+			for i := 0; i < 2; i++ {
+				res := testenv.RunProgram(t, helper, testenv.RunOptions{Env: env, Args: []string{"get"}, Stdin: "https://" + host + "\n"})
+				if res.ExitCode != 0 || !strings.Contains(res.Stdout, f.password) {
+					t.Fatalf("get %d: exit %d\n%s", i+1, res.ExitCode, res.Stderr)
+				}
+			}
+			wantCalls := 1
+			if tc.cacheFile == "" {
+				wantCalls = 2
+			}
+			if n := stsCalls() - before; n != wantCalls {
+				t.Errorf("two gets made %d STS calls, want %d", n, wantCalls)
+			}
+			var files []string
+			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					rel, _ := filepath.Rel(dir, p)
+					files = append(files, rel)
+				}
+				return nil
+			})
+			want := []string{}
+			if tc.cacheFile != "" {
+				want = []string{tc.cacheFile}
+			}
+			var got []string
+			for _, fl := range files {
+				if strings.HasSuffix(fl, "tokens.json") {
+					got = append(got, fl)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("cache files %v, want %v (all files: %v)", got, want, files)
+			}
+		})
+	}
+}
+
+// TestDualStackRegistries: with dual-stack (or AWS_USE_DUALSTACK_ENDPOINT)
+// an account ID names the account's dual-stack registry host.
+func TestDualStackRegistries(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"flag", []string{"json", "--dual-stack", account}, nil, account + ".dkr-ecr." + region + ".on.aws"},
+		{"AWS_USE_DUALSTACK_ENDPOINT", []string{"json", account}, map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "true"}, account + ".dkr-ecr." + region + ".on.aws"},
+		// Off, the own account's registry is the proxyEndpoint ECR names
+		// (here the local registry).
+		{"off", []string{"json", account}, nil, strings.TrimPrefix(f.reg.URL, "https://")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := f.cliEnv(t)
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: tc.args})
+			if res.ExitCode != 0 {
+				t.Fatalf("exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+			}
+			var blob struct{ Registry, ProxyEndpoint, Password string }
+			must(t, json.Unmarshal([]byte(res.Stdout), &blob))
+			if blob.Registry != tc.want || blob.ProxyEndpoint != "https://"+tc.want || blob.Password != f.password {
+				t.Errorf("registry %s, proxy endpoint %s; want %s", blob.Registry, blob.ProxyEndpoint, tc.want)
 			}
 		})
 	}
