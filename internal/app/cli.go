@@ -151,16 +151,17 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 		positional = rest[1:]
 	}
 	if len(positional) > 0 {
-		if _, ok := flags["registries"]; ok {
+		if _, ok := inputs.Registries.FlagValue(flags); ok {
 			fmt.Fprintf(e.Stderr, "ecr-credentials %s: give registries either as arguments or with --registries, not both\n", cmd.name)
 			return ExitUsage
 		}
-		flags["registries"] = strings.Join(positional, ",")
+		inputs.Registries.SetFlag(flags, strings.Join(positional, ","))
 	}
-	if _, ok := flags["docker-login"]; !ok && cmd.dockerLogin {
-		flags["docker-login"] = "true"
+	if _, ok := inputs.DockerLogin.FlagValue(flags); !ok && cmd.dockerLogin {
+		inputs.DockerLogin.SetFlag(flags, "true")
 	}
-	debug, _ := inputs.ParseBool(flags["debug"])
+	v, _ := inputs.Debug.FlagValue(flags)
+	debug, _ := inputs.ParseBool(v)
 	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
 	if err := cliRun(ctx, e, con, cmd, flags, rest); err != nil {
 		con.Problem(err)

@@ -103,18 +103,19 @@ func (h *helper) settings(host string) (*inputs.Config, error) {
 		flags = h.file.Flags()
 		subject = "the helper's settings file"
 	}
-	flags["docker-login"] = "false"
-	if flags["registries"] == "" {
+	inputs.DockerLogin.SetFlag(flags, "false")
+	if v, _ := inputs.Registries.FlagValue(flags); v == "" {
 		if m := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_REGISTRIES")); m != "" {
-			flags["registries"], subject = m, "environment variable ECR_CREDENTIALS_REGISTRIES"
+			inputs.Registries.SetFlag(flags, m)
+			subject = "environment variable ECR_CREDENTIALS_REGISTRIES"
 		}
 	}
-	if flags["registries"] != "" {
+	if v, _ := inputs.Registries.FlagValue(flags); v != "" {
 		cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ, Flags: flags})
 		if err != nil {
-			var p *problem.Problem
-			if errors.As(err, &p) && p.Subject == "flag --registries" {
-				q := *p
+			var se *inputs.SettingError
+			if errors.As(err, &se) && se.Setting == inputs.Registries {
+				q := *se.Problem
 				q.Subject = subject + " (registries)"
 				return nil, &q
 			}
@@ -127,7 +128,7 @@ func (h *helper) settings(host string) (*inputs.Config, error) {
 			}
 		}
 	}
-	flags["registries"] = host
+	inputs.Registries.SetFlag(flags, host)
 	cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ, Flags: flags})
 	return cfg, err
 }

@@ -35,3 +35,17 @@ func TestByName(t *testing.T) {
 		t.Errorf("ByName found %s for a misspelled name", s.Name)
 	}
 }
+
+func TestFlagValueAndSetFlag(t *testing.T) {
+	flags := map[string]string{"registry": "a"}
+	if v, ok := Registries.FlagValue(flags); !ok || v != "a" {
+		t.Errorf("FlagValue under the alias = %q, %v", v, ok)
+	}
+	Registries.SetFlag(flags, "b")
+	if len(flags) != 1 || flags["registries"] != "b" {
+		t.Errorf("after SetFlag: %v, want only registries=b", flags)
+	}
+	if _, ok := Debug.FlagValue(flags); ok {
+		t.Error("FlagValue found a flag that was not given")
+	}
+}
