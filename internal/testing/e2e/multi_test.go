@@ -138,11 +138,22 @@ func TestManyRegistries(t *testing.T) {
 		t.Errorf("dotenv output lacks ECR_REGISTRY")
 	}
 
-	// Every format and the AWS credentials are masked.
+	// Every one-line format and the AWS credentials are masked; of the
+	// multi-line formats, their secret parts (see
+	// TestMultiLineFormatsMaskOnlyTheirSecrets).
 	masked := ghrunner.MaskedValues(res.Stdout)
-	for _, name := range []string{"ecs-credentials", "dockerconfigjson", "k8s-secret", "dotenv", "aws-secret-access-key", "aws-session-token", "aws-access-key-id"} {
+	for _, name := range []string{"ecs-credentials", "dockerconfigjson", "aws-secret-access-key", "aws-session-token", "aws-access-key-id"} {
 		if out[name] == "" || !contains(masked, out[name]) {
 			t.Errorf("output %s is empty or not masked", name)
+		}
+	}
+	if v := secret.Data[".dockerconfigjson"]; v == "" || !contains(masked, v) {
+		t.Errorf("k8s-secret's .dockerconfigjson value is empty or not masked")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out["dotenv"]), "\n") {
+		name, value, _ := strings.Cut(line, "=")
+		if (strings.HasSuffix(name, "PASSWORD") || strings.HasSuffix(name, "AUTHORIZATION_TOKEN") || strings.HasSuffix(name, "JSON")) && !contains(masked, value) {
+			t.Errorf("dotenv's %s value is not masked", name)
 		}
 	}
 	envs := readFileCommands(t, r.env)
