@@ -224,14 +224,14 @@ func runBench(ctx context.Context, opts options) error {
 	}
 	plainLab.close()
 
+	progress("image size")
+	res.Image = measureImage(ctx, t.Docker, img)
+
 	if opts.ConnRuns > 0 {
-		if err := measureConnModel(ctx, opts, res, contenders, root, launchBin, tmp, &runN, progress); err != nil {
+		if err := measureConnModel(ctx, opts, res, contenders, img, root, launchBin, tmp, &runN, progress); err != nil {
 			return err
 		}
 	}
-
-	progress("image size")
-	res.Image = measureImage(ctx, t.Docker, img)
 
 	res.Machine.LoadEnd = loadAverage()
 	report(opts.Out, res)
@@ -406,11 +406,18 @@ func peersMissing(o options, t tools) string {
 	if o.ConfigureAWS == "" {
 		return "not available: pass -configure-aws PATH/dist/index.js (from a checkout of aws-actions/configure-aws-credentials) and -ecr-login"
 	}
-	if why := ecrLoginMissing(o.ECRLogin, t); why != "" {
-		return why
+	switch {
+	case o.ECRLogin == "":
+		return "not available: pass -ecr-login PATH/dist/index.js too"
+	case t.Node == "":
+		return t.NodeMissing
+	case t.Docker == "":
+		return "amazon-ecr-login runs docker login: " + t.DockerMissing
 	}
-	if st, err := os.Stat(o.ConfigureAWS); err != nil || st.IsDir() {
-		return "not available: " + o.ConfigureAWS + " is not a file"
+	for _, f := range []string{o.ConfigureAWS, o.ECRLogin} {
+		if st, err := os.Stat(f); err != nil || st.IsDir() {
+			return "not available: " + f + " is not a file"
+		}
 	}
 	return ""
 }
@@ -420,7 +427,7 @@ func peersMissing(o options, t tools) string {
 // over the fan-out counts, in a lab of real host names behind our DNS and
 // latency proxies. It needs the benchmark's own mount namespace; without
 // it the model is reported as not measured.
-func measureConnModel(ctx context.Context, opts options, res *results, contenders []contender, root, launchBin, tmp string, runN *int, progress func(string, ...any)) error {
+func measureConnModel(ctx context.Context, opts options, res *results, contenders []contender, img imageSize, root, launchBin, tmp string, runN *int, progress func(string, ...any)) error {
 	if !inMountNamespace() {
 		res.ConnAbsent = opts.connWhy
 		if res.ConnAbsent == "" {
@@ -440,6 +447,34 @@ func measureConnModel(ctx context.Context, opts options, res *results, contender
 	if err := buildPlain(ctx, root, "./internal/devtools/bench/dockershim", l.dockerShim); err != nil {
 		return err
 	}
+	// The image comes from a loopback registry through the latency proxy:
+	// the image the benchmark built is removed, and every pull run removes
+	// the pulled one, so that each pull downloads every layer.
+	var withImage []contender
+	for _, c := range contenders {
+		in, ok := c.(*inImage)
+		if !ok {
+			withImage = append(withImage, c)
+			continue
+		}
+		if !img.Built {
+			res.Absent = append(res.Absent, absent{pullName, "measured only with the image the benchmark builds (a given -image may share layers with others on the machine, which a pull would not download)"})
+			withImage = append(withImage, c)
+			continue
+		}
+		reg, err := startImageRegistry(ctx, l.net, in.docker, in.image, tmp)
+		if err != nil {
+			return err
+		}
+		defer reg.close()
+		defer exec.Command(in.docker, "rmi", "--force", reg.ref).Run() //nolint:errcheck // best effort
+		if out, err := exec.CommandContext(ctx, in.docker, "rmi", "--force", in.image).CombinedOutput(); err != nil {
+			return fmt.Errorf("docker rmi %s: %v: %s", in.image, err, out)
+		}
+		pulled := inImage{docker: in.docker, image: reg.ref}
+		withImage = append(withImage, &pullAndRun{run: pulled}, &pulled)
+	}
+	contenders = withImage
 	progress("connection model: warming up")
 	for _, c := range contenders {
 		if _, err := runOnce(ctx, l, c, scenario{Registries: 1}, filepath.Join(tmp, "warmup")); err != nil {
