@@ -106,6 +106,13 @@ func TestBadInput(t *testing.T) {
 			code: "invalid-setting", inMsg: []string{"PLUGIN_REGISTRIES"}},
 		{name: "registry with user info", mode: "cli", args: []string{"https://user:pw@123456789012.dkr.ecr.eu-west-1.amazonaws.com"},
 			code: "invalid-setting", inMsg: []string{"flag --registries"}},
+		// refresh
+		{name: "refresh not a boolean", mode: "github", set: map[string]string{"refresh": "always"},
+			code: "invalid-setting", inMsg: []string{`input "refresh"`, "not a boolean"}},
+		{name: "refresh without docker-login", mode: "github", set: map[string]string{"refresh": "true", "docker-login": "false"},
+			code: "conflicting-settings", inMsg: []string{`input "refresh"`, "docker-login"}},
+		{name: "plugin refresh without docker_login", mode: "plugin", set: map[string]string{"refresh": "yes", "docker_login": "false"},
+			code: "conflicting-settings", inMsg: []string{`setting "refresh" (PLUGIN_REFRESH)`, "docker_login"}},
 		// registries entries with an identity of their own
 		{name: "registry role is a role name", mode: "github", set: map[string]string{"registries": "222222222222=pull"},
 			code: "invalid-setting", inMsg: []string{`input "registries"`, `entry "222222222222"`, "is not an ARN", "role ARN"}},
