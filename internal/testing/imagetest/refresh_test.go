@@ -217,3 +217,103 @@ func TestRefreshLoginOutlivesTheToken(t *testing.T) {
 		t.Errorf("docker push worked after the post stage removed the login")
 	}
 }
+
+// TestPluginRefreshLoginOutlivesTheToken: the same for a Drone plugin step
+// with a web identity token file (relative to the workspace): the helper
+// and its settings are left in the workspace, and a later step (crane in
+// its own container, with the PATH the log gives) pushes after the first
+// password has expired, through the helper. With config.json's auths alone
+// (no helper) the same push is refused.
+func TestPluginRefreshLoginOutlivesTheToken(t *testing.T) {
+	ref := builtImage(t)
+	f := newExpiringFixture(t, time.Minute)
+	idToken, err := f.fake.MintIDToken("sts.amazonaws.com", awsfake.WithSubject("repo:octo-org/octo-repo:ref:refs/heads/main"),
+		awsfake.WithLifetime(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := stepImage(t, false)
+	const tokenRel = ".ci/web-identity-token"
+	p := newPipeline(t, droneCI, 0, 0, f.bundle)
+	p.writeFile(tokenRel, []byte(idToken+"\n"), 0o600)
+	p.writeFile("layer.tar", layerTar(t, randomName("pushed after the token expired ")+"\n"), 0o644)
+
+	env := f.pluginTestEnv()
+	for k, v := range map[string]string{"region": region, "role_arn": roleARN, "token_file": tokenRel, "refresh": "true"} {
+		env["PLUGIN_"+strings.ToUpper(k)] = v
+	}
+	res := p.run(pipelineStep{image: ref, env: env})
+	if res.code != 0 {
+		t.Fatalf("plugin step: %s", f.redact(res))
+	}
+	f.assertNoSecretAtAll(t, "the plugin step", res, idToken)
+	bin := p.inWorkspace(".docker/ecr-credentials-refresh/bin")
+	if want := "`export PATH=" + bin + ":$PATH`"; !strings.Contains(res.stdout+res.stderr, want) {
+		t.Errorf("the log does not tell later steps %s:\n%s", want, f.redact(res).stdout)
+	}
+	assertOwnedPrivate(t, p, map[string]os.FileMode{
+		".docker/ecr-credentials-refresh":                                       os.ModeDir | 0o700,
+		".docker/ecr-credentials-refresh/helper.json":                           0o600,
+		".docker/ecr-credentials-refresh/bin/docker-credential-ecr-credentials": 0o700,
+	})
+	settings, err := os.ReadFile(filepath.Join(p.workspace, ".docker/ecr-credentials-refresh/helper.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(settings), `"`+p.inWorkspace(tokenRel)+`"`) {
+		t.Errorf("helper.json does not name the token file by its absolute path %s:\n%s", p.inWorkspace(tokenRel), settings)
+	}
+
+	// Wait until every password issued so far has expired.
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		valid := false
+		for _, s := range f.fake.Issued() {
+			valid = valid || f.fake.RegistryPasswordValid(account, region, s)
+		}
+		if !valid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a one-minute password is still accepted after three minutes")
+		}
+		time.Sleep(2 * time.Second)
+	}
+
+	// auths alone: the expired password is refused.
+	data, err := os.ReadFile(filepath.Join(p.workspace, ".docker", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	delete(cfg, "credHelpers")
+	authsOnly, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.writeFile(".docker-auths-only/config.json", authsOnly, 0o600)
+	image := f.host + "/imagetest/plugin-refresh:" + randomName("t")
+	push := func(dockerConfig string) cmdResult {
+		e := f.pluginTestEnv()
+		e["DOCKER_CONFIG"] = dockerConfig
+		e["PATH"] = bin
+		res := p.run(pipelineStep{image: steps, env: e, args: []string{"append", "-f", p.inWorkspace("layer.tar"), "-t", image}})
+		f.assertNoSecretAtAll(t, "the later step", res, idToken)
+		return res
+	}
+	if res := push(p.inWorkspace(".docker-auths-only")); res.code == 0 {
+		t.Errorf("the push with the expired password of auths worked: the registry should refuse it")
+	}
+
+	mark := len(f.fake.Calls())
+	if res := push(p.inWorkspace(".docker")); res.code != 0 {
+		t.Fatalf("crane append through the helper after the password expired: %s", f.redact(res))
+	}
+	calls, _ := awsCalls(f.fake, mark)
+	if calls["sts AssumeRoleWithWebIdentity"] < 1 || calls["ecr GetAuthorizationToken"] < 1 {
+		t.Errorf("the push after expiry made the calls %v; want AssumeRoleWithWebIdentity and GetAuthorizationToken (the helper's refresh)", calls)
+	}
+}
