@@ -2,19 +2,14 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
-	"github.com/ecr-credentials/ecr-credentials/internal/verify"
 )
 
 // stateReceipt is the GITHUB_STATE name under which the main stage leaves
@@ -91,65 +86,6 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 		con.Infof("Exported %sUSERNAME, %sPASSWORD, ... %sJSON to later steps.", cfg.EnvPrefix, cfg.EnvPrefix, cfg.EnvPrefix)
 	}
 	return nil
-}
-
-// verifyAll checks every login against its registry, all at once, and
-// reports the first registry (in the order given) that refused.
-func verifyAll(ctx context.Context, res *Result, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	logins := res.Logins
-	tr, done := res.ahead.transportForVerify() // takes the connections opened ahead
-	defer done()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: tr}
-	errs := make([]error, len(logins))
-	var wg sync.WaitGroup
-	for i, l := range logins {
-		wg.Go(func() {
-			errs[i] = verify.Registry(ctx, client, l.Registry.Host, l.Username, l.Password)
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return &problem.Problem{Code: problem.VerifyFailed, Err: err,
-				What: "the registry " + logins[i].Registry.Host + " did not accept the new credentials",
-				Fix:  "Check network access to the registry, or set verify: false to skip this check."}
-		}
-	}
-	return nil
-}
-
-func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login) (*dockerconfig.Receipt, error) {
-	return loginWith(ctx, cfg, e, logins, "")
-}
-
-// loginWith writes the docker login; refreshHelper, if set, is named in
-// credHelpers for every registry (see refreshLogin).
-func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login, refreshHelper string) (*dockerconfig.Receipt, error) {
-	dir := cfg.DockerConfig
-	if dir == "" {
-		d, err := dockerconfig.Dir(e.Getenv)
-		if err != nil {
-			return nil, problem.Wrap(problem.DockerConfig, err, "cannot find the docker configuration directory", "Set docker-config or DOCKER_CONFIG.")
-		}
-		dir = d
-	}
-	creds := make([]dockerconfig.Credential, len(logins))
-	for i, l := range logins {
-		creds[i] = dockerconfig.Credential{Host: l.Registry.Host, Username: l.Username, Password: l.Password}
-	}
-	r, err := dockerconfig.Login(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, creds)
-	if err != nil {
-		if p, ok := err.(*problem.Problem); ok {
-			return nil, p
-		}
-		if errors.Is(err, dockerconfig.ErrCredentialHelper) {
-			return nil, problem.Wrap(problem.CredentialHelper, err, "writing the docker login through a credential helper failed", "")
-		}
-		return nil, problem.Wrap(problem.DockerConfig, err, "writing the docker login failed", "")
-	}
-	return r, nil
 }
 
 // githubPost is the post stage: undo the docker login of the main stage.

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
@@ -249,94 +248,4 @@ func (s stdout) commit(t *run) error {
 		return problem.Wrap(problem.OutputFailed, err, what, "")
 	}
 	return nil
-}
-
-// dockerLoginSink: with docker-login, the login in the docker client
-// configuration, verified first with verify. Staging writes it (Login is
-// itself all or nothing and comes with a receipt to undo it); committing
-// keeps it. In the GitHub container action (github) the directory must be
-// one later steps see, DOCKER_CONFIG is exported with export-docker-config,
-// and the receipt is left for the post step unless skip-logout; elsewhere,
-// and with skip-logout, the backup of what the login replaced is dropped.
-type dockerLoginSink struct{ github bool }
-
-func (d dockerLoginSink) stage(t *run) error {
-	cfg := t.cfg
-	if !cfg.DockerLogin {
-		return nil
-	}
-	if d.github {
-		if err := prepareContainerDockerConfig(cfg, t.e); err != nil {
-			return err
-		}
-	}
-	if cfg.Verify {
-		if err := verifyAll(t.ctx, t.res, cfg.Timeout); err != nil {
-			return err
-		}
-	}
-	c := *cfg
-	c.DockerConfig = t.inWorkspace(cfg.DockerConfig)
-	var receipt *dockerconfig.Receipt
-	var err error
-	if cfg.Refresh {
-		receipt, err = refreshLogin(t.ctx, &c, t.e, t.res)
-	} else {
-		receipt, err = dockerLogin(t.ctx, &c, t.e, t.res.Logins)
-	}
-	if err != nil {
-		return err
-	}
-	t.receipt = receipt
-	if !d.github {
-		return nil
-	}
-	if cfg.Refresh {
-		// Later steps find the helper on PATH, by its host path.
-		bin, err := hostRefreshBin(receipt, cfg, t.e)
-		if err == nil {
-			err = t.fc.Path(bin)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if cfg.ExportDockerConfig {
-		hostDir, note := hostDockerConfig(filepath.Dir(receipt.ConfigFile), cfg, t.e)
-		t.exportNote = note
-		if hostDir != "" {
-			if err := t.fc.Env("DOCKER_CONFIG", hostDir); err != nil {
-				return problem.Wrap(problem.Internal, err, "exporting DOCKER_CONFIG failed", "")
-			}
-		}
-	}
-	if !cfg.SkipLogout {
-		seal, err := saveLogoutReceipt(receipt, t.fc)
-		if err != nil {
-			return err
-		}
-		t.seal = seal
-	}
-	return nil
-}
-
-func (d dockerLoginSink) commit(t *run) error {
-	if t.receipt != nil && (!d.github || t.cfg.SkipLogout) {
-		// No post step will log out: drop the backup of what the login replaced.
-		if err := dockerconfig.Discard(t.receipt); err != nil {
-			t.con.Warnf("%v", err)
-		}
-	}
-	return nil
-}
-
-func (d dockerLoginSink) undo(t *run) {
-	if t.receipt == nil {
-		return
-	}
-	ctx, cancel := t.undoContext()
-	defer cancel()
-	_ = dockerconfig.Logout(ctx, t.receipt)
-	_ = dockerconfig.RemoveReceipt(t.seal)
-	t.receipt = nil
 }

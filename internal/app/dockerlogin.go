@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/verify"
+)
+
+// dockerLoginSink: with docker-login, the login in the docker client
+// configuration, verified first with verify. Staging writes it (Login is
+// itself all or nothing and comes with a receipt to undo it); committing
+// keeps it. In the GitHub container action (github) the directory must be
+// one later steps see, DOCKER_CONFIG is exported with export-docker-config,
+// and the receipt is left for the post step unless skip-logout; elsewhere,
+// and with skip-logout, the backup of what the login replaced is dropped.
+type dockerLoginSink struct{ github bool }
+
+func (d dockerLoginSink) stage(t *run) error {
+	cfg := t.cfg
+	if !cfg.DockerLogin {
+		return nil
+	}
+	if d.github {
+		if err := prepareContainerDockerConfig(cfg, t.e); err != nil {
+			return err
+		}
+	}
+	if cfg.Verify {
+		if err := verifyAll(t.ctx, t.res, cfg.Timeout); err != nil {
+			return err
+		}
+	}
+	c := *cfg
+	c.DockerConfig = t.inWorkspace(cfg.DockerConfig)
+	var receipt *dockerconfig.Receipt
+	var err error
+	if cfg.Refresh {
+		receipt, err = refreshLogin(t.ctx, &c, t.e, t.res)
+	} else {
+		receipt, err = dockerLogin(t.ctx, &c, t.e, t.res.Logins)
+	}
+	if err != nil {
+		return err
+	}
+	t.receipt = receipt
+	if !d.github {
+		return nil
+	}
+	if cfg.Refresh {
+		// Later steps find the helper on PATH, by its host path.
+		bin, err := hostRefreshBin(receipt, cfg, t.e)
+		if err == nil {
+			err = t.fc.Path(bin)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if cfg.ExportDockerConfig {
+		hostDir, note := hostDockerConfig(filepath.Dir(receipt.ConfigFile), cfg, t.e)
+		t.exportNote = note
+		if hostDir != "" {
+			if err := t.fc.Env("DOCKER_CONFIG", hostDir); err != nil {
+				return problem.Wrap(problem.Internal, err, "exporting DOCKER_CONFIG failed", "")
+			}
+		}
+	}
+	if !cfg.SkipLogout {
+		seal, err := saveLogoutReceipt(receipt, t.fc)
+		if err != nil {
+			return err
+		}
+		t.seal = seal
+	}
+	return nil
+}
+
+func (d dockerLoginSink) commit(t *run) error {
+	if t.receipt != nil && (!d.github || t.cfg.SkipLogout) {
+		// No post step will log out: drop the backup of what the login replaced.
+		if err := dockerconfig.Discard(t.receipt); err != nil {
+			t.con.Warnf("%v", err)
+		}
+	}
+	return nil
+}
+
+func (d dockerLoginSink) undo(t *run) {
+	if t.receipt == nil {
+		return
+	}
+	ctx, cancel := t.undoContext()
+	defer cancel()
+	_ = dockerconfig.Logout(ctx, t.receipt)
+	_ = dockerconfig.RemoveReceipt(t.seal)
+	t.receipt = nil
+}
+
+// verifyAll checks every login against its registry, all at once, and
+// reports the first registry (in the order given) that refused.
+func verifyAll(ctx context.Context, res *Result, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	logins := res.Logins
+	tr, done := res.ahead.transportForVerify() // takes the connections opened ahead
+	defer done()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: tr}
+	errs := make([]error, len(logins))
+	var wg sync.WaitGroup
+	for i, l := range logins {
+		wg.Go(func() {
+			errs[i] = verify.Registry(ctx, client, l.Registry.Host, l.Username, l.Password)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return &problem.Problem{Code: problem.VerifyFailed, Err: err,
+				What: "the registry " + logins[i].Registry.Host + " did not accept the new credentials",
+				Fix:  "Check network access to the registry, or set verify: false to skip this check."}
+		}
+	}
+	return nil
+}
+
+func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login) (*dockerconfig.Receipt, error) {
+	return loginWith(ctx, cfg, e, logins, "")
+}
+
+// loginWith writes the docker login; refreshHelper, if set, is named in
+// credHelpers for every registry (see refreshLogin).
+func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login, refreshHelper string) (*dockerconfig.Receipt, error) {
+	dir := cfg.DockerConfig
+	if dir == "" {
+		d, err := dockerconfig.Dir(e.Getenv)
+		if err != nil {
+			return nil, problem.Wrap(problem.DockerConfig, err, "cannot find the docker configuration directory", "Set docker-config or DOCKER_CONFIG.")
+		}
+		dir = d
+	}
+	creds := make([]dockerconfig.Credential, len(logins))
+	for i, l := range logins {
+		creds[i] = dockerconfig.Credential{Host: l.Registry.Host, Username: l.Username, Password: l.Password}
+	}
+	r, err := dockerconfig.Login(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, creds)
+	if err != nil {
+		if p, ok := err.(*problem.Problem); ok {
+			return nil, p
+		}
+		if errors.Is(err, dockerconfig.ErrCredentialHelper) {
+			return nil, problem.Wrap(problem.CredentialHelper, err, "writing the docker login through a credential helper failed", "")
+		}
+		return nil, problem.Wrap(problem.DockerConfig, err, "writing the docker login failed", "")
+	}
+	return r, nil
+}
