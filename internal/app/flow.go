@@ -231,6 +231,7 @@ func identityParams(cfg *inputs.Config, base awsauth.Base, tags sessionTags, id 
 		AllowedAccounts: cfg.AllowedAccountIDs,
 		NeedIdentity:    cfg.Mode == inputs.GitHub, // aws-account-id and authenticated-arn outputs
 		DualStack:       cfg.DualStack,
+		Proxy:           awsauth.Proxy{URL: cfg.HTTPProxy, NoProxy: cfg.NoProxy},
 		Mask:            mask,
 	}
 	switch {

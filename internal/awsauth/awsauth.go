@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -79,6 +80,8 @@ type Params struct {
 	NeedIdentity bool
 	// DualStack uses the dual-stack (IPv4 and IPv6) AWS API endpoints.
 	DualStack bool
+	// Proxy is where AWS calls go through (http-proxy, no-proxy).
+	Proxy Proxy
 	// Mask is called with every secret as soon as it is known.
 	Mask func(string)
 	// MaskAccount, if set, is called with the account ID of the
@@ -115,11 +118,14 @@ type Session struct {
 
 // LoadConfig loads the SDK configuration for region with our retry policy.
 func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
-	return loadConfig(ctx, region, nil, extra...)
+	return loadConfig(ctx, region, nil, Proxy{}, extra...)
 }
 
-func loadConfig(ctx context.Context, region string, hook *sdkHook, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
 	client := NewHTTPClient(ctx)
+	if proxy.URL != nil {
+		client = client.WithTransportOptions(func(tr *http.Transport) { tr.Proxy = proxy.Func() })
+	}
 	if hook != nil {
 		client = client.WithTransportOptions(hook.install)
 	}
@@ -155,11 +161,11 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 	if p.Base.Kind == WebIdentity && p.Role.ARN != "" {
 		token = requestToken(ctx, p.Base.WebIdentity)
 		defer token.abandon()
-		if p.Preconnect != nil {
+		if p.Preconnect != nil && p.Proxy.URL == nil { // connections opened ahead would not go through the proxy
 			hook = &sdkHook{pool: p.Preconnect}
 		}
 	}
-	cfg, err := loadConfig(ctx, p.Region, hook, p.LoadOptions...)
+	cfg, err := loadConfig(ctx, p.Region, hook, p.Proxy, p.LoadOptions...)
 	if err != nil {
 		return nil, err
 	}

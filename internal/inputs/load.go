@@ -3,6 +3,7 @@ package inputs
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type Config struct {
 	Registries  []registry.Registry // empty: the credentials' own registry in Region
 	// DualStack: IPv6 registry hosts and API endpoints.
 	DualStack bool
+	// HTTPProxy (nil: the environment's) and NoProxy for AWS calls.
+	HTTPProxy *url.URL
+	NoProxy   []string
 	// RegistryAliases maps other host names to the registry they stand for.
 	RegistryAliases map[string]registry.Registry
 	// RegistryIdentities maps the host of a registry that names its own

@@ -3,6 +3,8 @@ package inputs
 import (
 	"encoding/json"
 	"errors"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -315,6 +317,44 @@ var (
 		Kind:    Bool,
 		Modes:   InAll,
 		setBool: func(c *Config, b bool) { c.DualStack = b },
+	}
+	HTTPProxy = &Setting{
+		Name:   "http-proxy",
+		Plugin: []string{"http_proxy"},
+		Flag:   []string{"http-proxy"},
+		Doc:    "Proxy for the AWS calls (STS, ECR), e.g. http://proxy.internal:3128 (http://, https:// or socks5://; a user:password in it is kept secret). Unset, the HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables apply as usual.",
+		Kind:   String,
+		Secret: true,
+		Modes:  InAll,
+		setText: func(c *Config, v string) error {
+			const fix = "Give the proxy as a URL, e.g. http://proxy.internal:3128."
+			u, err := url.Parse(strings.TrimSpace(v))
+			if err != nil {
+				return bad(fix, "the proxy is not a URL")
+			}
+			if u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5" || u.Host == "" || u.Hostname() == "" {
+				return bad(fix, "the proxy URL needs the scheme http, https or socks5 and a host")
+			}
+			c.HTTPProxy = u
+			return nil
+		},
+	}
+	NoProxy = &Setting{
+		Name:   "no-proxy",
+		Plugin: []string{"no_proxy"},
+		Flag:   []string{"no-proxy"},
+		Doc:    "With http-proxy: hosts reached directly, separated by commas: host names (subdomains included), host:port, IP addresses, CIDR blocks, or * for all.",
+		Kind:   List,
+		Modes:  InAll,
+		setList: func(c *Config, list []string) error {
+			for _, item := range list {
+				if strings.ContainsAny(item, " \t/") && !isCIDR(item) || strings.Contains(item, "://") {
+					return bad("Give host names, host:port, IP addresses or CIDR blocks such as 10.0.0.0/8, without a scheme.", "%q is not a host, address or CIDR block", shorten(item))
+				}
+				c.NoProxy = append(c.NoProxy, item)
+			}
+			return nil
+		},
 	}
 	RegistryAliases = &Setting{
 		Name:   "registry-aliases",
@@ -684,6 +724,8 @@ var Table = []*Setting{
 	RoleSessionName,
 	RoleDurationSeconds,
 	DualStack,
+	HTTPProxy,
+	NoProxy,
 	RegistryAliases,
 	Registries,
 	DockerLogin,
@@ -707,4 +749,9 @@ var Table = []*Setting{
 	ExportAWSCredentials,
 	Debug,
 	Timeout,
+}
+
+func isCIDR(s string) bool {
+	_, _, err := net.ParseCIDR(s)
+	return err == nil
 }

@@ -193,6 +193,14 @@ func TestBadInput(t *testing.T) {
 		{name: "AWS_USE_DUALSTACK_ENDPOINT not a boolean", mode: "cli", env: map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "maybe"},
 			code: "invalid-setting", inMsg: []string{"environment variable AWS_USE_DUALSTACK_ENDPOINT"}},
 
+		// http-proxy, no-proxy
+		{name: "proxy without a scheme", mode: "github", set: map[string]string{"http-proxy": "proxy.internal:3128"},
+			code: "invalid-setting", inMsg: []string{`input "http-proxy"`, "scheme http, https or socks5"}},
+		{name: "proxy with a password and a bad scheme", mode: "plugin", set: map[string]string{"http_proxy": "ftp://user:hunter2secret@proxy.internal"},
+			code: "invalid-setting", inMsg: []string{"PLUGIN_HTTP_PROXY"}},
+		{name: "no-proxy entry with a scheme", mode: "cli", args: []string{"--http-proxy", "http://proxy.internal:3128", "--no-proxy", "https://example.com"},
+			code: "invalid-setting", inMsg: []string{"flag --no-proxy", "without a scheme"}},
+
 		// bamboo-namespace and shell
 		{name: "bamboo namespace with a space", mode: "github", set: map[string]string{"formats": "bamboo", "bamboo-namespace": "custom aws"},
 			code: "invalid-setting", inMsg: []string{`input "bamboo-namespace"`, "is not a Bamboo variable namespace"}},
