@@ -40,11 +40,7 @@ func TestHelperRegistryMap(t *testing.T) {
 		must(t, os.WriteFile(p, []byte(content), 0o600))
 		return p
 	}
-	a, err := os.ReadFile(f.bundle)
-	must(t, err)
-	b, err := os.ReadFile(ca.CertFile)
-	must(t, err)
-	bundle := write("bundle.pem", string(a)+"\n"+string(b))
+	bundle := f.bundleWith(t, ca)
 	creds := write("credentials", fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n[other]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
 		dev.ID, dev.Secret, other.ID, other.Secret))
 	helperDir := filepath.Join(dir, "bin")

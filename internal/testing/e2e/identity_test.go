@@ -28,13 +28,7 @@ func TestRegistryWithItsOwnRole(t *testing.T) {
 	ca := testenv.NewCA(t)
 	reg2 := testenv.StartRegistry(t, testenv.RegistryOptions{Password: pw2, TLS: true, CA: ca})
 	f.fake.SetRegistryPassword("222222222222", region, pw2)
-	// Trust the emulator, the first registry and the second one.
-	a, err := os.ReadFile(f.bundle)
-	must(t, err)
-	b, err := os.ReadFile(ca.CertFile)
-	must(t, err)
-	bundle := filepath.Join(t.TempDir(), "bundle.pem")
-	must(t, os.WriteFile(bundle, append(append(a, '\n'), b...), 0o644))
+	bundle := f.bundleWith(t, ca)
 	local := strings.TrimPrefix(f.reg.URL, "https://")
 
 	login := func(t *testing.T, entry string) (*runner, testenv.Result, int) {
@@ -131,6 +125,18 @@ func TestRegistryRoleRefusedNothingWritten(t *testing.T) {
 	res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env})
 	wantGitHubFailure(t, res, "assume-role-denied", "identity "+pullRole, pullRole)
 	assertStepUntouched(t, r)
+}
+
+// bundleWith is a CA bundle file trusting what f.bundle trusts and ca
+// (a second registry's).
+func (f *fixture) bundleWith(t *testing.T, ca *testenv.CA) string {
+	a, err := os.ReadFile(f.bundle)
+	must(t, err)
+	b, err := os.ReadFile(ca.CertFile)
+	must(t, err)
+	bundle := filepath.Join(t.TempDir(), "bundle.pem")
+	must(t, os.WriteFile(bundle, append(append(a, '\n'), b...), 0o644))
+	return bundle
 }
 
 type cmdError struct {

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
+	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
+	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+)
+
+// TestRefreshSettings: the helper's settings name the base identity the
+// run used, the registries with their identities, and an alias for a host
+// that is no ECR host (a proxy endpoint), so that the helper logs in again
+// as the run did; they load back into the same registries.
+func TestRefreshSettings(t *testing.T) {
+	role, _ := inputs.ParseRoleARN("arn:aws:iam::123456789012:role/ci")
+	pull, _ := inputs.ParseRoleARN("arn:aws:iam::222222222222:role/pull")
+	other, _ := registry.ParseHost("222222222222.dkr.ecr.us-east-1.amazonaws.com")
+	cfg := &inputs.Config{Region: "eu-west-1", Role: role, Audience: "sts.amazonaws.com", SessionName: "GitHubActions-1", Duration: time.Hour, Timeout: 2 * time.Minute,
+		Static: inputs.StaticKeys{AccessKeyID: "AKIAEXAMPLEEXAMPLE12", SecretAccessKey: "secret"}}
+	res := &Result{
+		Logins: []ecr.Login{
+			{Registry: registry.Registry{Host: "127.0.0.1:5443", Region: "eu-west-1"}},
+			{Registry: other},
+		},
+		Identities: []inputs.Identity{{}, {Role: pull}},
+		Sessions:   []*awsauth.Session{{AccountID: "123456789012"}, {AccountID: "222222222222"}},
+	}
+	tests := []struct {
+		name string
+		base awsauth.Base
+		want map[string]string
+		not  []string
+	}{
+		{"github oidc", awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &onceSource{Source: &oidc.GitHub{}}},
+			map[string]string{"credential-source": "github-oidc", "role-to-assume": role.ARN, "audience": "sts.amazonaws.com"}, []string{"aws-secret-access-key"}},
+		{"token file", awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &oidc.File{Path: "/ws/.ci/token"}},
+			map[string]string{"credential-source": "web-identity-file", "web-identity-token-file": "/ws/.ci/token"}, []string{"aws-secret-access-key"}},
+		{"static keys", awsauth.Base{Kind: awsauth.Static, Static: aws.Credentials{AccessKeyID: "AKIAEXAMPLEEXAMPLE12"}},
+			map[string]string{"credential-source": "static", "aws-access-key-id": "AKIAEXAMPLEEXAMPLE12", "aws-secret-access-key": "secret"}, nil},
+		{"default chain", awsauth.Base{Kind: awsauth.DefaultChain},
+			map[string]string{"credential-source": "default-chain"}, []string{"aws-secret-access-key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res.Base = tt.base
+			f := refreshSettings(cfg, res)
+			for k, v := range tt.want {
+				if f.Settings[k] != v {
+					t.Errorf("%s = %q, want %q", k, f.Settings[k], v)
+				}
+			}
+			for _, k := range tt.not {
+				if _, ok := f.Settings[k]; ok {
+					t.Errorf("%s is set", k)
+				}
+			}
+			if f.Settings["registries"] != "127.0.0.1:5443\n222222222222.dkr.ecr.us-east-1.amazonaws.com="+pull.ARN {
+				t.Errorf("registries = %q", f.Settings["registries"])
+			}
+			if f.Settings["registry-aliases"] != "127.0.0.1:5443=123456789012.dkr.ecr.eu-west-1.amazonaws.com" {
+				t.Errorf("registry-aliases = %q", f.Settings["registry-aliases"])
+			}
+			// The helper loads them back.
+			env := map[string]string{}
+			loaded, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: func(k string) string { return env[k] }, Flags: f.Flags()})
+			if err != nil {
+				t.Fatalf("the helper cannot load the settings: %v", err)
+			}
+			var hosts []string
+			for _, r := range loaded.Registries {
+				hosts = append(hosts, r.Host+"="+loaded.IdentityFor(r.Host).String())
+			}
+			if got := strings.Join(hosts, " "); got != "127.0.0.1:5443= 222222222222.dkr.ecr.us-east-1.amazonaws.com="+pull.ARN {
+				t.Errorf("loaded registries %s", got)
+			}
+		})
+	}
+}
