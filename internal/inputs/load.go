@@ -393,6 +393,10 @@ func checkPluginVars(environ []string) ([]string, error) {
 	if s := suggest(strings.TrimPrefix(unknown[0], "PLUGIN_"), known); s != "" {
 		fix = fmt.Sprintf("Did you mean %q (PLUGIN_%s)? ", strings.ToLower(s), s) + fix
 	}
+	if dockerPluginSettings[strings.TrimPrefix(unknown[0], "PLUGIN_")] {
+		fix = "This step only logs in (it replaces the login of Drone's plugins/ecr, whose access_key, secret_key, region, registry, assume_role and external_id settings it takes): " +
+			"build and push in a later step (docker build/push, or plugins/docker with the login this step leaves in .docker), and drop the build settings here."
+	}
 	return nil, &problem.Problem{
 		Code:    problem.UnknownSetting,
 		Subject: strings.Join(unknown, ", "),
@@ -430,4 +434,12 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// dockerPluginSettings are the build-and-push settings of Drone's
+// plugins/ecr (and plugins/docker), which this program does not take.
+var dockerPluginSettings = map[string]bool{
+	"REPO": true, "TAGS": true, "TAG": true, "DOCKERFILE": true, "CONTEXT": true, "BUILD_ARGS": true, "BUILD_ARGS_FROM_ENV": true,
+	"TARGET": true, "AUTO_TAG": true, "AUTO_TAG_SUFFIX": true, "CACHE_FROM": true, "CREATE_REPOSITORY": true, "LIFECYCLE_POLICY": true,
+	"REPOSITORY_POLICY": true, "SCAN_ON_PUSH": true, "DRY_RUN": true, "PURGE": true, "SQUASH": true, "LABELS": true, "PLATFORM": true,
 }

@@ -360,3 +360,47 @@ func TestHTTPProxy(t *testing.T) {
 		})
 	}
 }
+
+// TestDroneECRPluginSettings: a plugins/ecr step's login settings (its
+// names) work unchanged with our image; its build settings are refused
+// with a fix that says to build in a later step.
+func TestDroneECRPluginSettings(t *testing.T) {
+	f := newFixture(t)
+	const userARN = "arn:aws:iam::123456789012:user/drone"
+	key, err := f.fake.AddAccessKey(awsfake.AccessKey{UserARN: userARN})
+	must(t, err)
+	const pushRole = "arn:aws:iam::123456789012:role/drone-push"
+	must(t, f.fake.AddRole(awsfake.Role{ARN: pushRole, TrustedPrincipals: []string{userARN}, ExternalID: "drone-ext-1", ECR: true}))
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	settings := map[string]string{
+		"access_key": key.ID, "secret_key": key.Secret, "region": region,
+		"registry": account + ".dkr.ecr." + region + ".amazonaws.com", "assume_role": pushRole, "external_id": "drone-ext-1",
+	}
+
+	workspace := t.TempDir()
+	res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: f.pluginEnv("drone", settings, nil), Dir: workspace})
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	cfg, err := os.ReadFile(filepath.Join(workspace, ".docker", "config.json"))
+	if err != nil || !strings.Contains(string(cfg), host) {
+		t.Errorf("no docker login for %s in the workspace: %v\n%s", host, err, cfg)
+	}
+	assumed := false
+	for _, c := range f.fake.Calls() {
+		assumed = assumed || c.Operation == "AssumeRole" && c.Status == 200
+	}
+	if !assumed {
+		t.Error("assume_role with external_id was not used")
+	}
+
+	settings["repo"], settings["tags"] = "my-app", "latest"
+	workspace = t.TempDir()
+	res = testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: f.pluginEnv("drone", settings, nil), Dir: workspace})
+	if res.ExitCode != 1 || !strings.Contains(res.Stdout, "[unknown-setting]") || !strings.Contains(res.Stdout, "PLUGIN_REPO") || !strings.Contains(res.Stdout, "build and push in a later step") {
+		t.Errorf("build settings: exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	if entries, _ := os.ReadDir(workspace); len(entries) != 0 {
+		t.Errorf("a refused step wrote %d entries into the workspace", len(entries))
+	}
+}
