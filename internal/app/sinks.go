@@ -11,25 +11,25 @@ import (
 
 // The sinks. Each is in every mode that lists it (see run).
 
-// stage-only sinks embed noCommit; sinks with nothing to take back, noUndo.
-type noCommit struct{}
+// staging is a sink that only stages: it queues values in the file
+// commands, or files in the set, that a later sink of the mode commits
+// (fileCommands, workspaceFiles); undo drops the files the set holds.
+type staging func(t *run) error
 
-func (noCommit) commit(*run) error { return nil }
+func (f staging) stage(t *run) error { return f(t) }
+func (staging) commit(*run) error    { return nil }
+func (staging) undo(t *run)          { t.files.Undo() }
 
+// noUndo is for sinks with nothing to take back.
 type noUndo struct{}
 
 func (noUndo) undo(*run) {}
 
 // stepOutputs: the GitHub step outputs (registry, username, password, ...,
 // and the AWS identity: aws-account-id, authenticated-arn).
-type stepOutputs struct {
-	noCommit
-	noUndo
-}
-
-func (stepOutputs) stage(t *run) error {
+var stepOutputs = staging(func(t *run) error {
 	return queue(t.fc.Output, append(output.Outputs(t.res.Logins, t.res.JSON), output.Identity(t.res.Session.AccountID, t.res.Session.AuthenticatedARN)...), outputsFailed)
-}
+})
 
 // queue adds values with add (a FileCommands method); a failure is told
 // as failed says.
@@ -51,19 +51,14 @@ func envFailed(err error) error {
 }
 
 // stepEnv: the GitHub job's environment (GITHUB_ENV), with export-env.
-type stepEnv struct {
-	noCommit
-	noUndo
-}
-
-func (stepEnv) stage(t *run) error {
+var stepEnv = staging(func(t *run) error {
 	if !t.cfg.ExportEnv {
 		return nil
 	}
 	return queue(t.fc.Env, output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix), func(err error) error {
 		return problem.Wrap(problem.InvalidSetting, err, "preparing environment variables failed", "Check env-prefix.")
 	})
-}
+})
 
 // rendered is one of the formats setting's formats, rendered.
 type rendered struct {
@@ -88,12 +83,7 @@ func renderFormats(t *run) ([]rendered, error) {
 }
 
 // formatOutputs: the formats as GitHub step outputs, masked.
-type formatOutputs struct {
-	noCommit
-	noUndo
-}
-
-func (formatOutputs) stage(t *run) error {
+var formatOutputs = staging(func(t *run) error {
 	formats, err := renderFormats(t)
 	if err != nil {
 		return err
@@ -107,16 +97,11 @@ func (formatOutputs) stage(t *run) error {
 		}
 	}
 	return nil
-}
+})
 
 // awsCredentialOutputs: with export-aws-credentials, the AWS session as
 // GitHub outputs and environment variables.
-type awsCredentialOutputs struct {
-	noCommit
-	noUndo
-}
-
-func (awsCredentialOutputs) stage(t *run) error {
+var awsCredentialOutputs = staging(func(t *run) error {
 	if !t.cfg.ExportAWSCredentials {
 		return nil
 	}
@@ -125,18 +110,13 @@ func (awsCredentialOutputs) stage(t *run) error {
 		return err
 	}
 	return queue(t.fc.Env, envs, envFailed)
-}
+})
 
 // stepSummary: the GitHub step summary (registries and expiry, no secrets).
-type stepSummary struct {
-	noCommit
-	noUndo
-}
-
-func (stepSummary) stage(t *run) error {
+var stepSummary = staging(func(t *run) error {
 	t.fc.Summary(summary(t.res.Logins, time.Now()))
 	return nil
-}
+})
 
 // fileCommands writes what the sinks before it (and the docker login's
 // export and receipt) queued in the runner's file command files.
@@ -162,9 +142,7 @@ func (fileCommands) commit(t *run) error {
 func outputDir(t *run) string { return t.inWorkspace(t.cfg.OutputDir) }
 
 // dotenvFile: with export-env, the variables in <output-dir>/ecr.env.
-type dotenvFile struct{ noCommit }
-
-func (dotenvFile) stage(t *run) error {
+var dotenvFile = staging(func(t *run) error {
 	if !t.cfg.ExportEnv {
 		return nil
 	}
@@ -177,14 +155,10 @@ func (dotenvFile) stage(t *run) error {
 		return problem.Wrap(problem.OutputFailed, err, "preparing the dotenv file failed", "Check that the workspace is writable, or set output_dir.")
 	}
 	return nil
-}
-
-func (dotenvFile) undo(t *run) { t.files.Undo() }
+})
 
 // formatFiles: the formats as files in <output-dir>.
-type formatFiles struct{ noCommit }
-
-func (formatFiles) stage(t *run) error {
+var formatFiles = staging(func(t *run) error {
 	formats, err := renderFormats(t)
 	if err != nil {
 		return err
@@ -197,9 +171,7 @@ func (formatFiles) stage(t *run) error {
 		t.written = append(t.written, path)
 	}
 	return nil
-}
-
-func (formatFiles) undo(t *run) { t.files.Undo() }
+})
 
 // workspaceFiles puts the files the sinks before it staged in place.
 type workspaceFiles struct{}
