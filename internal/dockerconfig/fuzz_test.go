@@ -59,15 +59,7 @@ func FuzzMerge(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("result is not valid JSON")
 		}
-		var view struct {
-			Auths map[string]struct {
-				Auth string `json:"auth"`
-			} `json:"auths"`
-		}
-		if err := json.Unmarshal(out, &view); err != nil {
-			t.Fatalf("docker could not decode the result: %v", err)
-		}
-		if got, ok := view.Auths[key]; !ok || got.Auth != want {
+		if user, pass, ok := decodedAuth(t, out, key); !ok || user != "AWS" || pass != password {
 			t.Fatalf("docker does not see our entry for %q", key)
 		}
 

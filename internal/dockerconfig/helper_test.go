@@ -144,12 +144,7 @@ func TestLoginHelperMissing(t *testing.T) {
 				}
 			}
 			noSecret(t, "error", msg, ecrPass)
-			if got := readFile(t, cfg); string(got) != tt.config {
-				t.Fatal("config.json changed")
-			}
-			if b := backups(t, dir); len(b) != 0 {
-				t.Fatalf("backup left: %v", b)
-			}
+			untouched(t, dir, []byte(tt.config))
 		})
 	}
 }
@@ -197,12 +192,7 @@ func TestLoginHelperFailureRollsBack(t *testing.T) {
 	if _, ok := loadHelperState(state)["a.example"]; ok {
 		t.Fatal("the first host's credentials were not rolled back")
 	}
-	if got := readFile(t, cfg); !bytes.Equal(got, orig) {
-		t.Fatal("config.json changed")
-	}
-	if b := backups(t, dir); len(b) != 0 {
-		t.Fatalf("backup left: %v", b)
-	}
+	untouched(t, dir, orig)
 }
 
 func TestLoginMixedHelperAndFile(t *testing.T) {

@@ -51,15 +51,7 @@ func TestRealClientsReadOurLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if tt.config != "" {
-				writeFile(t, filepath.Join(dir, ConfigFileName), []byte(tt.config))
-			}
-			r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath},
-				[]Credential{{Host: reg.Addr, Username: testenv.DefaultRegistryUser, Password: tt.password}})
-			if err != nil {
-				t.Fatalf("Login: %v", err)
-			}
+			dir, r := loginIn(t, tt.config, lookPath, Credential{Host: reg.Addr, Username: testenv.DefaultRegistryUser, Password: tt.password})
 			res := craneCatalog(dir)
 			if got := res.ExitCode == 0; got != tt.wantOK {
 				t.Fatalf("crane catalog exit %d, want success=%v; stderr: %s", res.ExitCode, tt.wantOK, res.Stderr)
@@ -108,15 +100,7 @@ func TestDockerCLIUsesOurLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if tt.config != "" {
-				writeFile(t, filepath.Join(dir, ConfigFileName), []byte(tt.config))
-			}
-			r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath},
-				[]Credential{{Host: reg.Addr, Username: testenv.DefaultRegistryUser, Password: tt.password}})
-			if err != nil {
-				t.Fatalf("Login: %v", err)
-			}
+			dir, r := loginIn(t, tt.config, lookPath, Credential{Host: reg.Addr, Username: testenv.DefaultRegistryUser, Password: tt.password})
 			defer func() {
 				if err := Logout(context.Background(), r); err != nil {
 					t.Errorf("Logout: %v", err)
@@ -138,4 +122,19 @@ func TestDockerCLIUsesOurLogin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loginIn logs c in to a fresh config directory holding config (none when
+// empty) and returns the directory and the receipt.
+func loginIn(t *testing.T, config string, lookPath func(string) (string, error), c Credential) (string, *Receipt) {
+	t.Helper()
+	dir := t.TempDir()
+	if config != "" {
+		writeFile(t, filepath.Join(dir, ConfigFileName), []byte(config))
+	}
+	r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{c})
+	if err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	return dir, r
 }

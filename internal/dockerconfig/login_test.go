@@ -337,12 +337,7 @@ func TestLoginMalformed(t *testing.T) {
 				t.Errorf("error %q should say how to fix it", msg)
 			}
 			noSecret(t, "error", msg, ecrPass)
-			if got := readFile(t, cfg); string(got) != tt.content {
-				t.Fatalf("malformed file was changed")
-			}
-			if b := backups(t, dir); len(b) != 0 {
-				t.Fatalf("backup left behind: %v", b)
-			}
+			untouched(t, dir, []byte(tt.content))
 		})
 	}
 }

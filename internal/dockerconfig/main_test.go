@@ -1,6 +1,7 @@
 package dockerconfig
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -233,6 +234,18 @@ func listDir(t *testing.T, dir string) []string {
 }
 
 // backups returns the names of backup files left in dir.
+// untouched fails the test unless config.json in dir still holds want
+// and no backup is left beside it: what a failed Login must leave.
+func untouched(t *testing.T, dir string, want []byte) {
+	t.Helper()
+	if got := readFile(t, filepath.Join(dir, ConfigFileName)); !bytes.Equal(got, want) {
+		t.Errorf("config.json changed:\n%s", redacted(got))
+	}
+	if b := backups(t, dir); len(b) != 0 {
+		t.Errorf("backup left: %v", b)
+	}
+}
+
 func backups(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
