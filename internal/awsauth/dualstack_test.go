@@ -2,30 +2,14 @@ package awsauth
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 )
-
-// hostRecorder is an HTTP client that records the host of every request
-// and sends nothing.
-type hostRecorder struct {
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (h *hostRecorder) Do(r *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.hosts = append(h.hosts, r.URL.Host)
-	return nil, errors.New("recorded, not sent")
-}
 
 // TestDualStackEndpoints: with DualStack, STS is called at its dual-stack
 // (IPv6) endpoint; without, at the regional one.
@@ -42,7 +26,7 @@ func TestDualStackEndpoints(t *testing.T) {
 		want     string
 	}{{true, "", "sts.eu-west-1.api.aws"}, {false, "", "sts.eu-west-1.amazonaws.com"}, {true, "https://127.0.0.1:9", "127.0.0.1:9"}} {
 		t.Setenv("AWS_ENDPOINT_URL", tc.endpoint)
-		rec := &hostRecorder{}
+		rec := &awsfake.HostRecorder{}
 		// The recorder's error is retried as a network failure: the
 		// deadline ends the retries (only the first request matters).
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -57,8 +41,8 @@ func TestDualStackEndpoints(t *testing.T) {
 		if err == nil {
 			t.Fatal("Resolve succeeded without an STS answer")
 		}
-		if len(rec.hosts) == 0 || rec.hosts[0] != tc.want {
-			t.Errorf("dual-stack %v: STS called at %v, want %s (%v)", tc.dual, rec.hosts, tc.want, err)
+		if hosts := rec.Hosts(); len(hosts) == 0 || hosts[0] != tc.want {
+			t.Errorf("dual-stack %v: STS called at %v, want %s (%v)", tc.dual, hosts, tc.want, err)
 		}
 	}
 }

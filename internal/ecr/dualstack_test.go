@@ -2,28 +2,14 @@ package ecr
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 )
-
-type hostRecorder struct {
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (h *hostRecorder) Do(r *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.hosts = append(h.hosts, r.URL.Host)
-	return nil, errors.New("recorded, not sent")
-}
 
 // TestDualStackAPIEndpoint: the credentials' own registry with DualStack,
 // and a dual-stack registry host, are fetched from ECR's dual-stack API
@@ -43,14 +29,14 @@ func TestDualStackAPIEndpoint(t *testing.T) {
 		{"dual-stack host", Request{Registries: []registry.Registry{dual}}, "ecr.eu-west-1.api.aws"},
 		{"standard host", Request{Registries: []registry.Registry{std}}, "api.ecr.eu-west-1.amazonaws.com"},
 	} {
-		rec := &hostRecorder{}
+		rec := &awsfake.HostRecorder{}
 		cfg := aws.Config{Region: "eu-west-1", HTTPClient: rec, Retryer: func() aws.Retryer { return aws.NopRetryer{} },
 			Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "")}
 		if _, err := Fetch(context.Background(), cfg, tc.req); err == nil {
 			t.Fatalf("%s: Fetch succeeded without an answer", tc.name)
 		}
-		if len(rec.hosts) != 1 || rec.hosts[0] != tc.want {
-			t.Errorf("%s: ECR called at %v, want %s", tc.name, rec.hosts, tc.want)
+		if hosts := rec.Hosts(); len(hosts) != 1 || hosts[0] != tc.want {
+			t.Errorf("%s: ECR called at %v, want %s", tc.name, hosts, tc.want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
@@ -68,22 +69,29 @@ func Predict(ctx context.Context, cfg aws.Config, req Request) Ahead {
 func endpoint(ctx context.Context, cfg aws.Config, g *group) (u *url.URL, overridden bool) {
 	if g.public {
 		o := ecrpublic.NewFromConfig(cfg, publicOptions).Options()
-		p := ecrpublic.EndpointParameters{Region: aws.String(o.Region), Endpoint: o.BaseEndpoint,
-			UseFIPS:      aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
-			UseDualStack: aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled)}
+		fips, dual := endpointVariant(o.EndpointOptions.UseFIPSEndpoint, o.EndpointOptions.UseDualStackEndpoint)
+		p := ecrpublic.EndpointParameters{Region: aws.String(o.Region), Endpoint: o.BaseEndpoint, UseFIPS: fips, UseDualStack: dual}
 		ep, err := o.EndpointResolverV2.ResolveEndpoint(ctx, p.WithDefaults())
-		if err != nil {
-			return nil, true
-		}
-		return &ep.URI, o.BaseEndpoint != nil
+		return resolved(ep, err, o.BaseEndpoint)
 	}
 	o := ecr.NewFromConfig(cfg, g.options).Options()
-	p := ecr.EndpointParameters{Region: aws.String(o.Region), Endpoint: o.BaseEndpoint,
-		UseFIPS:      aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
-		UseDualStack: aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled)}
+	fips, dual := endpointVariant(o.EndpointOptions.UseFIPSEndpoint, o.EndpointOptions.UseDualStackEndpoint)
+	p := ecr.EndpointParameters{Region: aws.String(o.Region), Endpoint: o.BaseEndpoint, UseFIPS: fips, UseDualStack: dual}
 	ep, err := o.EndpointResolverV2.ResolveEndpoint(ctx, p.WithDefaults())
+	return resolved(ep, err, o.BaseEndpoint)
+}
+
+// endpointVariant turns a client's FIPS and dual-stack settings into the
+// endpoint parameters of both services.
+func endpointVariant(fips aws.FIPSEndpointState, dual aws.DualStackEndpointState) (*bool, *bool) {
+	return aws.Bool(fips == aws.FIPSEndpointStateEnabled), aws.Bool(dual == aws.DualStackEndpointStateEnabled)
+}
+
+// resolved is endpoint's answer for a resolution: an endpoint that cannot
+// be resolved counts as overridden (nothing can be predicted about it).
+func resolved(ep smithyendpoints.Endpoint, err error, base *string) (*url.URL, bool) {
 	if err != nil {
 		return nil, true
 	}
-	return &ep.URI, o.BaseEndpoint != nil
+	return &ep.URI, base != nil
 }
