@@ -11,6 +11,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 )
 
 // The hot paths of a login, for `go test -bench . ./internal/ecr` and
@@ -18,20 +19,11 @@ import (
 // whole Fetch against the emulator (no added latency), which is mostly
 // aws-sdk-go-v2 client construction, signing and JSON.
 
-const benchAccount = "123456789012"
-
-var benchRegions = []string{
-	"eu-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-	"eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
-	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
-	"ap-southeast-2", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1",
-}
-
 func benchRegistries(b *testing.B, n int) []registry.Registry {
 	b.Helper()
 	regs := make([]registry.Registry, n)
-	for i := range regs {
-		r, err := registry.ParseHost(benchAccount + ".dkr.ecr." + benchRegions[i] + ".amazonaws.com")
+	for i, host := range fixtures.Hosts(n) {
+		r, err := registry.ParseHost(host)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +48,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func BenchmarkGroupByEndpoint(b *testing.B) {
-	regs := benchRegistries(b, len(benchRegions))
+	regs := benchRegistries(b, len(fixtures.Regions))
 	b.ReportAllocs()
 	for b.Loop() {
 		if g := groupByEndpoint(regs); len(g) != len(regs) {
@@ -70,7 +62,7 @@ func BenchmarkGroupByEndpoint(b *testing.B) {
 func BenchmarkFetch(b *testing.B) {
 	b.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	fake := awsfake.New(awsfake.Options{})
-	key, err := fake.AddAccessKey(awsfake.AccessKey{UserARN: "arn:aws:iam::" + benchAccount + ":user/bench", ECR: true})
+	key, err := fake.AddAccessKey(awsfake.AccessKey{UserARN: "arn:aws:iam::" + fixtures.Account + ":user/bench", ECR: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +71,7 @@ func BenchmarkFetch(b *testing.B) {
 	}
 	b.Cleanup(fake.Close)
 	cfg := aws.Config{
-		Region:       benchRegions[0],
+		Region:       fixtures.Regions[0],
 		Credentials:  credentials.NewStaticCredentialsProvider(key.ID, key.Secret, ""),
 		BaseEndpoint: aws.String(fake.URL()),
 	}
@@ -88,7 +80,7 @@ func BenchmarkFetch(b *testing.B) {
 		b.Run(fmt.Sprintf("regions=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				logins, err := Fetch(context.Background(), cfg, Request{Registries: regs, DefaultRegion: benchRegions[0], CallerAccount: benchAccount})
+				logins, err := Fetch(context.Background(), cfg, Request{Registries: regs, DefaultRegion: fixtures.Regions[0], CallerAccount: fixtures.Account})
 				if err != nil {
 					b.Fatal(err)
 				}

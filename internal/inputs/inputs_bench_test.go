@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
 )
 
@@ -15,16 +16,8 @@ import (
 // inputs with their action.yml defaults, plus registries in n regions.
 func benchGitHubEnv(n int) map[string]string {
 	env := ghrunner.Step{Defaults: true, Inputs: map[string]string{"role-to-assume": role, "aws-region": "eu-west-1"}}.Env()
-	regions := []string{"eu-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-		"eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
-		"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
-		"ap-southeast-2", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1"}
 	if n > 0 {
-		hosts := make([]string, n)
-		for i := range hosts {
-			hosts[i] = "123456789012.dkr.ecr." + regions[i] + ".amazonaws.com"
-		}
-		env["INPUT_REGISTRIES"] = strings.Join(hosts, "\n")
+		env["INPUT_REGISTRIES"] = strings.Join(fixtures.Hosts(n), "\n")
 	}
 	return env
 }

@@ -12,25 +12,34 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 )
 
 // The output side of a login, for `go test -bench . ./internal/output` and
 // benchstat: rendering the JSON blob and the value lists, writing the
 // GitHub file commands, and masking secrets on the console.
 
-var benchRegionNames = []string{
-	"eu-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-	"eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1",
-	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
-	"ap-southeast-2", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1",
+// eachSize runs bench for 1 and for 20 logins and their JSON blob.
+func eachSize(b *testing.B, bench func(b *testing.B, logins []ecr.Login, blob string)) {
+	for _, n := range []int{1, 20} {
+		logins := benchLogins(b, n)
+		blob, err := JSON(logins)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("registries=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			bench(b, logins, blob)
+		})
+	}
 }
 
 // benchLogins makes n logins in different regions with ECR-sized passwords.
 func benchLogins(b *testing.B, n int) []ecr.Login {
 	b.Helper()
 	logins := make([]ecr.Login, n)
-	for i := range logins {
-		r, err := registry.ParseHost("123456789012.dkr.ecr." + benchRegionNames[i] + ".amazonaws.com")
+	for i, host := range fixtures.Hosts(n) {
+		r, err := registry.ParseHost(host)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -46,84 +55,64 @@ func benchLogins(b *testing.B, n int) []ecr.Login {
 }
 
 func BenchmarkJSON(b *testing.B) {
-	for _, n := range []int{1, 20} {
-		logins := benchLogins(b, n)
-		b.Run(fmt.Sprintf("registries=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := JSON(logins); err != nil {
-					b.Fatal(err)
-				}
+	eachSize(b, func(b *testing.B, logins []ecr.Login, _ string) {
+		for b.Loop() {
+			if _, err := JSON(logins); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkGitHubFileCommands is what the GitHub mode writes after a
 // login: outputs, environment variables and a summary, committed to files.
 func BenchmarkGitHubFileCommands(b *testing.B) {
-	for _, n := range []int{1, 20} {
-		logins := benchLogins(b, n)
-		blob, err := JSON(logins)
-		if err != nil {
-			b.Fatal(err)
-		}
+	eachSize(b, func(b *testing.B, logins []ecr.Login, blob string) {
 		dir := b.TempDir()
 		files := map[string]string{}
 		for _, name := range []string{GitHubOutput, GitHubEnv, GitHubState, GitHubSummary} {
 			files[name] = filepath.Join(dir, name)
 		}
 		getenv := func(k string) string { return files[k] }
-		b.Run(fmt.Sprintf("registries=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				for _, f := range files {
-					if err := os.WriteFile(f, nil, 0o600); err != nil {
-						b.Fatal(err)
-					}
-				}
-				fc := NewFileCommands(getenv)
-				for _, v := range Outputs(logins, blob) {
-					if err := fc.Output(v.Name, v.Value); err != nil {
-						b.Fatal(err)
-					}
-				}
-				for _, v := range Env(logins, blob, "ECR_") {
-					if err := fc.Env(v.Name, v.Value); err != nil {
-						b.Fatal(err)
-					}
-				}
-				fc.Summary("### Amazon ECR login\n")
-				if err := fc.Commit(); err != nil {
+		for b.Loop() {
+			for _, f := range files {
+				if err := os.WriteFile(f, nil, 0o600); err != nil {
 					b.Fatal(err)
 				}
 			}
-		})
-	}
+			fc := NewFileCommands(getenv)
+			for _, v := range Outputs(logins, blob) {
+				if err := fc.Output(v.Name, v.Value); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, v := range Env(logins, blob, "ECR_") {
+				if err := fc.Env(v.Name, v.Value); err != nil {
+					b.Fatal(err)
+				}
+			}
+			fc.Summary("### Amazon ECR login\n")
+			if err := fc.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkConsoleMask registers every secret of a login (with its
 // ::add-mask:: command) and writes a few redacted log lines.
 func BenchmarkConsoleMask(b *testing.B) {
-	for _, n := range []int{1, 20} {
-		logins := benchLogins(b, n)
-		blob, err := JSON(logins)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(fmt.Sprintf("registries=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				con := NewConsole(StyleGitHub, io.Discard, io.Discard, false)
-				for _, l := range logins {
-					con.Mask(l.Password)
-					con.Mask(l.AuthorizationToken)
-				}
-				con.Mask(blob)
-				for _, l := range logins {
-					con.Infof("Registry %s (%s): password expires %s", l.Registry.Host, l.Registry.Region, FormatTime(l.ExpiresAt))
-				}
+	eachSize(b, func(b *testing.B, logins []ecr.Login, blob string) {
+		for b.Loop() {
+			con := NewConsole(StyleGitHub, io.Discard, io.Discard, false)
+			for _, l := range logins {
+				con.Mask(l.Password)
+				con.Mask(l.AuthorizationToken)
 			}
-		})
-	}
+			con.Mask(blob)
+			for _, l := range logins {
+				con.Infof("Registry %s (%s): password expires %s", l.Registry.Host, l.Registry.Region, FormatTime(l.ExpiresAt))
+			}
+		}
+	})
 }

@@ -32,15 +32,7 @@ var multiLine = Value{Name: "MULTI", Value: "line one\nline 'two'\r\nthree\\"}
 // (written from the shells' documentation, independently of the renderers).
 
 func parseSh(t *testing.T, text string) map[string]string {
-	return parseLines(t, text, "\n", func(line string) (string, string, bool) {
-		rest, ok := strings.CutPrefix(line, "export ")
-		if !ok {
-			return "", "", false
-		}
-		name, q, ok := strings.Cut(rest, "=")
-		if !ok {
-			return "", "", false
-		}
+	return parseLines(t, text, "\n", "export ", "=", func(q string) (string, bool) {
 		// A sequence of '...' strings and \x escapes outside quotes.
 		var b strings.Builder
 		for i := 0; i < len(q); {
@@ -48,33 +40,28 @@ func parseSh(t *testing.T, text string) map[string]string {
 			case '\'':
 				end := strings.IndexByte(q[i+1:], '\'')
 				if end < 0 {
-					return "", "", false
+					return "", false
 				}
 				b.WriteString(q[i+1 : i+1+end])
 				i += end + 2
 			case '\\':
 				if i+1 >= len(q) {
-					return "", "", false
+					return "", false
 				}
 				b.WriteByte(q[i+1])
 				i += 2
 			default:
-				return "", "", false // unquoted text would be subject to expansion
+				return "", false // unquoted text would be subject to expansion
 			}
 		}
-		return name, b.String(), true
+		return b.String(), true
 	})
 }
 
 func parseFish(t *testing.T, text string) map[string]string {
-	return parseLines(t, text, "\n", func(line string) (string, string, bool) {
-		rest, ok := strings.CutPrefix(line, "set -gx ")
-		if !ok {
-			return "", "", false
-		}
-		name, q, ok := strings.Cut(rest, " ")
-		if !ok || len(q) < 2 || q[0] != '\'' || q[len(q)-1] != '\'' {
-			return "", "", false
+	return parseLines(t, text, "\n", "set -gx ", " ", func(q string) (string, bool) {
+		if len(q) < 2 || q[0] != '\'' || q[len(q)-1] != '\'' {
+			return "", false
 		}
 		var b strings.Builder
 		in := q[1 : len(q)-1]
@@ -84,30 +71,22 @@ func parseFish(t *testing.T, text string) map[string]string {
 				b.WriteByte(in[i+1])
 				i++
 			case in[i] == '\'':
-				return "", "", false // would end the string early
+				return "", false // would end the string early
 			default:
 				b.WriteByte(in[i])
 			}
 		}
-		return name, b.String(), true
+		return b.String(), true
 	})
 }
 
 func isPSQuote(r rune) bool { return strings.ContainsRune("'\u2018\u2019\u201a\u201b", r) }
 
 func parsePowerShell(t *testing.T, text string) map[string]string {
-	return parseLines(t, text, "\n", func(line string) (string, string, bool) {
-		rest, ok := strings.CutPrefix(line, "$Env:")
-		if !ok {
-			return "", "", false
-		}
-		name, q, ok := strings.Cut(rest, " = ")
-		if !ok {
-			return "", "", false
-		}
+	return parseLines(t, text, "\n", "$Env:", " = ", func(q string) (string, bool) {
 		rs := []rune(q)
 		if len(rs) < 2 || rs[0] != '\'' || rs[len(rs)-1] != '\'' {
-			return "", "", false
+			return "", false
 		}
 		var b strings.Builder
 		in := rs[1 : len(rs)-1]
@@ -115,26 +94,18 @@ func parsePowerShell(t *testing.T, text string) map[string]string {
 			if isPSQuote(in[i]) {
 				// Any single-quote character followed by another is one literal.
 				if i+1 >= len(in) || !isPSQuote(in[i+1]) {
-					return "", "", false
+					return "", false
 				}
 				i++
 			}
 			b.WriteRune(in[i])
 		}
-		return name, b.String(), true
+		return b.String(), true
 	})
 }
 
 func parseCmd(t *testing.T, text string) map[string]string {
-	return parseLines(t, text, "\r\n", func(line string) (string, string, bool) {
-		rest, ok := strings.CutPrefix(line, "set ")
-		if !ok {
-			return "", "", false
-		}
-		name, q, ok := strings.Cut(rest, "=")
-		if !ok {
-			return "", "", false
-		}
+	return parseLines(t, text, "\r\n", "set ", "=", func(q string) (string, bool) {
 		// Batch file: %% is %, a lone % expands; ^x is x; unescaped
 		// & | < > ( ) " are syntax.
 		var b strings.Builder
@@ -142,28 +113,43 @@ func parseCmd(t *testing.T, text string) map[string]string {
 			switch c := q[i]; {
 			case c == '%':
 				if i+1 >= len(q) || q[i+1] != '%' {
-					return "", "", false
+					return "", false
 				}
 				b.WriteByte('%')
 				i++
 			case c == '^':
 				if i+1 >= len(q) {
-					return "", "", false
+					return "", false
 				}
 				b.WriteByte(q[i+1])
 				i++
 			case strings.IndexByte(`&|<>()"`, c) >= 0:
-				return "", "", false
+				return "", false
 			default:
 				b.WriteByte(c)
 			}
 		}
-		return name, b.String(), true
+		return b.String(), true
 	})
 }
 
-func parseLines(t *testing.T, text, eol string, parse func(string) (string, string, bool)) map[string]string {
+// parseLines reads text as statements of the form <prefix>NAME<sep>QUOTED
+// ending in eol; value unquotes QUOTED (false: not a whole value yet, the
+// statement goes on on the next line).
+func parseLines(t *testing.T, text, eol, prefix, sep string, value func(q string) (string, bool)) map[string]string {
 	t.Helper()
+	parse := func(stmt string) (string, string, bool) {
+		rest, ok := strings.CutPrefix(stmt, prefix)
+		if !ok {
+			return "", "", false
+		}
+		name, q, ok := strings.Cut(rest, sep)
+		if !ok {
+			return "", "", false
+		}
+		v, ok := value(q)
+		return name, v, ok
+	}
 	got := map[string]string{}
 	if !strings.HasSuffix(text, eol) {
 		t.Fatalf("output does not end in %q: %q", eol, text)
