@@ -35,13 +35,23 @@ func testLogins(t *testing.T) []ecr.Login {
 	return logins
 }
 
+// render renders the format named name, which must exist and succeed.
+func render(t *testing.T, name string, logins []ecr.Login, opts FormatOptions) string {
+	t.Helper()
+	f, ok := LookupFormat(name)
+	if !ok {
+		t.Fatalf("no format %q", name)
+	}
+	s, err := f.Render(logins, opts)
+	if err != nil {
+		t.Fatalf("render %s: %v", name, err)
+	}
+	return s
+}
+
 func TestECSFormat(t *testing.T) {
 	logins := testLogins(t)
-	f, _ := LookupFormat("ecs")
-	s, err := f.Render(logins, FormatOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := render(t, "ecs", logins, FormatOptions{})
 	var got map[string]string
 	if err := json.Unmarshal([]byte(s), &got); err != nil {
 		t.Fatal(err)
@@ -78,22 +88,14 @@ func decodeDockerConfig(t *testing.T, raw []byte, logins []ecr.Login) {
 
 func TestDockerConfigJSONFormat(t *testing.T) {
 	logins := testLogins(t)
-	f, _ := LookupFormat("dockerconfigjson")
-	s, err := f.Render(logins, FormatOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := render(t, "dockerconfigjson", logins, FormatOptions{})
 	decodeDockerConfig(t, []byte(s), logins)
 }
 
 func TestK8sSecretFormat(t *testing.T) {
 	logins := testLogins(t)
-	f, _ := LookupFormat("k8s-secret")
 	for _, ns := range []string{"", "ci"} {
-		s, err := f.Render(logins, FormatOptions{K8sSecretName: "regcred", K8sNamespace: ns})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := render(t, "k8s-secret", logins, FormatOptions{K8sSecretName: "regcred", K8sNamespace: ns})
 		var secret struct {
 			APIVersion string `yaml:"apiVersion"`
 			Kind       string `yaml:"kind"`
@@ -164,11 +166,7 @@ func TestDotenvAndExportsRoundTrip(t *testing.T) {
 
 func TestDotenvFormatHasEveryVariable(t *testing.T) {
 	logins := testLogins(t)
-	f, _ := LookupFormat("dotenv")
-	s, err := f.Render(logins, FormatOptions{EnvPrefix: "ECR_"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := render(t, "dotenv", logins, FormatOptions{EnvPrefix: "ECR_"})
 	for _, field := range Fields {
 		if !strings.Contains(s, "\nECR_"+field.Env+"=") && !strings.HasPrefix(s, "ECR_"+field.Env+"=") {
 			t.Errorf("dotenv lacks ECR_%s", field.Env)
