@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 )
@@ -18,19 +17,6 @@ import (
 // benchstat: decoding the token, grouping registries by endpoint, and a
 // whole Fetch against the emulator (no added latency), which is mostly
 // aws-sdk-go-v2 client construction, signing and JSON.
-
-func benchRegistries(b *testing.B, n int) []registry.Registry {
-	b.Helper()
-	regs := make([]registry.Registry, n)
-	for i, host := range fixtures.Hosts(n) {
-		r, err := registry.ParseHost(host)
-		if err != nil {
-			b.Fatal(err)
-		}
-		regs[i] = r
-	}
-	return regs
-}
 
 func BenchmarkDecode(b *testing.B) {
 	// ECR passwords are about 1.9 KB of base64.
@@ -48,7 +34,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func BenchmarkGroupByEndpoint(b *testing.B) {
-	regs := benchRegistries(b, len(fixtures.Regions))
+	regs := fixtures.Registries(b, len(fixtures.Regions))
 	b.ReportAllocs()
 	for b.Loop() {
 		if g := groupByEndpoint(regs); len(g) != len(regs) {
@@ -76,7 +62,7 @@ func BenchmarkFetch(b *testing.B) {
 		BaseEndpoint: aws.String(fake.URL()),
 	}
 	for _, n := range []int{1, 20} {
-		regs := benchRegistries(b, n)
+		regs := fixtures.Registries(b, n)
 		b.Run(fmt.Sprintf("regions=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
-	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 )
 
@@ -38,11 +37,7 @@ func eachSize(b *testing.B, bench func(b *testing.B, logins []ecr.Login, blob st
 func benchLogins(b *testing.B, n int) []ecr.Login {
 	b.Helper()
 	logins := make([]ecr.Login, n)
-	for i, host := range fixtures.Hosts(n) {
-		r, err := registry.ParseHost(host)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for i, r := range fixtures.Registries(b, n) {
 		pw := base64.StdEncoding.EncodeToString([]byte(strings.Repeat(fmt.Sprintf("pw%02d", i), 360)))
 		logins[i] = ecr.Login{
 			Registry: r, Username: "AWS", Password: pw,
