@@ -172,7 +172,7 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 
 // cliSinks: where a CLI command's result goes, in order.
 func cliSinks(cmd cliCommand, args []string) []sink {
-	return []sink{stdout{cmd: cmd, args: args}, dockerLoginSink{}}
+	return []sink{stdout{cmd: cmd, args: args}, authFileSink{}, dockerLoginSink{}}
 }
 
 func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, flags map[string]string, args []string) error {

@@ -48,7 +48,7 @@ func githubArgs(args []string) (map[string]string, error) {
 }
 
 // githubSinks: where a container action's result goes, in order.
-var githubSinks = []sink{stepOutputs, stepEnv, formatOutputs, awsCredentialOutputs, stepSummary, fileCommands{}, dockerLoginSink{github: true}}
+var githubSinks = []sink{stepOutputs, stepEnv, formatOutputs, awsCredentialOutputs, stepSummary, fileCommands{}, authFileSink{github: true}, dockerLoginSink{github: true}}
 
 func githubRun(ctx context.Context, e Env, args []string, con *output.Console) error {
 	flags, err := githubArgs(args)

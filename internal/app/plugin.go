@@ -32,7 +32,7 @@ func ciName(e Env) string {
 }
 
 // pluginSinks: where a plugin step's result goes, in order.
-var pluginSinks = []sink{dotenvFile, formatFiles, workspaceFiles{}, droneOutput{}, dockerLoginSink{}}
+var pluginSinks = []sink{dotenvFile, formatFiles, workspaceFiles{}, droneOutput{}, authFileSink{}, dockerLoginSink{}}
 
 func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	cfg, err := loadSettings(con, inputs.Source{Mode: inputs.Plugin, Getenv: e.Getenv, Environ: e.Environ})

@@ -24,13 +24,18 @@ import (
 // saveLogoutReceipt stores r for the post stage and queues its seal as
 // step state. On error nothing is left behind.
 func saveLogoutReceipt(r *dockerconfig.Receipt, fc *output.FileCommands) (dockerconfig.Seal, error) {
+	return saveLogoutReceiptAs(stateReceipt, r, fc)
+}
+
+// saveLogoutReceiptAs is saveLogoutReceipt under the step state key key.
+func saveLogoutReceiptAs(key string, r *dockerconfig.Receipt, fc *output.FileCommands) (dockerconfig.Seal, error) {
 	seal, err := dockerconfig.SaveReceipt(r)
 	if err != nil {
 		return dockerconfig.Seal{}, problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
 	}
 	b, err := json.Marshal(seal)
 	if err == nil {
-		err = fc.State(stateReceipt, string(b))
+		err = fc.State(key, string(b))
 	}
 	if err != nil {
 		_ = dockerconfig.RemoveReceipt(seal)
@@ -63,18 +68,28 @@ func postLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerco
 		con.Infof("No saved step state (this runner passes none to a container action's post step): using the login receipt%s found in DOCKER_CONFIG=%s.", plural(len(rs), "", "s"), dir)
 		return rs, seals, nil
 	}
+	r, seal, err := sealedReceipt(stateReceipt, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []*dockerconfig.Receipt{r}, []dockerconfig.Seal{seal}, nil
+}
+
+// sealedReceipt opens the receipt the seal in step state key (value state)
+// names.
+func sealedReceipt(key, state string) (*dockerconfig.Receipt, dockerconfig.Seal, error) {
 	var seal dockerconfig.Seal
 	if err := json.Unmarshal([]byte(state), &seal); err != nil || seal.Nonce == "" {
-		return nil, nil, &problem.Problem{Code: problem.DockerConfig, Subject: "STATE_" + stateReceipt,
+		return nil, seal, &problem.Problem{Code: problem.DockerConfig, Subject: "STATE_" + key,
 			What: "the saved logout state is not one this action's main stage writes, so it is not trusted and nothing was undone",
-			Fix:  "Do not set STATE_" + stateReceipt + " in the workflow or through GITHUB_ENV; it is this action's own."}
+			Fix:  "Do not set STATE_" + key + " in the workflow or through GITHUB_ENV; it is this action's own."}
 	}
 	r, err := dockerconfig.OpenReceipt(seal, nil)
 	if err != nil {
-		return nil, nil, problem.Wrap(problem.DockerConfig, err, "the saved logout receipt cannot be used, so nothing was undone",
-			"Do not set STATE_"+stateReceipt+" in the workflow or through GITHUB_ENV; if the main stage's login is still there, remove it by hand.")
+		return nil, seal, problem.Wrap(problem.DockerConfig, err, "the saved logout receipt cannot be used, so nothing was undone",
+			"Do not set STATE_"+key+" in the workflow or through GITHUB_ENV; if the main stage's login is still there, remove it by hand.")
 	}
-	return []*dockerconfig.Receipt{r}, []dockerconfig.Seal{seal}, nil
+	return r, seal, nil
 }
 
 // postLogout undoes the logins postLogins found.
@@ -82,6 +97,13 @@ func postLogout(ctx context.Context, e Env, con *output.Console) error {
 	rs, seals, err := postLogins(e, con)
 	if err != nil {
 		return err
+	}
+	if state := e.Getenv("STATE_" + stateAuthFileReceipt); state != "" {
+		r, seal, err := sealedReceipt(stateAuthFileReceipt, state)
+		if err != nil {
+			return err
+		}
+		rs, seals = append(rs, r), append(seals, seal)
 	}
 	for i, r := range rs {
 		if err := dockerconfig.Logout(ctx, r); err != nil {

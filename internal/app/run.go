@@ -39,11 +39,13 @@ type run struct {
 	files securefile.Set
 
 	// What the sinks leave for the log lines and for each other.
-	receipt    *dockerconfig.Receipt // the docker login, if one was written
-	seal       dockerconfig.Seal     // its receipt for the post step
-	exportNote string                // how DOCKER_CONFIG was exported
-	envValues  []output.Value        // the dotenv variables (plugin)
-	written    []string              // format files (plugin)
+	receipt     *dockerconfig.Receipt // the docker login, if one was written
+	seal        dockerconfig.Seal     // its receipt for the post step
+	authReceipt *dockerconfig.Receipt // the registry-auth-file login, if one was written
+	authSeal    dockerconfig.Seal     // its receipt for the post step
+	exportNote  string                // how DOCKER_CONFIG was exported
+	envValues   []output.Value        // the dotenv variables (plugin)
+	written     []string              // format files (plugin)
 }
 
 // sink is one place a run's result goes.

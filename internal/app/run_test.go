@@ -83,5 +83,10 @@ func TestDockerLoginCommitsLast(t *testing.T) {
 		if _, ok := sinks[len(sinks)-1].(dockerLoginSink); !ok {
 			t.Errorf("%s: the last sink is %T, not the docker login", name, sinks[len(sinks)-1])
 		}
+		// The registry auth file's login, kept for good the same way,
+		// just before it (its commit cannot fail).
+		if _, ok := sinks[len(sinks)-2].(authFileSink); !ok {
+			t.Errorf("%s: the sink before the docker login is %T, not the registry auth file", name, sinks[len(sinks)-2])
+		}
 	}
 }

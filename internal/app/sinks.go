@@ -147,6 +147,9 @@ var dotenvFile = staging(func(t *run) error {
 		return nil
 	}
 	t.envValues = output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix)
+	if t.cfg.RegistryAuthFile != "" {
+		t.envValues = append(t.envValues, output.Value{Name: "REGISTRY_AUTH_FILE", Value: t.cfg.RegistryAuthFile})
+	}
 	if t.cfg.ExportAWSCredentials {
 		_, aws := output.AWSCredentials(t.res.Session.Credentials, t.cfg.Region)
 		t.envValues = append(t.envValues, aws...)

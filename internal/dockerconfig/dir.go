@@ -11,6 +11,10 @@ import (
 // the configuration directory.
 const ConfigFileName = "config.json"
 
+// AuthFileName is the usual name of the containers registry auth file
+// (containers-auth.json(5)) that podman, buildah and skopeo read.
+const AuthFileName = "auth.json"
+
 // Dir returns docker's client configuration directory the way the docker
 // CLI finds it: $DOCKER_CONFIG if set, else $HOME/.docker. getenv is
 // usually os.Getenv. The result is an absolute path.

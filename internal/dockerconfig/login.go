@@ -37,6 +37,10 @@ type Options struct {
 	// Dir is docker's configuration directory, usually from Dir(os.Getenv).
 	// It is created (mode 0700) if missing.
 	Dir string
+	// File is the name of the file in Dir to edit: ConfigFileName (the
+	// default) or, for podman, buildah and skopeo, a containers auth.json
+	// (AuthFileName), which has the same "auths" form.
+	File string
 	// LookPath finds docker-credential-<name> helpers; default exec.LookPath.
 	LookPath func(string) (string, error)
 	// LockTimeout bounds the wait for another process that holds the
@@ -446,7 +450,11 @@ func openConfig(ctx context.Context, opts Options) (*configFile, func(), error) 
 	if err := ensureDir(dir); err != nil {
 		return nil, nil, err
 	}
-	path, err := resolveSymlinks(filepath.Join(dir, ConfigFileName))
+	name := opts.File
+	if name == "" {
+		name = ConfigFileName
+	}
+	path, err := resolveSymlinks(filepath.Join(dir, name))
 	if err != nil {
 		return nil, nil, err
 	}

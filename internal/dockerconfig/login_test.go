@@ -117,106 +117,113 @@ func TestLoginMerge(t *testing.T) {
 		{name: "hub key", host: "docker.io", initial: ptr(`{"auths": {}}`)},
 		{name: "port in host", host: "localhost:5000", initial: ptr(`{}`)},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			base := t.TempDir()
-			dir := filepath.Join(base, "docker")
-			if !tt.noDir {
-				if err := os.Mkdir(dir, 0o700); err != nil {
-					t.Fatal(err)
+	// The same edits and the same exact restore for docker's config.json
+	// and the containers auth.json of podman, buildah and skopeo.
+	for _, tc := range []struct{ file, other string }{{ConfigFileName, AuthFileName}, {AuthFileName, ConfigFileName}} {
+		for _, tt := range tests {
+			t.Run(tc.file+"/"+tt.name, func(t *testing.T) {
+				base := t.TempDir()
+				dir := filepath.Join(base, "docker")
+				if !tt.noDir {
+					if err := os.Mkdir(dir, 0o700); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			cfg := filepath.Join(dir, ConfigFileName)
-			var orig []byte
-			if tt.initial != nil {
-				orig = []byte(*tt.initial)
-				writeFile(t, cfg, orig)
-			}
-			host, pass := ecrHost, ecrPass
-			if tt.host != "" {
-				host = tt.host
-			}
-			if tt.password != "" {
-				pass = tt.password
-			}
-			r, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: host, Username: "AWS", Password: pass}})
-			if err != nil {
-				t.Fatalf("Login: %v", err)
-			}
-			got := readFile(t, cfg)
-			if tt.want != "" && string(got) != tt.want {
-				t.Fatalf("config after Login:\n%s\nwant:\n%s", redacted(got), redacted([]byte(tt.want)))
-			}
-			user, p, ok := decodedAuth(t, got, authKey(host))
-			if !ok || user != "AWS" || p != pass {
-				t.Fatalf("auths[%q] does not hold AWS and our password (present=%v)", authKey(host), ok)
-			}
-			// Everything else survives byte for byte.
-			if orig != nil && !isBlank(orig) {
-				for _, inAuths := range []bool{false, true} {
-					before, after := membersOf(t, orig, inAuths), membersOf(t, got, inAuths)
-					for k, v := range before {
-						if (inAuths && k == authKey(host)) || (!inAuths && strings.EqualFold(k, "auths")) {
-							continue
-						}
-						if after[k] != v {
-							t.Errorf("member %q changed: %q -> %q", k, redacted([]byte(v)), redacted([]byte(after[k])))
+				cfg := filepath.Join(dir, tc.file)
+				var orig []byte
+				if tt.initial != nil {
+					orig = []byte(*tt.initial)
+					writeFile(t, cfg, orig)
+				}
+				host, pass := ecrHost, ecrPass
+				if tt.host != "" {
+					host = tt.host
+				}
+				if tt.password != "" {
+					pass = tt.password
+				}
+				r, err := Login(context.Background(), Options{Dir: dir, File: tc.file}, []Credential{{Host: host, Username: "AWS", Password: pass}})
+				if err != nil {
+					t.Fatalf("Login: %v", err)
+				}
+				if _, err := os.Stat(filepath.Join(dir, tc.other)); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("Login of %s touched %s: %v", tc.file, tc.other, err)
+				}
+				got := readFile(t, cfg)
+				if tt.want != "" && string(got) != tt.want {
+					t.Fatalf("config after Login:\n%s\nwant:\n%s", redacted(got), redacted([]byte(tt.want)))
+				}
+				user, p, ok := decodedAuth(t, got, authKey(host))
+				if !ok || user != "AWS" || p != pass {
+					t.Fatalf("auths[%q] does not hold AWS and our password (present=%v)", authKey(host), ok)
+				}
+				// Everything else survives byte for byte.
+				if orig != nil && !isBlank(orig) {
+					for _, inAuths := range []bool{false, true} {
+						before, after := membersOf(t, orig, inAuths), membersOf(t, got, inAuths)
+						for k, v := range before {
+							if (inAuths && k == authKey(host)) || (!inAuths && strings.EqualFold(k, "auths")) {
+								continue
+							}
+							if after[k] != v {
+								t.Errorf("member %q changed: %q -> %q", k, redacted([]byte(v)), redacted([]byte(after[k])))
+							}
 						}
 					}
 				}
-			}
-			fi, err := os.Stat(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fi.Mode().Perm() != 0o600 {
-				t.Errorf("config mode = %v, want 0600", fi.Mode().Perm())
-			}
-			if tt.noDir {
-				di, err := os.Stat(dir)
-				if err != nil || di.Mode().Perm() != 0o700 {
-					t.Errorf("created dir mode = %v (%v), want 0700", di.Mode().Perm(), err)
+				fi, err := os.Stat(cfg)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			rj, err := json.Marshal(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			noSecret(t, "receipt", string(rj), pass)
-			if len(backups(t, dir)) != 1 {
-				t.Fatalf("want exactly one backup file, have %v", backups(t, dir))
-			}
-			bfi, err := os.Stat(r.BackupFile)
-			if err != nil || bfi.Mode().Perm() != 0o600 {
-				t.Fatalf("backup file mode = %v (%v), want 0600", bfi.Mode().Perm(), err)
-			}
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf("config mode = %v, want 0600", fi.Mode().Perm())
+				}
+				if tt.noDir {
+					di, err := os.Stat(dir)
+					if err != nil || di.Mode().Perm() != 0o700 {
+						t.Errorf("created dir mode = %v (%v), want 0700", di.Mode().Perm(), err)
+					}
+				}
+				rj, err := json.Marshal(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				noSecret(t, "receipt", string(rj), pass)
+				if len(backups(t, dir)) != 1 {
+					t.Fatalf("want exactly one backup file, have %v", backups(t, dir))
+				}
+				bfi, err := os.Stat(r.BackupFile)
+				if err != nil || bfi.Mode().Perm() != 0o600 {
+					t.Fatalf("backup file mode = %v (%v), want 0600", bfi.Mode().Perm(), err)
+				}
 
-			// Round trip through JSON, as a CI step state would.
-			var back Receipt
-			if err := json.Unmarshal(rj, &back); err != nil {
-				t.Fatal(err)
-			}
-			if err := Logout(context.Background(), &back); err != nil {
-				t.Fatalf("Logout: %v", err)
-			}
-			after, err := os.ReadFile(cfg)
-			switch {
-			case tt.initial == nil:
-				if !errors.Is(err, fs.ErrNotExist) {
-					t.Fatalf("config.json should be gone after Logout; err = %v", err)
+				// Round trip through JSON, as a CI step state would.
+				var back Receipt
+				if err := json.Unmarshal(rj, &back); err != nil {
+					t.Fatal(err)
 				}
-			case err != nil:
-				t.Fatal(err)
-			case !bytes.Equal(after, orig):
-				t.Fatalf("Logout did not restore the original bytes:\n%s\nwant:\n%s", redacted(after), redacted(orig))
-			}
-			if b := backups(t, dir); len(b) != 0 {
-				t.Fatalf("backup files left after Logout: %v", b)
-			}
-			if err := Logout(context.Background(), &back); err == nil || !errors.Is(err, fs.ErrNotExist) {
-				t.Fatalf("second Logout = %v, want an error saying the receipt was used", err)
-			}
-		})
+				if err := Logout(context.Background(), &back); err != nil {
+					t.Fatalf("Logout: %v", err)
+				}
+				after, err := os.ReadFile(cfg)
+				switch {
+				case tt.initial == nil:
+					if !errors.Is(err, fs.ErrNotExist) {
+						t.Fatalf("config.json should be gone after Logout; err = %v", err)
+					}
+				case err != nil:
+					t.Fatal(err)
+				case !bytes.Equal(after, orig):
+					t.Fatalf("Logout did not restore the original bytes:\n%s\nwant:\n%s", redacted(after), redacted(orig))
+				}
+				if b := backups(t, dir); len(b) != 0 {
+					t.Fatalf("backup files left after Logout: %v", b)
+				}
+				if err := Logout(context.Background(), &back); err == nil || !errors.Is(err, fs.ErrNotExist) {
+					t.Fatalf("second Logout = %v, want an error saying the receipt was used", err)
+				}
+			})
+		}
 	}
 }
 

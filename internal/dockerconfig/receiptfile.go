@@ -216,12 +216,12 @@ func openReceipt(s Seal, nonce *string, lookPath func(string) (string, error)) (
 	return &r, nil
 }
 
-// checkReceipt accepts only what Login writes: config.json, its lock and a
+// checkReceipt accepts only what Login writes: config.json (or auth.json), its lock and a
 // backup named as Login names it, all in dir; helper names without a path.
 // Helper paths are looked up afresh.
 func checkReceipt(r *Receipt, dir string, lookPath func(string) (string, error)) error {
-	if r.ConfigFile != filepath.Join(dir, ConfigFileName) {
-		return fmt.Errorf("config file %q is not %s in %s", r.ConfigFile, ConfigFileName, dir)
+	if r.ConfigFile != filepath.Join(dir, ConfigFileName) && r.ConfigFile != filepath.Join(dir, AuthFileName) {
+		return fmt.Errorf("config file %q is not %s or %s in %s", r.ConfigFile, ConfigFileName, AuthFileName, dir)
 	}
 	if r.LockFile != r.ConfigFile+".lock" {
 		return fmt.Errorf("lock file %q is not %s.lock", r.LockFile, r.ConfigFile)

@@ -45,8 +45,10 @@ type Config struct {
 	// it; the other registries use Role.
 	RegistryIdentities map[string]Identity
 
-	DockerLogin        bool
-	DockerConfig       string // "" means DOCKER_CONFIG, else ~/.docker
+	DockerLogin  bool
+	DockerConfig string // "" means DOCKER_CONFIG, else ~/.docker
+	// RegistryAuthFile, if set, is a containers auth.json to write too.
+	RegistryAuthFile   string
 	ExportDockerConfig bool
 	Verify             bool
 	SkipLogout         bool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -479,6 +480,21 @@ var (
 			return nil
 		},
 	}
+	RegistryAuthFile = &Setting{
+		Name:   "registry-auth-file",
+		Plugin: []string{"registry_auth_file"},
+		Flag:   []string{"registry-auth-file"},
+		Doc:    "Also (or, with docker-login false, instead) write the login to this containers auth.json, the file podman, buildah and skopeo read, and export REGISTRY_AUTH_FILE naming it; undone like the docker login (GitHub: in the post step, the file must then be named auth.json). Relative paths are in the workspace (plugin).",
+		Kind:   String,
+		Modes:  InAll,
+		setText: func(c *Config, v string) error {
+			if strings.ContainsAny(v, "\r\n\x00") || strings.HasSuffix(v, "/") || filepath.Base(v) == "." || filepath.Base(v) == ".." {
+				return bad("Give the path of a file, e.g. /tmp/containers/auth.json.", "%q is not a file path", shorten(v))
+			}
+			c.RegistryAuthFile = v
+			return nil
+		},
+	}
 	ExportDockerConfig = &Setting{
 		Name:    "export-docker-config",
 		Default: "true",
@@ -730,6 +746,7 @@ var Table = []*Setting{
 	Registries,
 	DockerLogin,
 	DockerConfig,
+	RegistryAuthFile,
 	ExportDockerConfig,
 	HostRunnerTemp,
 	HostWorkspace,

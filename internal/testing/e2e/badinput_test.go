@@ -201,6 +201,15 @@ func TestBadInput(t *testing.T) {
 		{name: "no-proxy entry with a scheme", mode: "cli", args: []string{"--http-proxy", "http://proxy.internal:3128", "--no-proxy", "https://example.com"},
 			code: "invalid-setting", inMsg: []string{"flag --no-proxy", "without a scheme"}},
 
+		// registry-auth-file
+		{name: "registry auth file is a directory path", mode: "cli", args: []string{"--registry-auth-file", "/tmp/containers/"},
+			code: "invalid-setting", inMsg: []string{"flag --registry-auth-file", "is not a file path"}},
+		{name: "registry auth file not named auth.json with a post step", mode: "github", set: map[string]string{"registry-auth-file": "/tmp/ecr-peers2-never/registries.json"},
+			code: "invalid-setting", inMsg: []string{`input "registry-auth-file"`, "not named auth.json", "skip-logout"}},
+		{name: "registry auth file that is not JSON", mode: "plugin", setup: func(c *badCtx) {
+			c.env["PLUGIN_REGISTRY_AUTH_FILE"] = c.file("auth.json", "not json")
+		}, code: "docker-config", inMsg: []string{"auth.json"}},
+
 		// bamboo-namespace and shell
 		{name: "bamboo namespace with a space", mode: "github", set: map[string]string{"formats": "bamboo", "bamboo-namespace": "custom aws"},
 			code: "invalid-setting", inMsg: []string{`input "bamboo-namespace"`, "is not a Bamboo variable namespace"}},

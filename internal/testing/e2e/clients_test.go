@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
+)
+
+// ociLayout makes an OCI image layout with one small random image tagged
+// v1, so that the clients below have an image without pulling from outside.
+func ociLayout(t *testing.T) string {
+	t.Helper()
+	img, err := random.Image(2048, 2)
+	must(t, err)
+	dir := filepath.Join(shortTempDir(t), "layout") // lower case: buildah names the image after the path
+	p, err := layout.Write(dir, empty.Index)
+	must(t, err)
+	must(t, p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "v1"})))
+	return dir
+}
+
+// clientEnv is a clean environment for podman, buildah and skopeo: no
+// other auth file or configuration than ours can be found.
+func clientEnv(t *testing.T) []string {
+	home := t.TempDir()
+	return []string{"HOME=" + home, "XDG_RUNTIME_DIR=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR=" + home}
+}
+
+func runClient(t *testing.T, env []string, bin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// TestRegistryAuthFileClients: the containers auth.json we write
+// (registry-auth-file) is all podman, buildah and skopeo need to push to
+// and inspect the local TLS registry; with a wrong password from ECR, each
+// fails; the file's other entries stay byte for byte.
+func TestRegistryAuthFileClients(t *testing.T) {
+	skopeo := testenv.RequireTool(t, "skopeo")
+	podman := testenv.RequireTool(t, "podman")
+	buildah := testenv.RequireTool(t, "buildah")
+	f := newFixture(t)
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	src := "oci:" + ociLayout(t) // its one image
+
+	// The registry's CA, as the clients' --cert-dir wants it.
+	certDir := t.TempDir()
+	bundle, err := os.ReadFile(f.bundle)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(certDir, "ca.crt"), bundle, 0o644))
+
+	authFile := filepath.Join(t.TempDir(), "containers", "auth.json")
+	must(t, os.MkdirAll(filepath.Dir(authFile), 0o700))
+	const other = "{\n    \"auths\": {\n        \"quay.io\": { \"auth\": \"cXVheTpzZWNyZXQ=\" }\n    }\n}\n"
+	must(t, os.WriteFile(authFile, []byte(other), 0o600))
+	login := func(t *testing.T) {
+		t.Helper()
+		env := f.cliEnv(t)
+		env["HOME"] = t.TempDir()
+		res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: []string{"login", "--docker-login=false", "--verify=false", "--registry-auth-file", authFile, account}})
+		if res.ExitCode != 0 {
+			t.Fatalf("login: exit %d\n%s", res.ExitCode, res.Stderr)
+		}
+		if _, err := os.Stat(filepath.Join(env["HOME"], ".docker", "config.json")); err == nil {
+			t.Errorf("docker-login false still wrote config.json")
+		}
+	}
+	login(t)
+	if b, _ := os.ReadFile(authFile); !strings.Contains(string(b), "\"quay.io\": { \"auth\": \"cXVheTpzZWNyZXQ=\" }") || !strings.Contains(string(b), host) {
+		t.Fatalf("auth.json after login:\n%s", b)
+	}
+
+	storage := func(t *testing.T) []string {
+		root := shortTempDir(t) // podman wants a run root of at most 50 characters
+		return []string{"--root", filepath.Join(root, "root"), "--runroot", filepath.Join(root, "run"), "--storage-driver", "vfs"}
+	}
+	pushes := []struct {
+		name string
+		push func(t *testing.T, env []string, repo string) (string, error)
+	}{
+		{"skopeo", func(t *testing.T, env []string, repo string) (string, error) {
+			return runClient(t, env, skopeo, "--insecure-policy", "copy", "--dest-authfile", authFile, "--dest-cert-dir", certDir, src, "docker://"+host+"/"+repo+":v1")
+		}},
+		{"podman", func(t *testing.T, env []string, repo string) (string, error) {
+			global := append(storage(t), "--cgroup-manager", "cgroupfs", "--events-backend", "none")
+			out, err := runClient(t, env, podman, append(global, "pull", "-q", src)...)
+			if err != nil {
+				t.Fatalf("podman pull from the OCI layout: %v\n%s", err, out)
+			}
+			id := strings.TrimSpace(out[strings.LastIndexByte(strings.TrimSpace(out), '\n')+1:])
+			return runClient(t, env, podman, append(global, "push", "--authfile", authFile, "--cert-dir", certDir, id, "docker://"+host+"/"+repo+":v1")...)
+		}},
+		{"buildah", func(t *testing.T, env []string, repo string) (string, error) {
+			global := storage(t)
+			out, err := runClient(t, env, buildah, append(global, "pull", "-q", src)...)
+			if err != nil {
+				t.Fatalf("buildah pull from the OCI layout: %v\n%s", err, out)
+			}
+			id := strings.TrimSpace(out[strings.LastIndexByte(strings.TrimSpace(out), '\n')+1:])
+			return runClient(t, env, buildah, append(global, "push", "--authfile", authFile, "--cert-dir", certDir, id, "docker://"+host+"/"+repo+":v1")...)
+		}},
+	}
+	for _, p := range pushes {
+		t.Run(p.name, func(t *testing.T) {
+			env := clientEnv(t)
+			if out, err := p.push(t, env, p.name+"/app"); err != nil {
+				t.Fatalf("%s push with our auth.json: %v\n%s", p.name, err, out)
+			}
+			// skopeo reads it back with the same file.
+			if out, err := runClient(t, env, skopeo, "--insecure-policy", "inspect", "--authfile", authFile, "--cert-dir", certDir, "docker://"+host+"/"+p.name+"/app:v1"); err != nil || !strings.Contains(out, "Digest") {
+				t.Errorf("skopeo inspect of the %s push: %v\n%s", p.name, err, out)
+			}
+		})
+	}
+
+	// ECR hands out a password the registry does not take: every client
+	// fails with the file we write.
+	f.fake.SetRegistryPassword(account, region, "not-the-registry-password")
+	login(t)
+	for _, p := range pushes {
+		t.Run(p.name+" wrong password", func(t *testing.T) {
+			out, err := p.push(t, clientEnv(t), p.name+"/refused")
+			if err == nil {
+				t.Fatalf("%s pushed with a wrong password:\n%s", p.name, out)
+			}
+			if low := strings.ToLower(out); !strings.Contains(low, "unauthorized") && !strings.Contains(low, "authentication required") {
+				t.Errorf("%s failed, but not for the credentials:\n%s", p.name, out)
+			}
+		})
+	}
+}
+
+// shortTempDir is a temporary directory with a short, lower-case path.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "ecrc")
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
