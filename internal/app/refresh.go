@@ -194,6 +194,6 @@ func hostRefreshBin(r *dockerconfig.Receipt, cfg *inputs.Config, e Env) (string,
 
 // refreshNote tells where the helper is, for the log.
 func refreshNote(r *dockerconfig.Receipt) string {
-	return fmt.Sprintf("credHelpers name docker-credential-%s (%s) for these registries: docker gets fresh credentials from it when these expire.",
+	return fmt.Sprintf("credHelpers name %s%s (%s) for these registries: docker gets fresh credentials from it when these expire.", dockerconfig.HelperPrefix,
 		refreshHelperName, filepath.Join(r.RefreshDir, refreshBinDir))
 }
