@@ -8,7 +8,7 @@ import (
 )
 
 // stateAuthFileReceipt is the step state key of the auth.json login's seal.
-const stateAuthFileReceipt = "receipt-auth-file"
+const stateAuthFileReceipt = "receipt_auth_file"
 
 // authFileSink: with registry-auth-file, the login in that containers
 // auth.json (podman, buildah, skopeo), written by the same byte-preserving

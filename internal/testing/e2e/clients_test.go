@@ -152,3 +152,64 @@ func shortTempDir(t *testing.T) string {
 	t.Cleanup(func() { os.RemoveAll(d) })
 	return d
 }
+
+// TestGitHubRegistryAuthFileLogout: in GitHub, the auth.json login (beside
+// config.json) is exported as REGISTRY_AUTH_FILE, skopeo reads it, and the
+// post step restores both files byte for byte.
+func TestGitHubRegistryAuthFileLogout(t *testing.T) {
+	skopeo := testenv.RequireTool(t, "skopeo")
+	f := newFixture(t)
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	r := newRunner(t)
+	authFile := filepath.Join(r.dir, "containers", "auth.json")
+	must(t, os.MkdirAll(filepath.Dir(authFile), 0o700))
+	// Spelled as a person would: tabs, no final new line, another login.
+	const before = "{\n\t\"auths\": {\n\t\t\"quay.io\": {\"auth\": \"cXVheTpzZWNyZXQ=\"}\n\t}\n}"
+	must(t, os.WriteFile(authFile, []byte(before), 0o600))
+	dockerDir := filepath.Join(r.homeDir, ".docker")
+
+	inputs := map[string]string{"role-to-assume": roleARN, "aws-region": region, "registry-auth-file": authFile}
+	res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: f.githubEnv(r, inputs)})
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	if env := readFileCommands(t, r.env); env["REGISTRY_AUTH_FILE"] != authFile {
+		t.Errorf("REGISTRY_AUTH_FILE exported as %q, want %s", env["REGISTRY_AUTH_FILE"], authFile)
+	}
+	certDir := t.TempDir()
+	bundle, err := os.ReadFile(f.bundle)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(certDir, "ca.crt"), bundle, 0o644))
+	env := append(clientEnv(t), "REGISTRY_AUTH_FILE="+authFile) // as a later step has it
+	src := "oci:" + ociLayout(t)
+	if out, err := runClient(t, env, skopeo, "--insecure-policy", "copy", "--dest-cert-dir", certDir, src, "docker://"+host+"/gh/app:v1"); err != nil {
+		t.Fatalf("skopeo with REGISTRY_AUTH_FILE: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dockerDir, "config.json")); err != nil {
+		t.Errorf("no docker login beside the auth file: %v", err)
+	}
+
+	state := readFileCommands(t, r.state)
+	if state["receipt_auth_file"] == "" || state["receipt"] == "" {
+		t.Fatalf("logout receipts in GITHUB_STATE: %v", state)
+	}
+	postEnv := f.githubEnv(r, inputs)
+	postEnv["STATE_receipt"], postEnv["STATE_receipt_auth_file"] = state["receipt"], state["receipt_auth_file"]
+	post := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: postEnv, Args: []string{"post"}})
+	if post.ExitCode != 0 {
+		t.Fatalf("post: exit %d\n%s%s", post.ExitCode, post.Stdout, post.Stderr)
+	}
+	if after, err := os.ReadFile(authFile); err != nil || string(after) != before {
+		t.Errorf("auth.json after the post step (%v):\n%q\nwant:\n%q", err, after, before)
+	}
+	if _, err := os.Stat(filepath.Join(dockerDir, "config.json")); err == nil {
+		t.Errorf("config.json (absent before) is still there after the post step")
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(authFile)); len(entries) != 2 { // auth.json and its lock file
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left beside auth.json: %v", names)
+	}
+}
