@@ -53,11 +53,16 @@ func (g *GitHub) String() string { return "GitHub Actions OIDC token" }
 // 408, 429, 5xx) until ctx ends.
 func (g *GitHub) Token(ctx context.Context) (string, error) {
 	if !g.Available() {
-		return "", &problem.Problem{
+		p := &problem.Problem{
 			Code: problem.NoIDTokenPermission,
 			What: "this job cannot request a GitHub OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)",
 			Fix:  "Add `permissions: id-token: write` to the job (or workflow), keeping the other permissions it needs such as `contents: read`. Pull requests from forks never get a token.",
 		}
+		if runner := tokenlessRunner(g.Action.Getenv); runner != "" {
+			p.What = runner + " gives jobs no OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set)"
+			p.Fix = NoOIDCAdvice
+		}
+		return "", p
 	}
 	var token string
 	attempts, refused := 0, false
@@ -206,4 +211,26 @@ func checkJWT(t string) error {
 		return errors.New("it is not three base64url parts separated by dots")
 	}
 	return nil
+}
+
+// NoOIDCAdvice says which identity to use where the runner hands out no
+// OIDC token.
+const NoOIDCAdvice = "Use another credential source: a web identity token from a file (web-identity-token-file, with role-to-assume), " +
+	"static keys from a secret (aws-access-key-id and aws-secret-access-key: ${{ secrets.... }}), " +
+	"or an existing AWS profile or instance role (credential-source: default-chain, with AWS_PROFILE or the machine's role)."
+
+// tokenlessRunner names the runner when it is one that never gives a job
+// an OIDC token: nektos/act (ACT=true) and Gitea's act_runner
+// (GITEA_ACTIONS=true). Forgejo's runner (also built on act) gives one to
+// jobs with `permissions: id-token: write`, like GitHub's.
+func tokenlessRunner(getenv func(string) string) string {
+	switch {
+	case getenv("FORGEJO_ACTIONS") == "true":
+		return ""
+	case getenv("GITEA_ACTIONS") == "true":
+		return "the Gitea Actions runner"
+	case getenv("ACT") == "true":
+		return "nektos/act"
+	}
+	return ""
 }

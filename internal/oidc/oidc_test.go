@@ -103,6 +103,39 @@ func TestGitHubWithoutPermission(t *testing.T) {
 	}
 }
 
+// TestNoTokenOnTokenlessRunners: act and Gitea never give a job an OIDC
+// token, so the error names the credential sources that work there
+// instead of a permission that does not exist; Forgejo and GitHub keep the
+// permission advice.
+func TestNoTokenOnTokenlessRunners(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		whatHas string
+		fixHas  []string
+	}{
+		{"act", map[string]string{"ACT": "true"}, "nektos/act", []string{"web-identity-token-file", "aws-access-key-id", "default-chain"}},
+		{"gitea", map[string]string{"ACT": "true", "GITEA_ACTIONS": "true"}, "Gitea", []string{"web-identity-token-file", "aws-secret-access-key", "AWS_PROFILE"}},
+		{"forgejo", map[string]string{"ACT": "true", "FORGEJO_ACTIONS": "true"}, "GitHub OIDC token", []string{"id-token: write"}},
+		{"github", map[string]string{"GITHUB_ACTIONS": "true"}, "GitHub OIDC token", []string{"id-token: write"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &GitHub{Action: githubactions.New(githubactions.WithGetenv(func(k string) string { return tt.env[k] }))}
+			_, err := g.Token(context.Background())
+			p := problem.As(err)
+			if p == nil || p.Code != problem.NoIDTokenPermission || !strings.Contains(p.What, tt.whatHas) {
+				t.Fatalf("err = %v, want one saying %q", err, tt.whatHas)
+			}
+			for _, want := range tt.fixHas {
+				if !strings.Contains(p.Fix, want) {
+					t.Errorf("fix %q lacks %q", p.Fix, want)
+				}
+			}
+		})
+	}
+}
+
 func TestFileAndEnvSources(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good")

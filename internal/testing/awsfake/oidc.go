@@ -123,14 +123,16 @@ func (s *Server) SetClaims(c Claims) {
 // IssuerURL is the `iss` of minted tokens. The issuer serves
 // /.well-known/openid-configuration and the JWKS below it, like
 // https://token.actions.githubusercontent.com.
-func (s *Server) IssuerURL() string { return s.url }
+func (s *Server) IssuerURL() string { return s.url + s.opts.IssuerPath }
 
 // IDTokenRequestURL is the value for ACTIONS_ID_TOKEN_REQUEST_URL. Like
 // GitHub's it already carries a query (api-version=2.0), so clients must
 // append `&audience=...`. A GET with `Authorization: Bearer
 // <IDTokenRequestToken>` answers {"value":"<jwt>"}; a missing bearer gets
 // 401, a wrong one 403.
-func (s *Server) IDTokenRequestURL() string { return s.url + s.planPath + "?api-version=2.0" }
+func (s *Server) IDTokenRequestURL() string {
+	return s.url + s.opts.IssuerPath + s.planPath + "?api-version=2.0"
+}
 
 // IDTokenRequestToken is the value for ACTIONS_ID_TOKEN_REQUEST_TOKEN.
 func (s *Server) IDTokenRequestToken() string { return s.reqToken }

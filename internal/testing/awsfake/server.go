@@ -67,6 +67,12 @@ type Options struct {
 	// listener (instance metadata and container credentials); it must be a
 	// loopback IP with a port. Default: the host of Addr on a free port.
 	MetadataAddr string
+	// IssuerPath puts the OIDC issuer below a path of the server, the way
+	// a Forgejo instance issues tokens as <instance>/api/actions: the
+	// tokens' iss, the discovery document, the JWKS and the ID-token
+	// request endpoint all move below it. Default "" (the server's root,
+	// like https://token.actions.githubusercontent.com).
+	IssuerPath string
 	// OnCall, if set, is called after every request with its log entry
 	// (which never contains secrets). It must be safe for concurrent use.
 	OnCall func(Call)
@@ -455,11 +461,11 @@ func (s *Server) route(r *http.Request, body []byte) (service, op string) {
 	}
 	if r.Method == http.MethodGet {
 		switch {
-		case r.URL.Path == s.planPath:
+		case r.URL.Path == s.opts.IssuerPath+s.planPath:
 			return "oidc", "IDToken"
-		case r.URL.Path == "/.well-known/openid-configuration":
+		case r.URL.Path == s.opts.IssuerPath+"/.well-known/openid-configuration":
 			return "oidc", "Discovery"
-		case r.URL.Path == jwksPath:
+		case r.URL.Path == s.opts.IssuerPath+jwksPath:
 			return "oidc", "JWKS"
 		}
 	}

@@ -47,8 +47,14 @@ func ecrLikePassword(t *testing.T) string {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, awsfake.Options{TLS: true})
+}
+
+// newFixtureWith is newFixture with an emulator configured by opts.
+func newFixtureWith(t *testing.T, opts awsfake.Options) *fixture {
+	t.Helper()
 	f := &fixture{bin: testenv.BuildBinary(t, modulePk), password: ecrLikePassword(t)}
-	f.fake = awsfake.New(awsfake.Options{TLS: true})
+	f.fake = awsfake.New(opts)
 	if err := f.fake.AddRole(awsfake.Role{ARN: roleARN, Subjects: []string{"repo:octo-org/octo-repo:*"}, ECR: true, ECRPublic: true}); err != nil {
 		t.Fatal(err)
 	}
