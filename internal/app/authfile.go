@@ -1,9 +1,11 @@
 package app
 
 import (
+	"errors"
 	"path/filepath"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
@@ -27,7 +29,7 @@ func (a authFileSink) stage(t *run) error {
 		return problem.Wrap(problem.InvalidSetting, err, "registry-auth-file cannot be resolved", "")
 	}
 	if a.github && !cfg.SkipLogout && filepath.Base(path) != dockerconfig.AuthFileName {
-		return &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Given["registry-auth-file"],
+		return &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.RegistryAuthFile),
 			What: "the registry auth file " + path + " is not named " + dockerconfig.AuthFileName + ", so the post step could not trust its receipt to undo the login",
 			Fix:  "Name the file auth.json (e.g. <dir>/containers/auth.json), or set skip-logout: true."}
 	}
@@ -42,7 +44,8 @@ func (a authFileSink) stage(t *run) error {
 	}
 	r, err := dockerconfig.Login(t.ctx, dockerconfig.Options{Dir: filepath.Dir(path), File: filepath.Base(path)}, creds)
 	if err != nil {
-		if p, ok := err.(*problem.Problem); ok {
+		var p *problem.Problem
+		if errors.As(err, &p) {
 			return p
 		}
 		return problem.Wrap(problem.DockerConfig, err, "writing the login to the registry auth file failed", "Check registry-auth-file: its directory must be writable and the file, if any, a JSON object.")
@@ -55,7 +58,7 @@ func (a authFileSink) stage(t *run) error {
 	if inGitHubContainer(t.e) {
 		hostDir, _ := hostDockerConfig(filepath.Dir(r.ConfigFile), cfg, t.e)
 		if hostDir == "" {
-			return &problem.Problem{Code: problem.DockerConfig, Subject: cfg.Given["registry-auth-file"],
+			return &problem.Problem{Code: problem.DockerConfig, Subject: cfg.Describe(inputs.RegistryAuthFile),
 				What: "the registry auth file " + r.ConfigFile + " is in no directory later steps see",
 				Fix:  "Put it under the runner's temp directory or the workspace, e.g. /github/runner_temp/containers/auth.json or the workspace's .containers/auth.json."}
 		}

@@ -153,7 +153,8 @@ func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Logi
 	}
 	r, err := dockerconfig.Login(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, creds)
 	if err != nil {
-		if p, ok := err.(*problem.Problem); ok {
+		var p *problem.Problem
+		if errors.As(err, &p) {
 			return nil, p
 		}
 		if errors.Is(err, dockerconfig.ErrCredentialHelper) {
