@@ -82,7 +82,7 @@ func newFixture(t *testing.T) *fixture {
 	f.image = imagetest.BuiltImage(t)
 	f.stepImage = "ecr-credentials-engines-step:" + imagetest.RandomName("t")
 	links := map[string]string{}
-	for _, l := range []string{"sh", "tail", "sleep", "cat", "sha256sum", "test", "ls", "env", "mkdir", "rm"} {
+	for _, l := range []string{"sh", "tail", "sleep", "cat", "sha256sum", "base64", "test", "ls", "env", "mkdir", "rm"} {
 		links["bin/"+l] = "busybox"
 	}
 	imagetest.ImportImage(t, f.stepImage, map[string]string{
