@@ -90,13 +90,4 @@ func (a authFileSink) commit(t *run) error {
 	return nil
 }
 
-func (a authFileSink) undo(t *run) {
-	if t.authReceipt == nil {
-		return
-	}
-	ctx, cancel := t.undoContext()
-	defer cancel()
-	_ = dockerconfig.Logout(ctx, t.authReceipt)
-	_ = dockerconfig.RemoveReceipt(t.authSeal)
-	t.authReceipt = nil
-}
+func (a authFileSink) undo(t *run) { t.undoLogin(&t.authReceipt, t.authSeal) }

@@ -94,15 +94,19 @@ func (d dockerLoginSink) commit(t *run) error {
 	return nil
 }
 
-func (d dockerLoginSink) undo(t *run) {
-	if t.receipt == nil {
+func (d dockerLoginSink) undo(t *run) { t.undoLogin(&t.receipt, t.seal) }
+
+// undoLogin takes back the login *r (if any) and its saved receipt seal,
+// and forgets it.
+func (t *run) undoLogin(r **dockerconfig.Receipt, seal dockerconfig.Seal) {
+	if *r == nil {
 		return
 	}
 	ctx, cancel := t.undoContext()
 	defer cancel()
-	_ = dockerconfig.Logout(ctx, t.receipt)
-	_ = dockerconfig.RemoveReceipt(t.seal)
-	t.receipt = nil
+	_ = dockerconfig.Logout(ctx, *r)
+	_ = dockerconfig.RemoveReceipt(seal)
+	*r = nil
 }
 
 // verifyAll checks every login against its registry, all at once, and
