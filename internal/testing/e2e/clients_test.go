@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
@@ -211,5 +212,40 @@ func TestGitHubRegistryAuthFileLogout(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("left beside auth.json: %v", names)
+	}
+}
+
+// TestPluginRegistryAuthFile: a plugin step writes the auth file in the
+// workspace (relative path) beside .docker, names it in ecr.env, and skopeo
+// in a later step inspects the pushed image with it.
+func TestPluginRegistryAuthFile(t *testing.T) {
+	skopeo := testenv.RequireTool(t, "skopeo")
+	f := newFixture(t)
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	workspace := t.TempDir()
+	token, err := f.fake.MintIDToken("sts.amazonaws.com", awsfake.WithSubject(subject))
+	must(t, err)
+	settings := map[string]string{"role_arn": roleARN, "region": region, "web_identity_token_file": filepath.Join(workspace, "token"),
+		"registry_auth_file": ".containers/auth.json"}
+	must(t, os.WriteFile(settings["web_identity_token_file"], []byte(token), 0o600))
+	res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: f.pluginEnv("woodpecker", settings, nil), Dir: workspace})
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	dotenv, err := os.ReadFile(filepath.Join(workspace, ".ecr-credentials", "ecr.env"))
+	if err != nil || !strings.Contains(string(dotenv), "REGISTRY_AUTH_FILE='.containers/auth.json'\n") {
+		t.Errorf("ecr.env does not name the auth file (%v):\n%s", err, dotenv)
+	}
+	authFile := filepath.Join(workspace, ".containers", "auth.json")
+	if st, err := os.Stat(authFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("auth file: %v %v", st, err)
+	}
+	certDir := t.TempDir()
+	bundle, err := os.ReadFile(f.bundle)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(certDir, "ca.crt"), bundle, 0o644))
+	env := append(clientEnv(t), "REGISTRY_AUTH_FILE="+authFile)
+	if out, err := runClient(t, env, skopeo, "--insecure-policy", "copy", "--dest-cert-dir", certDir, "oci:"+ociLayout(t), "docker://"+host+"/plugin/app:v1"); err != nil {
+		t.Fatalf("skopeo with the plugin's auth file: %v\n%s", err, out)
 	}
 }
