@@ -5,20 +5,24 @@
 // aws-sdk-go-v2 step as a reference. It prints Markdown tables of median
 // and spread: end-to-end wall time and its overhead above the unavoidable
 // round trips, cold start, CPU time, peak RSS, multi-region fan-out, the
-// cost of verify and of TLS, and binary and image size.
+// cost of verify and of TLS, and binary and image size - in two network
+// models: every answer delayed by the latency, and a connection-level model
+// (netmodel.go) where real host names, our DNS server and a latency proxy
+// per host make DNS, TCP and TLS set-up cost round trips too.
 //
 // Usage (from the repository root):
 //
 //	go run ./internal/devtools/bench                    # full run, a few minutes
 //	go run ./internal/devtools/bench -quick             # a short run
-//	go run ./internal/devtools/bench -ecr-login ~/amazon-ecr-login/dist/index.js
+//	go run ./internal/devtools/bench -ecr-login ~/amazon-ecr-login/dist/index.js \
+//	    -configure-aws ~/configure-aws-credentials/dist/index.js
 //	go run ./internal/devtools/bench -profile /tmp/prof   # where our time and memory go
 //
 // Everything runs on loopback: internal/testing/awsfake plays GitHub's OIDC
 // issuer, STS and ECR; small stubs play the registries' /v2/ endpoint
 // (the only part of a registry a login touches). Contenders whose tools are
-// not installed are reported as such. See RESULTS.md for how to read the
-// tables.
+// not installed are reported as such. See docs/benchmarks.md for how to
+// read the tables.
 package main
 
 import (

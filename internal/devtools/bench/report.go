@@ -98,11 +98,11 @@ func report(w io.Writer, r *results) {
 
 	if len(r.Variants) > 0 {
 		p("\n#### Variants of our binary (one registry, verify off)\n\n")
-		p("Changes emulated through the environment, to price proposals: *plain HTTP* is the cost of TLS; *roots from the CA bundle file only* sets SSL_CERT_DIR to an empty directory, so Go parses the trusted roots once from the bundle instead of also reading every file in /etc/ssl/certs (on Debian: the 145 certificates, their hash links and the bundle again); *GC off* is what debug.SetGCPercent(-1) would do.\n\n")
+		p("Changes emulated through the environment, to price proposals: *plain HTTP* is the cost of TLS; *roots from the CA bundle file only* sets SSL_CERT_DIR to an empty directory, so Go parses the trusted roots once from the bundle instead of also reading every file in /etc/ssl/certs (on Debian: the 145 certificates, their hash links and the bundle again); *GC on* is the price of the garbage collector the program turns off for the run (app.TuneRuntime; GOGC set by the user wins).\n\n")
 		p("| latency | variant | wall | own time | cold start | CPU | peak RSS |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, lat := range r.Opts.Latencies {
 			sc := scenario{Latency: lat, Registries: 1}
-			for _, name := range []string{oursName, variantPlain, variantRootsFile, variantGCOff, variantBoth} {
+			for _, name := range []string{oursName, variantPlain, variantRootsFile, variantGCOn, variantBoth} {
 				rw := find(r.Variants, name, sc)
 				if name == oursName {
 					rw = find(r.Main, name, sc)
@@ -336,8 +336,14 @@ func flagsUsed(o options) string {
 	if o.FanOutRuns != d.FanOutRuns {
 		fmt.Fprintf(&b, " -fanout-runs %d", o.FanOutRuns)
 	}
+	if o.ConfigureAWS != "" {
+		b.WriteString(" -configure-aws …/configure-aws-credentials/dist/index.js")
+	}
 	if o.ECRLogin != "" {
-		b.WriteString(" -ecr-login …/dist/index.js")
+		b.WriteString(" -ecr-login …/amazon-ecr-login/dist/index.js")
+	}
+	if o.ConnRuns != d.ConnRuns {
+		fmt.Fprintf(&b, " -conn-runs %d", o.ConnRuns)
 	}
 	return b.String()
 }
