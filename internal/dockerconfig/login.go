@@ -253,101 +253,36 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 	if opts.Dir == "" {
 		return nil, errors.New("docker login: no docker config directory given; use dockerconfig.Dir to find it")
 	}
-	lookPath := opts.LookPath
-	if lookPath == nil {
-		lookPath = exec.LookPath
+	if opts.LookPath == nil {
+		opts.LookPath = exec.LookPath
 	}
 	f, unlock, err := openConfig(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	cfgPath, data, view := f.path, f.data, f.view
-	r := &Receipt{ConfigFile: cfgPath, LockFile: f.lock, FileCreated: f.info == nil}
+	r := &Receipt{ConfigFile: f.path, LockFile: f.lock, FileCreated: f.info == nil}
 	if f.info != nil {
 		r.FileMode = f.info.Mode().Perm()
 	}
-
-	bk := &backup{OriginalExists: f.info != nil, Original: data, Prev: map[string]json.RawMessage{}, Ours: map[string]string{},
+	bk := &backup{OriginalExists: f.info != nil, Original: f.data, Prev: map[string]json.RawMessage{}, Ours: map[string]string{},
 		PrevCredHelpers: map[string]json.RawMessage{}}
-	doc := data
-	if isBlank(doc) {
-		doc = []byte("{}")
+
+	p, err := planLogin(ctx, opts, f, creds, r, bk)
+	if err != nil {
+		return nil, err
 	}
-	// The plan: each host goes to its store. config.json's edits are made
-	// in memory now; the puts to credential helpers wait until the backup
-	// is on disk.
-	files := &authsStore{path: cfgPath, doc: doc}
-	type put struct {
-		st  store
-		key string
-		c   Credential
-	}
-	var later []put
-	for _, c := range creds {
-		key := authKey(c.Host)
-		e := ReceiptEntry{Host: c.Host, Key: key}
-		var st store = files
-		var h *helper
-		if opts.RefreshHelper != "" {
-			// credHelpers names our helper for the host; auths keeps the
-			// login for tools that read only auths.
-			res, err := setEntry(files.doc, credHelpersMember, key, opts.RefreshHelper)
-			if err != nil {
-				return nil, fmt.Errorf("docker config %s: %w", cfgPath, err)
-			}
-			files.doc = res.doc
-			if res.prev != nil {
-				bk.PrevCredHelpers[key] = res.prev
-			}
-			e.RefreshHelper = opts.RefreshHelper
-			r.CredHelpersAdded = r.CredHelpersAdded || res.authsAdded
-			r.CredHelpersWasNull = r.CredHelpersWasNull || res.authsWasNull
-		} else if st, h, err = storeFor(view, key, cfgPath, files, lookPath); err != nil {
-			return nil, err
-		}
-		prev, found, err := st.get(ctx, key)
-		if err != nil {
-			if h != nil {
-				return nil, fmt.Errorf("docker login %s: read existing credentials: %w", key, err)
-			}
-			return nil, err
-		}
-		if found {
-			bk.Prev[key] = prev
-			e.Replaced = true
-		}
-		bk.Ours[key] = st.ours(c)
-		if h == nil {
-			if err := files.put(ctx, key, c); err != nil {
-				return nil, err
-			}
-		} else {
-			e.Helper, e.HelperPath = h.name, h.path
-			later = append(later, put{st, key, c})
-			// Docker keeps an empty auths entry for helper-stored hosts.
-			if _, ok, err := files.get(ctx, key); err != nil {
-				return nil, err
-			} else if !ok {
-				if err := files.set(key, placeholder{}); err != nil {
-					return nil, err
-				}
-				e.PlaceholderAdded = true
-			}
-		}
-		r.Entries = append(r.Entries, e)
-	}
-	doc = files.doc
-	r.AuthsAdded, r.AuthsWasNull = files.authsAdded, files.authsWasNull
-	changed := !bytes.Equal(doc, data)
+	doc := p.files.doc
+	r.AuthsAdded, r.AuthsWasNull = p.files.authsAdded, p.files.authsWasNull
+	changed := !bytes.Equal(doc, f.data)
 	if changed {
 		if !json.Valid(doc) { // defence in depth: never write what we cannot read back
-			return nil, fmt.Errorf("docker login: internal error: edited %s is not valid JSON; the file was left unchanged", cfgPath)
+			return nil, fmt.Errorf("docker login: internal error: edited %s is not valid JSON; the file was left unchanged", f.path)
 		}
 		bk.After = sha256Hex(doc)
 	}
 
-	r.BackupFile, err = newBackupPath(cfgPath)
+	r.BackupFile, err = newBackupPath(f.path)
 	if err != nil {
 		return nil, fmt.Errorf("docker login: name backup file: %w", err)
 	}
@@ -370,22 +305,105 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 		}
 		return nil, errors.Join(append([]error{err}, errs...)...)
 	}
-	for _, p := range later {
-		if err := p.st.put(ctx, p.key, p.c); err != nil {
+	for _, u := range p.later {
+		if err := u.st.put(ctx, u.key, u.c); err != nil {
 			if ctx.Err() != nil {
 				// Stopped part way: the helper may have stored it.
-				undo = append(undo, p)
+				undo = append(undo, u)
 			}
-			return fail(fmt.Errorf("docker login %s: %w", p.key, err))
+			return fail(fmt.Errorf("docker login %s: %w", u.key, err))
 		}
-		undo = append(undo, p)
+		undo = append(undo, u)
 	}
 	if changed {
-		if err := writeAtomic(cfgPath, doc, fileMode, f.uid, f.gid, f.haveOwner); err != nil {
+		if err := writeAtomic(f.path, doc, fileMode, f.uid, f.gid, f.haveOwner); err != nil {
 			return fail(err)
 		}
 	}
 	return r, nil
+}
+
+// put is one credential to put in a store.
+type put struct {
+	st  store
+	key string
+	c   Credential
+}
+
+// loginPlan is what Login will write: config.json's edits, made in memory,
+// and the puts to credential helpers, which wait until the backup is on
+// disk.
+type loginPlan struct {
+	files *authsStore
+	later []put
+}
+
+// planLogin sends each credential to its store, recording in r what it
+// will change and in bk what it replaces.
+func planLogin(ctx context.Context, opts Options, f *configFile, creds []Credential, r *Receipt, bk *backup) (*loginPlan, error) {
+	doc := f.data
+	if isBlank(doc) {
+		doc = []byte("{}")
+	}
+	p := &loginPlan{files: &authsStore{path: f.path, doc: doc}}
+	for _, c := range creds {
+		e, err := p.add(ctx, opts, f, c, r, bk)
+		if err != nil {
+			return nil, err
+		}
+		r.Entries = append(r.Entries, e)
+	}
+	return p, nil
+}
+
+// add plans one credential.
+func (p *loginPlan) add(ctx context.Context, opts Options, f *configFile, c Credential, r *Receipt, bk *backup) (ReceiptEntry, error) {
+	files := p.files
+	key := authKey(c.Host)
+	e := ReceiptEntry{Host: c.Host, Key: key}
+	var st store = files
+	var h *helper
+	var err error
+	if opts.RefreshHelper != "" {
+		// credHelpers names our helper for the host; auths keeps the
+		// login for tools that read only auths.
+		res, err := setEntry(files.doc, credHelpersMember, key, opts.RefreshHelper)
+		if err != nil {
+			return e, fmt.Errorf("docker config %s: %w", f.path, err)
+		}
+		files.doc = res.doc
+		if res.prev != nil {
+			bk.PrevCredHelpers[key] = res.prev
+		}
+		e.RefreshHelper = opts.RefreshHelper
+		r.CredHelpersAdded = r.CredHelpersAdded || res.authsAdded
+		r.CredHelpersWasNull = r.CredHelpersWasNull || res.authsWasNull
+	} else if st, h, err = storeFor(f.view, key, f.path, files, opts.LookPath); err != nil {
+		return e, err
+	}
+	prev, found, err := st.get(ctx, key)
+	if err != nil {
+		if h != nil {
+			return e, fmt.Errorf("docker login %s: read existing credentials: %w", key, err)
+		}
+		return e, err
+	}
+	if found {
+		bk.Prev[key] = prev
+		e.Replaced = true
+	}
+	bk.Ours[key] = st.ours(c)
+	if h == nil {
+		return e, files.put(ctx, key, c)
+	}
+	e.Helper, e.HelperPath = h.name, h.path
+	p.later = append(p.later, put{st, key, c})
+	// Docker keeps an empty auths entry for helper-stored hosts.
+	if _, ok, err := files.get(ctx, key); err != nil || ok {
+		return e, err
+	}
+	e.PlaceholderAdded = true
+	return e, files.set(key, placeholder{})
 }
 
 // rollBack undoes one put of a failed login. The login's context may be
