@@ -76,6 +76,7 @@ func TestSavedReceipt(t *testing.T) {
 		{"backup outside the directory", func(r *Receipt) { r.BackupFile = filepath.Join(t.TempDir(), filepath.Base(r.BackupFile)) }},
 		{"backup not named as Login names it", func(r *Receipt) { r.BackupFile = filepath.Join(dir, "important.json") }},
 		{"config elsewhere", func(r *Receipt) { r.ConfigFile = "/etc/passwd" }},
+		{"config another file of the directory", func(r *Receipt) { r.ConfigFile = filepath.Join(dir, "important.json") }},
 		{"lock elsewhere", func(r *Receipt) { r.LockFile = filepath.Join(t.TempDir(), "lock") }},
 		{"helper name with a path", func(r *Receipt) { r.Entries[0].Helper = "../../tmp/evil" }},
 		{"helper not on PATH", func(r *Receipt) { r.Entries[0].Helper = "other" }},
@@ -131,4 +132,30 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSavedReceiptAuthFile: the receipt of a login in a containers
+// auth.json (registry-auth-file) is saved and opened like config.json's,
+// and the logout it drives restores the file byte for byte.
+func TestSavedReceiptAuthFile(t *testing.T) {
+	dir := t.TempDir()
+	const before = "{\n  \"auths\": {\"quay.io\": {\"auth\": \"dTpw\"}}\n}"
+	path := filepath.Join(dir, AuthFileName)
+	must(t, os.WriteFile(path, []byte(before), 0o600))
+	r, err := Login(context.Background(), Options{Dir: dir, File: AuthFileName}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	must(t, err)
+	if r.ConfigFile != path {
+		t.Fatalf("receipt names %s, want %s", r.ConfigFile, path)
+	}
+	seal, err := SaveReceipt(r)
+	must(t, err)
+	back, err := OpenReceipt(seal, nil)
+	if err != nil {
+		t.Fatalf("OpenReceipt of an auth.json login: %v", err)
+	}
+	must(t, Logout(context.Background(), back))
+	if after, err := os.ReadFile(path); err != nil || string(after) != before {
+		t.Errorf("auth.json after logout (%v): %q, want %q", err, after, before)
+	}
+	must(t, RemoveReceipt(seal))
 }
