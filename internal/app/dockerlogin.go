@@ -64,6 +64,7 @@ func (d dockerLoginSink) stage(t *run) error {
 		if err != nil {
 			return err
 		}
+		t.refreshPath = bin
 	}
 	if cfg.ExportDockerConfig {
 		hostDir, note := hostDockerConfig(filepath.Dir(receipt.ConfigFile), cfg, t.e)

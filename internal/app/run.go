@@ -44,6 +44,7 @@ type run struct {
 	authReceipt *dockerconfig.Receipt // the registry-auth-file login, if one was written
 	authSeal    dockerconfig.Seal     // its receipt for the post step
 	exportNote  string                // how DOCKER_CONFIG was exported
+	refreshPath string                // the refresh helper directory added to GITHUB_PATH
 	envValues   []output.Value        // the dotenv variables (plugin)
 	written     []string              // format files (plugin)
 }
@@ -128,6 +129,9 @@ func (t *run) logDockerLogin() {
 	t.con.Infof("Docker login written to %s for %d registr%s%s.", t.receipt.ConfigFile, n, plural(n, "y", "ies"), verifiedNote(t.cfg))
 	if t.receipt.RefreshDir != "" {
 		t.con.Infof("%s", refreshNote(t.receipt))
+	}
+	if t.refreshPath != "" {
+		t.con.Infof("Later steps find it on PATH: added %s to GITHUB_PATH.", t.refreshPath)
 	}
 }
 

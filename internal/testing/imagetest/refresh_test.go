@@ -106,6 +106,9 @@ func TestRefreshLoginOutlivesTheToken(t *testing.T) {
 	if strings.TrimSpace(string(paths)) != binDir {
 		t.Fatalf("GITHUB_PATH = %q, want the host path %s", paths, binDir)
 	}
+	if !strings.Contains(res.stdout, "added "+binDir+" to GITHUB_PATH") {
+		t.Errorf("the log does not say which directory went to GITHUB_PATH:\n%s", f.redact(res).stdout)
+	}
 	helper := filepath.Join(binDir, "docker-credential-ecr-credentials")
 	for p, mode := range map[string]os.FileMode{helper: 0o700, filepath.Join(refreshDir, "helper.json"): 0o600} {
 		fi, err := os.Stat(p)
