@@ -27,17 +27,25 @@ func actionYAML(t *testing.T, image string) []byte {
 	return []byte(strings.Replace(string(data), from, "\n  image: docker://"+image+"\n", 1))
 }
 
-// TestAct runs testdata/act/ecr.yml with nektos/act (issue 13): the job
-// image is made locally, the workspace bind-mounted (--bind) so that the
-// test can look at it afterwards, secrets and the emulator's endpoints
-// given as act gives them. The action must write its login where the
-// later step finds it (the workspace; act has no /github/home), export
-// DOCKER_CONFIG, mask the password in act's log, and its post step, which
-// act gives no saved state, must still remove the login.
+// TestAct runs testdata/act/ecr.yml with nektos/act (issue 13), with the
+// workspace bind-mounted (--bind: the host directory itself, so the test
+// looks at it afterwards) and in a volume (act's default: the checkout
+// step copies the directory in), on a job image made locally, with
+// secrets and the emulator's endpoints given as act gives them. The
+// action must write its login where the later step finds it (the
+// workspace; act has no /github/home), export DOCKER_CONFIG, mask the
+// password in act's log, and its post step, which act gives no saved
+// state, must still remove the login.
 func TestAct(t *testing.T) {
 	bin := act.binary(t)
 	f := newFixture(t)
+	for _, bind := range []bool{true, false} {
+		name := map[bool]string{true: "bind", false: "volume"}[bind]
+		t.Run(name, func(t *testing.T) { runAct(t, f, bin, bind) })
+	}
+}
 
+func runAct(t *testing.T, f *fixture, bin string, bind bool) {
 	repo := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(repo, ".github", "workflows"), 0o755))
 	must(t, os.MkdirAll(filepath.Join(repo, "action"), 0o755))
@@ -60,13 +68,15 @@ func TestAct(t *testing.T) {
 	// Without a config file act asks which default image to use.
 	must(t, os.WriteFile(filepath.Join(home, ".actrc"), []byte("-P ubuntu-latest="+f.stepImage+"\n"), 0o644))
 
-	start := time.Now()
-	stdout, stderr, code := isolated(t, repo, engineEnv(home), 10*time.Minute, bin, "push",
-		"-W", filepath.Join(repo, ".github", "workflows", "ecr.yml"),
-		"-P", "ubuntu-latest="+f.stepImage, "--pull=false", "--bind", "--network", "host",
+	args := []string{"push", "-W", filepath.Join(repo, ".github", "workflows", "ecr.yml"),
+		"-P", "ubuntu-latest=" + f.stepImage, "--pull=false", "--network", "host",
 		"--no-cache-server", "--env-file", envFile, "--secret-file", secretFile,
-		"--container-options", "-v "+f.site+":"+siteDir+":ro -v "+f.resolvConf+":/etc/resolv.conf:ro",
-	)
+		"--container-options", "-v " + f.site + ":" + siteDir + ":ro -v " + f.resolvConf + ":/etc/resolv.conf:ro"}
+	if bind {
+		args = append(args, "--bind")
+	}
+	start := time.Now()
+	stdout, stderr, code := isolated(t, repo, engineEnv(home), 10*time.Minute, bin, args...)
 	t.Logf("act ran the workflow in %s", time.Since(start).Round(100*time.Millisecond))
 	log := stdout + stderr
 	if code != 0 {
@@ -82,16 +92,18 @@ func TestAct(t *testing.T) {
 		"registry output=" + f.host,
 		"password output=***",
 		"No saved step state",
-		"Removed the docker login for " + f.host,
+		"Removed the docker login for " + f.host + " from " + filepath.Join(dockerConfig, "config.json"),
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("act's log lacks %q:\n%s", want, f.redact(log))
 		}
 	}
 	f.assertPushed(t, f.host+"/engines/act:"+tag)
-	// The post step removed the login, the receipt and the backup.
-	if left := listDir(t, dockerConfig); len(left) != 0 {
-		t.Errorf("after the post step %s still holds %q", dockerConfig, left)
+	if bind {
+		// The post step removed the login, the receipt and the backup.
+		if left := listDir(t, dockerConfig); len(left) != 0 {
+			t.Errorf("after the post step %s still holds %q", dockerConfig, left)
+		}
 	}
 }
 

@@ -93,21 +93,10 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // stepEnv is what every container of a pipeline gets: the emulator's
-// endpoints in place of AWS's, the test CAs, and no way to the host's AWS
-// files or to the instance metadata service.
+// endpoints in place of AWS's and the test CAs (imagetest.ContainerAWSEnv).
 func (f *fixture) stepEnv() map[string]string {
-	env := map[string]string{
-		"SSL_CERT_FILE":               siteDir + "/ca.pem",
-		"AWS_CA_BUNDLE":               siteDir + "/ca.pem",
-		"AWS_CONFIG_FILE":             "/nonexistent/aws-config",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	}
-	for k, v := range f.fake.Env() {
-		if strings.HasPrefix(k, "AWS_ENDPOINT_URL") {
-			env[k] = v
-		}
-	}
+	env := imagetest.ContainerAWSEnv(f.fake, siteDir+"/ca.pem")
+	env["SSL_CERT_FILE"] = siteDir + "/ca.pem"
 	return env
 }
 

@@ -7,8 +7,10 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/imagetest"
 )
 
-// TestMain removes the image and the engine binaries the tests built.
+// TestMain builds the engines first (outside the tests' timeout, see
+// buildEngines) and removes them and the image the tests built at the end.
 func TestMain(m *testing.M) {
+	buildEngines()
 	code := m.Run()
 	imagetest.RemoveBuiltImage()
 	removeEngines()

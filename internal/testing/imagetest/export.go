@@ -4,7 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 )
 
 // What other test packages (internal/testing/engines runs this image under
@@ -98,4 +101,24 @@ func loopbackResolvConf(t testing.TB, dir string) string {
 		t.Fatal(err)
 	}
 	return resolv
+}
+
+// ContainerAWSEnv is what a container run by these tests gets besides its
+// own settings: the emulator's endpoints in place of AWS's, caBundle (a
+// path inside the container) as the AWS CA bundle, and no way to the
+// host's AWS files or to the instance metadata service (--network host
+// would reach a real one on an EC2 machine).
+func ContainerAWSEnv(fake *awsfake.Server, caBundle string) map[string]string {
+	env := map[string]string{
+		"AWS_CA_BUNDLE":               caBundle,
+		"AWS_CONFIG_FILE":             "/nonexistent/aws-config",
+		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	}
+	for k, v := range fake.Env() {
+		if strings.HasPrefix(k, "AWS_ENDPOINT_URL") {
+			env[k] = v
+		}
+	}
+	return env
 }

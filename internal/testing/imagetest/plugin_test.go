@@ -258,20 +258,7 @@ func stepImage(t *testing.T, shell bool) string {
 // settings: the emulator's endpoints in place of AWS's, the test CAs, and
 // no way to the host's AWS files or to the instance metadata service
 // (--network host would reach a real one on an EC2 machine).
-func (f *fixture) pluginTestEnv() map[string]string {
-	env := map[string]string{
-		"AWS_CA_BUNDLE":               containerBundle,
-		"AWS_CONFIG_FILE":             "/nonexistent/aws-config",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	}
-	for k, v := range f.fake.Env() {
-		if strings.HasPrefix(k, "AWS_ENDPOINT_URL") {
-			env[k] = v
-		}
-	}
-	return env
-}
+func (f *fixture) pluginTestEnv() map[string]string { return ContainerAWSEnv(f.fake, containerBundle) }
 
 // assertNoSecretAtAll checks that no secret appears anywhere in what a
 // step printed: nothing masks a plugin's log, so even ::add-mask:: lines
