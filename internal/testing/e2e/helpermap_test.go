@@ -156,7 +156,7 @@ func TestHelperRegistryMap(t *testing.T) {
 }
 
 // TestHelperServesCachedPasswordWhenAWSFails: a password due for refresh
-// (a quarter of its one-minute lifetime left) but still valid is served,
+// (less than a quarter of its one-minute lifetime left) but still valid is served,
 // with a warning on stderr, when STS fails; once it is no longer usable
 // the failure is reported.
 func TestHelperServesCachedPasswordWhenAWSFails(t *testing.T) {
@@ -170,12 +170,19 @@ func TestHelperServesCachedPasswordWhenAWSFails(t *testing.T) {
 	get := func() testenv.Result {
 		return testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: []string{"credential-helper", "get"}, Stdin: "https://" + host + "\n", Timeout: runBound})
 	}
-	first := time.Now()
 	if res := get(); res.ExitCode != 0 || !strings.Contains(res.Stdout, f.password) {
 		t.Fatalf("first get: exit %d\n%s", res.ExitCode, res.Stderr)
 	}
-	// Due for refresh after 45 s; usable until 5 s before expiry.
-	time.Sleep(time.Until(first.Add(47 * time.Second)))
+	// The password expires a minute after ECR answered (at the latest
+	// expires): due for refresh once a quarter of it is left (15 s),
+	// usable until a twelfth (5 s).
+	var expires time.Time
+	for _, c := range f.fake.Calls() {
+		if c.Operation == "GetAuthorizationToken" {
+			expires = c.End.Add(time.Minute)
+		}
+	}
+	time.Sleep(time.Until(expires.Add(-13 * time.Second)))
 	f.fake.Inject(awsfake.Fault{Service: "sts", Kind: awsfake.FaultError, Code: "AccessDenied", Status: 403, Message: "Not authorized to perform sts:AssumeRoleWithWebIdentity", Count: 100})
 	res := get()
 	if res.ExitCode != 0 || !strings.Contains(res.Stdout, f.password) {
@@ -184,7 +191,7 @@ func TestHelperServesCachedPasswordWhenAWSFails(t *testing.T) {
 	if !strings.Contains(res.Stderr, "could not refresh the password for "+host) || !strings.Contains(res.Stderr, "using the cached one") {
 		t.Errorf("no warning on stderr:\n%s", res.Stderr)
 	}
-	time.Sleep(time.Until(first.Add(58 * time.Second)))
+	time.Sleep(time.Until(expires.Add(-3 * time.Second)))
 	if res := get(); res.ExitCode == 0 {
 		t.Errorf("get succeeded with STS failing and only an unusable cached password")
 	}
