@@ -71,3 +71,49 @@ func TestPostStageDistrustsForgedState(t *testing.T) {
 		})
 	}
 }
+
+// TestPostStageWithoutState: act passes no STATE_* to a container action's
+// post step. There (the workspace shared, ACT=true) the post stage finds
+// the receipt in the exported DOCKER_CONFIG, says so, and removes the
+// login and the directory it made; under the GitHub runner's layout, which
+// always passes the state, a missing state means there is nothing of ours
+// to undo, and a receipt lying in DOCKER_CONFIG is left alone.
+func TestPostStageWithoutState(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		env        func(ws, dir string) map[string]string
+		wantLog    string
+		wantRemove bool
+	}{
+		{"act", func(ws, dir string) map[string]string {
+			return map[string]string{"ACT": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "DOCKER_CONFIG": dir}
+		}, "No saved step state", true},
+		{"github runner", func(ws, dir string) map[string]string {
+			return map[string]string{"GITHUB_ACTIONS": "true", "HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace", "DOCKER_CONFIG": dir}
+		}, "No docker login to remove.", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ws := t.TempDir()
+			fakeMounts(t, true, ws)
+			dir := filepath.Join(ws, actDockerConfigDir)
+			r, err := dockerconfig.Login(context.Background(), dockerconfig.Options{Dir: dir},
+				[]dockerconfig.Credential{{Host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", Username: "AWS", Password: "secret-password-1234"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dockerconfig.SaveReceipt(r); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			env := tt.env(ws, dir)
+			code := githubPost(context.Background(), Env{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &out})
+			if code != ExitOK || !strings.Contains(out.String(), tt.wantLog) {
+				t.Fatalf("exit %d, want 0 and %q:\n%s", code, tt.wantLog, out.String())
+			}
+			_, err = os.Stat(dir)
+			if removed := os.IsNotExist(err); removed != tt.wantRemove {
+				t.Errorf("login directory removed = %v, want %v (%v)\n%s", removed, tt.wantRemove, err, out.String())
+			}
+		})
+	}
+}
