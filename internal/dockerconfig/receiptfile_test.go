@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,14 +47,14 @@ func TestSavedReceipt(t *testing.T) {
 		{"relative dir", Seal{Dir: "docker", ID: seal.ID, Nonce: seal.Nonce}, nil},
 		{"no nonce", Seal{Dir: seal.Dir, ID: seal.ID}, nil},
 		{"readable by others", seal, func(t *testing.T) func() {
-			must(t, os.Chmod(seal.File(), 0o644))
-			return func() { must(t, os.Chmod(seal.File(), 0o600)) }
+			fixtures.Must(t, os.Chmod(seal.File(), 0o644))
+			return func() { fixtures.Must(t, os.Chmod(seal.File(), 0o600)) }
 		}},
 		{"a symlink", seal, func(t *testing.T) func() {
 			moved := seal.File() + ".real"
-			must(t, os.Rename(seal.File(), moved))
-			must(t, os.Symlink(moved, seal.File()))
-			return func() { must(t, os.Remove(seal.File())); must(t, os.Rename(moved, seal.File())) }
+			fixtures.Must(t, os.Rename(seal.File(), moved))
+			fixtures.Must(t, os.Symlink(moved, seal.File()))
+			return func() { fixtures.Must(t, os.Remove(seal.File())); fixtures.Must(t, os.Rename(moved, seal.File())) }
 		}},
 	}
 	for _, tt := range refused {
@@ -87,7 +88,7 @@ func TestSavedReceipt(t *testing.T) {
 			tamper.edit(&forged)
 			s := Seal{Dir: dir, ID: strings.Repeat("b", 16), Nonce: seal.Nonce}
 			data, _ := json.Marshal(savedReceipt{Nonce: seal.Nonce, Receipt: forged})
-			must(t, os.WriteFile(s.File(), data, 0o600))
+			fixtures.Must(t, os.WriteFile(s.File(), data, 0o600))
 			defer os.Remove(s.File())
 			if _, err := OpenReceipt(s, lookPath); err == nil {
 				t.Error("opened")
@@ -98,10 +99,10 @@ func TestSavedReceipt(t *testing.T) {
 	// A stored helper path is never used: the helper is looked up again.
 	var saved savedReceipt
 	data, _ := os.ReadFile(seal.File())
-	must(t, json.Unmarshal(data, &saved))
+	fixtures.Must(t, json.Unmarshal(data, &saved))
 	saved.Receipt.Entries[0].HelperPath = "/bin/false"
 	data, _ = json.Marshal(saved)
-	must(t, os.WriteFile(seal.File(), data, 0o600))
+	fixtures.Must(t, os.WriteFile(seal.File(), data, 0o600))
 
 	got, err := OpenReceipt(seal, lookPath)
 	if err != nil {
@@ -121,16 +122,9 @@ func TestSavedReceipt(t *testing.T) {
 	if calls := helperCalls(t, state); len(calls) == 0 || !strings.HasPrefix(calls[len(calls)-1], "erase") {
 		t.Errorf("logout did not erase through the helper: %q", calls)
 	}
-	must(t, RemoveReceipt(seal))
+	fixtures.Must(t, RemoveReceipt(seal))
 	if _, _, err := FindReceipts(dir, lookPath); !errors.Is(err, ErrNoSavedReceipt) {
 		t.Errorf("after RemoveReceipt: %v, want ErrNoSavedReceipt", err)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -141,21 +135,21 @@ func TestSavedReceiptAuthFile(t *testing.T) {
 	dir := t.TempDir()
 	const before = "{\n  \"auths\": {\"quay.io\": {\"auth\": \"dTpw\"}}\n}"
 	path := filepath.Join(dir, AuthFileName)
-	must(t, os.WriteFile(path, []byte(before), 0o600))
+	fixtures.Must(t, os.WriteFile(path, []byte(before), 0o600))
 	r, err := Login(context.Background(), Options{Dir: dir, File: AuthFileName}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
-	must(t, err)
+	fixtures.Must(t, err)
 	if r.ConfigFile != path {
 		t.Fatalf("receipt names %s, want %s", r.ConfigFile, path)
 	}
 	seal, err := SaveReceipt(r)
-	must(t, err)
+	fixtures.Must(t, err)
 	back, err := OpenReceipt(seal, nil)
 	if err != nil {
 		t.Fatalf("OpenReceipt of an auth.json login: %v", err)
 	}
-	must(t, Logout(context.Background(), back))
+	fixtures.Must(t, Logout(context.Background(), back))
 	if after, err := os.ReadFile(path); err != nil || string(after) != before {
 		t.Errorf("auth.json after logout (%v): %q, want %q", err, after, before)
 	}
-	must(t, RemoveReceipt(seal))
+	fixtures.Must(t, RemoveReceipt(seal))
 }

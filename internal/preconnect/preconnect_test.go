@@ -81,6 +81,22 @@ func get(t *testing.T, c *http.Client, url string) string {
 	return string(b)
 }
 
+// wantProtocol GETs url with c and checks the protocol the server saw.
+func wantProtocol(t *testing.T, c *http.Client, url, want string) {
+	t.Helper()
+	if got := get(t, c, url); got != want {
+		t.Errorf("protocol %q, want %q", got, want)
+	}
+}
+
+// wantStats checks the pool's counters.
+func wantStats(t *testing.T, p *Pool, want Stats) {
+	t.Helper()
+	if st := p.Stats(); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+}
+
 func TestOpenedConnectionIsTakenAndNothingIsSentBefore(t *testing.T) {
 	for _, h2 := range []bool{false, true} {
 		t.Run(map[bool]string{false: "http1", true: "h2"}[h2], func(t *testing.T) {
@@ -100,23 +116,17 @@ func TestOpenedConnectionIsTakenAndNothingIsSentBefore(t *testing.T) {
 			c := client(p, cfg)
 			want := map[bool]string{false: "HTTP/1.1", true: "HTTP/2.0"}[h2]
 			for range 2 {
-				if got := get(t, c, s.URL); got != want {
-					t.Errorf("protocol %q, want %q", got, want)
-				}
+				wantProtocol(t, c, s.URL, want)
 			}
 			if conns, reqs := s.counts(); conns != 1 || reqs != 2 {
 				t.Errorf("after 2 requests: %d connections, %d requests; want 1, 2", conns, reqs)
 			}
 			// A second client (transport) dials afresh: taken once only.
-			if got := get(t, client(p, cfg), s.URL); got != want {
-				t.Errorf("protocol %q, want %q", got, want)
-			}
+			wantProtocol(t, client(p, cfg), s.URL, want)
 			if conns, _ := s.counts(); conns != 2 {
 				t.Errorf("a second transport: %d connections, want 2", conns)
 			}
-			if st := p.Stats(); st != (Stats{Opened: 1, Taken: 1}) {
-				t.Errorf("stats %+v", st)
-			}
+			wantStats(t, p, Stats{Opened: 1, Taken: 1})
 		})
 	}
 }
@@ -125,20 +135,14 @@ func TestAddressNotOpenedIsDialedAfresh(t *testing.T) {
 	s := newServer(t, false)
 	p := New(nil)
 	defer p.Close()
-	if got := get(t, client(p, s.tlsConfig(false)), s.URL); got != "HTTP/1.1" {
-		t.Errorf("protocol %q", got)
-	}
+	wantProtocol(t, client(p, s.tlsConfig(false)), s.URL, "HTTP/1.1")
 	if conns, _ := s.counts(); conns != 1 {
 		t.Errorf("%d connections, want 1", conns)
 	}
-	if st := p.Stats(); st != (Stats{}) {
-		t.Errorf("stats %+v, want none", st)
-	}
+	wantStats(t, p, Stats{})
 	var nilPool *Pool
 	nilPool.Open(context.Background(), s.addr(), nil)
-	if got := get(t, client(nilPool, s.tlsConfig(false)), s.URL); got != "HTTP/1.1" {
-		t.Errorf("nil pool: protocol %q", got)
-	}
+	wantProtocol(t, client(nilPool, s.tlsConfig(false)), s.URL, "HTTP/1.1")
 }
 
 func TestFailedOpeningFallsBackToAFreshDial(t *testing.T) {
@@ -148,12 +152,8 @@ func TestFailedOpeningFallsBackToAFreshDial(t *testing.T) {
 	// A configuration that does not trust the server: the handshake fails.
 	p.Open(context.Background(), s.addr(), &tls.Config{RootCAs: x509.NewCertPool()})
 	<-p.pending[s.addr()][0].done
-	if got := get(t, client(p, s.tlsConfig(false)), s.URL); got != "HTTP/1.1" {
-		t.Errorf("protocol %q", got)
-	}
-	if st := p.Stats(); st != (Stats{Opened: 1, Failed: 1}) {
-		t.Errorf("stats %+v", st)
-	}
+	wantProtocol(t, client(p, s.tlsConfig(false)), s.URL, "HTTP/1.1")
+	wantStats(t, p, Stats{Opened: 1, Failed: 1})
 }
 
 func TestCloseClosesWhatWasNotTaken(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,10 +54,10 @@ func TestDeleteAndList(t *testing.T) {
 	ctx := context.Background()
 	c := Open(t.TempDir())
 	exp := time.Now().Add(12 * time.Hour)
-	must(t, c.Put(ctx, "a", Entry{Host: "h1", Username: "AWS", Password: "p1", ExpiresAt: exp}))
-	must(t, c.Put(ctx, "b", Entry{Host: "h2", Username: "AWS", Password: "p2", ExpiresAt: exp}))
-	must(t, c.Put(ctx, "c", Entry{Host: "h1", Username: "AWS", Password: "p3", ExpiresAt: exp}))
-	must(t, c.Delete(ctx, "h1"))
+	fixtures.Must(t, c.Put(ctx, "a", Entry{Host: "h1", Username: "AWS", Password: "p1", ExpiresAt: exp}))
+	fixtures.Must(t, c.Put(ctx, "b", Entry{Host: "h2", Username: "AWS", Password: "p2", ExpiresAt: exp}))
+	fixtures.Must(t, c.Put(ctx, "c", Entry{Host: "h1", Username: "AWS", Password: "p3", ExpiresAt: exp}))
+	fixtures.Must(t, c.Delete(ctx, "h1"))
 	l, err := c.List(ctx)
 	if err != nil || len(l) != 1 || l["h2"] != "AWS" {
 		t.Errorf("List = %v %v", l, err)
@@ -66,12 +67,12 @@ func TestDeleteAndList(t *testing.T) {
 func TestCorruptCacheIsDropped(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dir, fileName), []byte("{not json"), 0o600))
+	fixtures.Must(t, os.WriteFile(filepath.Join(dir, fileName), []byte("{not json"), 0o600))
 	c := Open(dir)
 	if _, ok, err := c.Get(ctx, "x"); ok || err != nil {
 		t.Fatalf("corrupt cache: ok=%v err=%v", ok, err)
 	}
-	must(t, c.Put(ctx, "x", Entry{Host: "h", Password: "p", ExpiresAt: time.Now().Add(12 * time.Hour)}))
+	fixtures.Must(t, c.Put(ctx, "x", Entry{Host: "h", Password: "p", ExpiresAt: time.Now().Add(12 * time.Hour)}))
 	if _, ok, _ := c.Get(ctx, "x"); !ok {
 		t.Error("cache did not recover from a corrupt file")
 	}
@@ -109,13 +110,6 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 	if len(f.Entries) != n {
 		t.Errorf("%d entries survived, want %d", len(f.Entries), n)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
