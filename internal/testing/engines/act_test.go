@@ -51,6 +51,13 @@ func runAct(t *testing.T, f *fixture, bin string, bind bool) {
 	must(t, os.MkdirAll(filepath.Join(repo, "action"), 0o755))
 	wf, err := os.ReadFile(filepath.Join("testdata", "act", "ecr.yml"))
 	must(t, err)
+	// act names its containers after the workflow and job: a unique
+	// workflow name keeps concurrent test runs on one engine apart.
+	const wfName = "\nname: ecr-credentials-engines\n"
+	if !strings.Contains(string(wf), wfName) {
+		t.Fatalf("testdata/act/ecr.yml lacks %q", strings.TrimSpace(wfName))
+	}
+	wf = []byte(strings.Replace(string(wf), wfName, "\nname: "+imagetest.RandomName("ecr-credentials-engines-")+"\n", 1))
 	must(t, os.WriteFile(filepath.Join(repo, ".github", "workflows", "ecr.yml"), wf, 0o644))
 	must(t, os.WriteFile(filepath.Join(repo, "action", "action.yml"), actionYAML(t, f.image), 0o644))
 	gitStub(t, repo)

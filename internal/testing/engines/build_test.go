@@ -178,8 +178,12 @@ func isolated(t *testing.T, dir string, env []string, timeout time.Duration, bin
 	t.Helper()
 	unshare := testenv.RequireTool(t, "unshare")
 	ip := testenv.RequireTool(t, "ip")
+	ns := []string{"-n"}
+	if os.Geteuid() != 0 {
+		ns = append(ns, "-r") // a user namespace lets a non-root user make the network one
+	}
 	// The script's $0 is ip(8), "$@" the engine and its arguments.
-	argv := append([]string{"-n", "--", "sh", "-c", `"$0" link set lo up || exit 97; exec "$@"`, ip, bin}, args...)
+	argv := append(append(ns, "--", "sh", "-c", `"$0" link set lo up || exit 97; exec "$@"`, ip, bin), args...)
 	return run(t, dir, env, timeout, unshare, argv...)
 }
 
