@@ -423,20 +423,32 @@ func (e *ecrLogin) Run(ctx context.Context, l *lab, sc scenario, dir string) (sa
 	if err != nil {
 		return sample{}, err
 	}
-	for i := range sc.Registries {
-		p, err := runECRLogin(ctx, l, e.t, e.index, r, creds, regions[i])
+	more, err := ecrLoginSteps(ctx, l, e.t, e.index, r, creds, sc.Registries)
+	if err != nil {
+		return sample{}, err
+	}
+	return measure(append(ps, more...), 2, l.since(m), l.ideal(true, sc.Latency))
+}
+
+// ecrLoginSteps runs amazon-ecr-login once per region of the first n
+// (one step each, as it logs in to one region per step) and checks the
+// docker config and the outputs they left.
+func ecrLoginSteps(ctx context.Context, l *lab, t tools, index string, r *runDir, creds awsCreds, n int) ([]proc, error) {
+	var ps []proc
+	for i := range n {
+		p, err := runECRLogin(ctx, l, t, index, r, creds, regions[i])
 		if err != nil {
-			return sample{}, err
+			return nil, err
 		}
 		ps = append(ps, p)
 	}
-	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
-		return sample{}, err
+	if err := checkDockerConfig(l, r.docker, n); err != nil {
+		return nil, err
 	}
-	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
-		return sample{}, err
+	if err := checkOutputs(l, r.output, n); err != nil {
+		return nil, err
 	}
-	return measure(ps, 2, l.since(m), l.ideal(true, sc.Latency))
+	return ps, nil
 }
 
 // runECRLogin runs amazon-ecr-login's dist/index.js with node for one
@@ -523,20 +535,11 @@ func (c *peerActions) Run(ctx context.Context, l *lab, sc scenario, dir string) 
 	if creds.id == "" || creds.session == "" {
 		return sample{}, errors.New("configure-aws-credentials exported no session credentials")
 	}
-	for i := range sc.Registries {
-		p, err := runECRLogin(ctx, l, c.t, c.login, r, creds, regions[i])
-		if err != nil {
-			return sample{}, err
-		}
-		ps = append(ps, p)
-	}
-	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
+	more, err := ecrLoginSteps(ctx, l, c.t, c.login, r, creds, sc.Registries)
+	if err != nil {
 		return sample{}, err
 	}
-	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
-		return sample{}, err
-	}
-	return measure(ps, 0, l.since(m), l.ideal(true, sc.Latency))
+	return measure(append(ps, more...), 0, l.since(m), l.ideal(true, sc.Latency))
 }
 
 // inImage is our image started the way the GitHub runner starts a
