@@ -24,9 +24,10 @@ type ahead struct {
 	opener          *awsauth.Opener
 }
 
-// openAhead prepares the pools; nil when nothing is opened ahead.
+// openAhead prepares the pools; nil when nothing is opened ahead (no
+// token to wait for, or a proxy carries the requests).
 func openAhead(base awsauth.Base, verify bool) *ahead {
-	if base.Kind != awsauth.WebIdentity {
+	if base.Kind != awsauth.WebIdentity || awsauth.ProxyConfigured() {
 		return nil
 	}
 	a := &ahead{aws: preconnect.New(nil)}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -62,6 +63,19 @@ func openerFor(pool *preconnect.Pool, tr *http.Transport) *Opener {
 		dial = (&net.Dialer{}).DialContext
 	}
 	return &Opener{pool: pool, tls: c, dial: dial}
+}
+
+// ProxyConfigured reports whether the environment names an HTTP(S) proxy
+// for Go's transports (HTTPS_PROXY, HTTP_PROXY, either case). Then nothing
+// is opened ahead: requests go through the proxy, and its connections are
+// the transport's own business.
+func ProxyConfigured() bool {
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // RegistryTransport is Transport taking the connections pool opened; its

@@ -17,6 +17,7 @@ func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		twoHosts      bool // STS and ECR under two names
+		proxy         bool // HTTPS_PROXY set
 		static        bool // static keys: nothing to wait for, nothing opened
 		wantConns     int  // at the emulator: the token request's and the AWS calls'
 		orConns       int  // another acceptable count
@@ -31,6 +32,9 @@ func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
 		// Static keys: nothing to wait for, nothing opened; the identity
 		// comes from sts:GetCallerIdentity before ECR.
 		{name: "static keys", static: true, wantConns: 2, orConns: 1},
+		// A proxy in the environment (loopback is never proxied, so the
+		// run still reaches the emulator): nothing opened ahead.
+		{name: "proxy configured", proxy: true, wantConns: 3, orConns: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A fixture each: the emulator logs a call after answering it,
@@ -47,6 +51,9 @@ func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
 			}
 			env := f.githubEnv(r, in)
 			env["RUNNER_DEBUG"] = "1"
+			if tc.proxy {
+				env["HTTPS_PROXY"] = "http://127.0.0.1:9"
+			}
 			if tc.twoHosts {
 				port := f.fake.URL()[strings.LastIndex(f.fake.URL(), ":")+1:]
 				env["AWS_ENDPOINT_URL_STS"], env["AWS_ENDPOINT_URL_ECR"] = "https://127.0.0.1:"+port, "https://localhost:"+port
@@ -84,8 +91,11 @@ func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
 				t.Errorf("%d connections to the emulator (%d retried calls not counted), want %d", got, retries, tc.wantConns)
 			}
 			line := fmt.Sprintf("connections opened ahead for STS and ECR: %d, taken: %d, failed: 0", tc.opened, tc.taken)
-			if got := strings.Contains(res.Stdout, line); got != (tc.opened > 0) {
-				t.Errorf("debug line %q shown: %v, want %v\nstdout:\n%s", line, got, tc.opened > 0, res.Stdout)
+			switch {
+			case tc.opened == 0 && strings.Contains(res.Stdout, "connections opened ahead"):
+				t.Errorf("connections were opened ahead, want none\nstdout:\n%s", res.Stdout)
+			case tc.opened > 0 && !strings.Contains(res.Stdout, line):
+				t.Errorf("no debug line %q\nstdout:\n%s", line, res.Stdout)
 			}
 		})
 	}
