@@ -38,11 +38,7 @@ func (a authFileSink) stage(t *run) error {
 			return err
 		}
 	}
-	creds := make([]dockerconfig.Credential, len(t.res.Logins))
-	for i, l := range t.res.Logins {
-		creds[i] = dockerconfig.Credential{Host: l.Registry.Host, Username: l.Username, Password: l.Password}
-	}
-	r, err := dockerconfig.Login(t.ctx, dockerconfig.Options{Dir: filepath.Dir(path), File: filepath.Base(path)}, creds)
+	r, err := writeLogin(t.ctx, dockerconfig.Options{Dir: filepath.Dir(path), File: filepath.Base(path)}, t.res.Logins)
 	if err != nil {
 		var p *problem.Problem
 		if errors.As(err, &p) {

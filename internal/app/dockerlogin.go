@@ -152,11 +152,7 @@ func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Logi
 		}
 		dir = d
 	}
-	creds := make([]dockerconfig.Credential, len(logins))
-	for i, l := range logins {
-		creds[i] = dockerconfig.Credential{Host: l.Registry.Host, Username: l.Username, Password: l.Password}
-	}
-	r, err := dockerconfig.Login(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, creds)
+	r, err := writeLogin(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, logins)
 	if err != nil {
 		var p *problem.Problem
 		if errors.As(err, &p) {
@@ -168,4 +164,14 @@ func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Logi
 		return nil, problem.Wrap(problem.DockerConfig, err, "writing the docker login failed", "")
 	}
 	return r, nil
+}
+
+// writeLogin writes logins with dockerconfig.Login: the docker login and the
+// registry auth file alike.
+func writeLogin(ctx context.Context, opts dockerconfig.Options, logins []ecr.Login) (*dockerconfig.Receipt, error) {
+	creds := make([]dockerconfig.Credential, len(logins))
+	for i, l := range logins {
+		creds[i] = dockerconfig.Credential{Host: l.Registry.Host, Username: l.Username, Password: l.Password}
+	}
+	return dockerconfig.Login(ctx, opts, creds)
 }
