@@ -83,9 +83,8 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 	groups := groupByEndpoint(regs)
 
 	type result struct {
-		token    authData
-		err      error
-		endpoint string
+		token authData
+		err   error
 	}
 	results := make([]result, len(groups))
 	var wg sync.WaitGroup
