@@ -125,11 +125,6 @@ func (f *fixture) redact(text string) string {
 	return text
 }
 
-// pushedImage is a fresh reference in the registry.
-func (f *fixture) pushedImage(repo string) string {
-	return f.host + "/engines/" + repo + ":" + imagetest.RandomName("t")
-}
-
 // assertPushed checks that the registry holds ref, read with the
 // registry's password by a client of our own (crane on the host).
 func (f *fixture) assertPushed(t *testing.T, ref string) {
