@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
@@ -62,13 +63,9 @@ type helper struct {
 	file *inputs.SettingsFile // nil: none
 }
 
-// HelperSettingsName is the settings file a refresh login leaves in its
-// directory, beside bin/docker-credential-ecr-credentials; the helper finds
-// it from its own path.
-const HelperSettingsName = "helper.json"
-
 // helperSettingsFile reads ECR_CREDENTIALS_CONFIG, or else the settings
-// file beside the running binary's directory if there is one.
+// file a refresh login left for the running binary beside its directory
+// (dockerconfig.RefreshHelperFiles) if there is one.
 func helperSettingsFile(e Env) (*inputs.SettingsFile, error) {
 	path := strings.TrimSpace(e.Getenv("ECR_CREDENTIALS_CONFIG"))
 	explicit := path != ""
@@ -77,7 +74,7 @@ func helperSettingsFile(e Env) (*inputs.SettingsFile, error) {
 		if err != nil {
 			return nil, nil
 		}
-		path = filepath.Join(filepath.Dir(filepath.Dir(exe)), HelperSettingsName)
+		_, path = dockerconfig.RefreshHelperFiles(filepath.Dir(filepath.Dir(exe)), strings.TrimPrefix(filepath.Base(exe), dockerconfig.HelperPrefix))
 	}
 	f, err := inputs.ReadSettingsFile(path)
 	if err != nil {

@@ -141,16 +141,24 @@ func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Lo
 	return loginWith(ctx, cfg, e, logins, "")
 }
 
+// dockerConfigDir is the docker config directory the login goes to.
+func dockerConfigDir(cfg *inputs.Config, e Env) (string, error) {
+	if cfg.DockerConfig != "" {
+		return cfg.DockerConfig, nil
+	}
+	d, err := dockerconfig.Dir(e.Getenv)
+	if err != nil {
+		return "", problem.Wrap(problem.DockerConfig, err, "cannot find the docker configuration directory", "Set docker-config or DOCKER_CONFIG.")
+	}
+	return d, nil
+}
+
 // loginWith writes the docker login; refreshHelper, if set, is named in
 // credHelpers for every registry (see refreshLogin).
 func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login, refreshHelper string) (*dockerconfig.Receipt, error) {
-	dir := cfg.DockerConfig
-	if dir == "" {
-		d, err := dockerconfig.Dir(e.Getenv)
-		if err != nil {
-			return nil, problem.Wrap(problem.DockerConfig, err, "cannot find the docker configuration directory", "Set docker-config or DOCKER_CONFIG.")
-		}
-		dir = d
+	dir, err := dockerConfigDir(cfg, e)
+	if err != nil {
+		return nil, err
 	}
 	r, err := writeLogin(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, logins)
 	if err != nil {

@@ -19,17 +19,17 @@ import (
 )
 
 // A login that stays fresh (the refresh setting) is the usual docker
-// login plus, for every registry, a credHelpers entry naming
-// docker-credential-ecr-credentials; the helper is a copy of this binary
-// in the docker config directory (dockerconfig.RefreshDirName/bin), beside
-// the settings it needs to log in again as this run did (helper.json) and
-// its token cache. Logout (the post step) removes all of it with the
-// entries.
+// login plus, for every registry, a credHelpers entry naming a
+// docker-credential-ecr-credentials helper; the helper is a copy of this
+// binary in the docker config directory (dockerconfig.RefreshDirName/bin),
+// beside the settings it needs to log in again as this run did and the
+// token cache. Each run of a job takes a helper name of its own
+// (dockerconfig.RefreshHelperName, then -2, -3, ...) with its own settings
+// file, so a second step with other roles adds or replaces only its own
+// hosts' entries, and its logout (the post step) restores the entries it
+// replaced and removes only its helper; the last one removes the directory.
 
-// refreshHelperName is the helper name in credHelpers.
-const refreshHelperName = "ecr-credentials"
-
-// refreshBinDir is where the helper binary lives, below the refresh dir.
+// refreshBinDir is where the helper binaries live, below the refresh dir.
 const refreshBinDir = "bin"
 
 // refreshLogin writes the docker login with credHelpers entries and then
@@ -48,27 +48,47 @@ func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (
 		// The helper runs from wherever docker runs.
 		settings.Settings["web-identity-token-file"] = filepath.Join(e.Dir, f)
 	}
-	r, err := loginWith(ctx, cfg, e, res.Logins, refreshHelperName)
+	dockerDir, err := dockerConfigDir(cfg, e)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(filepath.Dir(r.ConfigFile), dockerconfig.RefreshDirName)
-	if err := writeRefreshDir(dir, bin, settings); err != nil {
-		_ = os.RemoveAll(dir)
-		_ = dockerconfig.Logout(ctx, r)
+	dir := filepath.Join(dockerDir, dockerconfig.RefreshDirName)
+	name := freeRefreshHelperName(dir)
+	r, err := loginWith(ctx, cfg, e, res.Logins, name)
+	if err != nil {
+		return nil, err
+	}
+	r.RefreshDir = filepath.Join(filepath.Dir(r.ConfigFile), dockerconfig.RefreshDirName)
+	if err := writeRefreshHelper(r.RefreshDir, name, bin, settings); err != nil {
+		_ = dockerconfig.Logout(ctx, r) // removes this helper's files too
 		return nil, problem.Wrap(problem.DockerConfig, err, "leaving the credential helper beside the docker config failed (the docker login was undone)", "Check that the docker config directory is writable.")
 	}
-	r.RefreshDir = dir
 	return r, nil
 }
 
-// writeRefreshDir writes dir (replacing an earlier one): the helper binary
-// and its settings, owned like the docker config directory (the container
-// action runs as root, later steps as the runner user).
-func writeRefreshDir(dir string, bin []byte, settings *inputs.SettingsFile) error {
-	if err := os.RemoveAll(dir); err != nil {
-		return err
+// freeRefreshHelperName is the first helper name no earlier refresh login
+// left in dir.
+func freeRefreshHelperName(dir string) string {
+	name := dockerconfig.RefreshHelperName
+	for n := 2; ; n++ {
+		bin, settings := dockerconfig.RefreshHelperFiles(dir, name)
+		if !exists(bin) && !exists(settings) {
+			return name
+		}
+		name = dockerconfig.RefreshHelperName + "-" + strconv.Itoa(n)
 	}
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// writeRefreshHelper writes the helper binary called name and its settings
+// into dir, owned like the docker config directory (the container action
+// runs as root, later steps as the runner user). Other helpers in dir are
+// left as they are.
+func writeRefreshHelper(dir, name string, bin []byte, settings *inputs.SettingsFile) error {
 	binDir := filepath.Join(dir, refreshBinDir)
 	if err := securefile.EnsureDir(binDir); err != nil {
 		return err
@@ -79,14 +99,14 @@ func writeRefreshDir(dir string, bin []byte, settings *inputs.SettingsFile) erro
 	}
 	securefile.ChownIfRoot(dir, uid, gid)
 	securefile.ChownIfRoot(binDir, uid, gid)
-	helper := filepath.Join(binDir, dockerconfig.HelperPrefix+refreshHelperName)
+	helper, settingsFile := dockerconfig.RefreshHelperFiles(dir, name)
 	if err := securefile.WriteAtomic(helper, bin, 0o700, uid, gid, ok); err != nil {
 		return err
 	}
-	if err := inputs.WriteSettingsFile(filepath.Join(dir, HelperSettingsName), settings); err != nil {
+	if err := inputs.WriteSettingsFile(settingsFile, settings); err != nil {
 		return err
 	}
-	securefile.ChownIfRoot(filepath.Join(dir, HelperSettingsName), uid, gid)
+	securefile.ChownIfRoot(settingsFile, uid, gid)
 	return nil
 }
 
@@ -194,6 +214,13 @@ func hostRefreshBin(r *dockerconfig.Receipt, cfg *inputs.Config, e Env) (string,
 
 // refreshNote tells where the helper is, for the log.
 func refreshNote(r *dockerconfig.Receipt) string {
+	name := dockerconfig.RefreshHelperName
+	for _, e := range r.Entries {
+		if e.RefreshHelper != "" {
+			name = e.RefreshHelper
+			break
+		}
+	}
 	return fmt.Sprintf("credHelpers name %s%s (%s) for these registries: docker gets fresh credentials from it when these expire.", dockerconfig.HelperPrefix,
-		refreshHelperName, filepath.Join(r.RefreshDir, refreshBinDir))
+		name, filepath.Join(r.RefreshDir, refreshBinDir))
 }

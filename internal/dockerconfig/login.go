@@ -87,13 +87,64 @@ type Receipt struct {
 
 // RefreshDirName is the directory, in the docker config directory, where a
 // login that stays fresh (Options.RefreshHelper) keeps the credential
-// helper binary, its settings and its token cache.
+// helper binaries, their settings and their token cache.
 const RefreshDirName = "ecr-credentials-refresh"
 
-// removeRefreshDir deletes r's refresh directory, if any.
+// RefreshHelperName is the credHelpers name of the first refresh login in a
+// docker config directory; a later login there (another step of the job,
+// with other roles) takes RefreshHelperName-2, -3, ... so that each host's
+// credHelpers entry names the helper, and so the settings, it was logged in
+// with, and a logout leaves the other logins' helpers alone.
+const RefreshHelperName = "ecr-credentials"
+
+// RefreshHelperFiles are the helper binary and its settings file for the
+// refresh helper name in the refresh directory dir: bin/docker-credential-<name>
+// and helper.json for RefreshHelperName, helper-<n>.json for
+// RefreshHelperName-<n>.
+func RefreshHelperFiles(dir, name string) (bin, settings string) {
+	settings = "helper.json"
+	if n, ok := strings.CutPrefix(name, RefreshHelperName+"-"); ok {
+		settings = "helper-" + n + ".json"
+	}
+	return filepath.Join(dir, "bin", HelperPrefix+name), filepath.Join(dir, settings)
+}
+
+// isRefreshHelperName tells the names RefreshHelperFiles is for.
+func isRefreshHelperName(name string) bool {
+	n, ok := strings.CutPrefix(name, RefreshHelperName+"-")
+	if !ok {
+		return name == RefreshHelperName
+	}
+	return n != "" && strings.Trim(n, "0123456789") == ""
+}
+
+// removeRefreshDir deletes the helpers r's entries name from r's refresh
+// directory, if any, and the directory with its token cache once no other
+// login's helper is left in it.
 func removeRefreshDir(r *Receipt) error {
 	if r.RefreshDir == "" || filepath.Base(r.RefreshDir) != RefreshDirName {
 		return nil
+	}
+	var errs []error
+	done := map[string]bool{}
+	for _, e := range r.Entries {
+		if done[e.RefreshHelper] || !isRefreshHelperName(e.RefreshHelper) {
+			continue
+		}
+		done[e.RefreshHelper] = true
+		bin, settings := RefreshHelperFiles(r.RefreshDir, e.RefreshHelper)
+		for _, p := range []string{bin, settings} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("docker logout: remove the refresh helper's %s: %w", p, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	left, err := filepath.Glob(filepath.Join(r.RefreshDir, "bin", HelperPrefix+"*"))
+	if err != nil || len(left) > 0 {
+		return nil // another refresh login still uses the directory
 	}
 	if err := os.RemoveAll(r.RefreshDir); err != nil {
 		return fmt.Errorf("docker logout: remove the refresh helper %s: %w", r.RefreshDir, err)
