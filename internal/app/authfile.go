@@ -26,7 +26,9 @@ func (a authFileSink) stage(t *run) error {
 	}
 	path, err := filepath.Abs(t.inWorkspace(cfg.RegistryAuthFile))
 	if err != nil {
-		return problem.Wrap(problem.InvalidSetting, err, "registry-auth-file cannot be resolved", "")
+		return &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.RegistryAuthFile), Err: err,
+			What: "the registry auth file's path cannot be made absolute",
+			Fix:  "Give it as an absolute path, or run the step in a working directory that exists."}
 	}
 	if a.github && !cfg.SkipLogout && filepath.Base(path) != dockerconfig.AuthFileName {
 		return &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.RegistryAuthFile),
