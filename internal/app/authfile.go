@@ -35,6 +35,11 @@ func (a authFileSink) stage(t *run) error {
 			What: "the registry auth file " + path + " is not named " + dockerconfig.AuthFileName + ", so the post step could not trust its receipt to undo the login",
 			Fix:  "Name the file auth.json (e.g. <dir>/containers/auth.json), or set skip-logout: true."}
 	}
+	if a.github {
+		if err := checkContainerAuthFile(path, cfg, t.e); err != nil {
+			return err
+		}
+	}
 	if cfg.Verify && !cfg.DockerLogin {
 		if err := verifyAll(t.ctx, t.res, cfg.Timeout); err != nil {
 			return err

@@ -135,13 +135,43 @@ func prepareContainerDockerConfig(cfg *inputs.Config, e Env) error {
 		dir = filepath.Join(ws, dir)
 	}
 	dir = filepath.Clean(dir)
-	if dir != ws && strings.HasPrefix(dir, ws+"/") {
+	if below(ws, dir) {
 		cfg.DockerConfig = dir
 		return nil
 	}
 	return &problem.Problem{Code: problem.DockerConfig, Subject: subject,
 		What: dir + " is not inside the workspace " + ws + ", the only directory this container action (act, Gitea or Forgejo runner) shares with later steps, so a login there would vanish with the container",
 		Fix:  "Leave DOCKER_CONFIG unset for this step (`env: DOCKER_CONFIG: ''`) to use " + filepath.Join(ws, actDockerConfigDir) + ", which is exported to later steps, or set docker-config to a directory inside the workspace."}
+}
+
+// checkContainerAuthFile refuses, before anything is written, a registry
+// auth file (an absolute path) that would vanish with the container action:
+// under act one outside the shared workspace, as prepareContainerDockerConfig
+// refuses such a docker config; in a container that shares nothing, any.
+// The GitHub runner's mounts are checked once the file is written
+// (hostDockerConfig).
+func checkContainerAuthFile(path string, cfg *inputs.Config, e Env) error {
+	switch detectLayout(e) {
+	case layoutShared:
+		ws := filepath.Clean(e.Getenv("GITHUB_WORKSPACE"))
+		if below(ws, path) {
+			return nil
+		}
+		return &problem.Problem{Code: problem.DockerConfig, Subject: cfg.Describe(inputs.RegistryAuthFile),
+			What: path + " is not inside the workspace " + ws + ", the only directory this container action (act, Gitea or Forgejo runner) shares with later steps, so a login there would vanish with the container",
+			Fix:  "Set registry-auth-file to a path inside the workspace, e.g. " + filepath.Join(ws, ".containers", "auth.json") + "."}
+	case layoutAlone:
+		return &problem.Problem{Code: problem.DockerConfig, Subject: cfg.Describe(inputs.RegistryAuthFile),
+			What: "this container action shares no directory with later steps (no /github/home, and GITHUB_WORKSPACE is not a mount), so the registry auth file would vanish with the container",
+			Fix:  "Leave registry-auth-file unset here and log in from the outputs in a later step, or run the ecr-credentials CLI in a run: step."}
+	}
+	return nil
+}
+
+// below reports whether the clean path p is inside the directory dir (and
+// not dir itself).
+func below(dir, p string) bool {
+	return p != dir && strings.HasPrefix(p, dir+"/")
 }
 
 // sharedWorkspaceNote is the log sentence for an export under act.

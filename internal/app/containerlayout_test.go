@@ -103,3 +103,43 @@ func TestPrepareContainerDockerConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckContainerAuthFile(t *testing.T) {
+	ws := "/home/me/work/repo"
+	act := map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		mounts  []string
+		path    string
+		wantErr []string // nil: accepted
+	}{
+		{"act, inside the workspace", act, []string{ws}, ws + "/.containers/auth.json", nil},
+		{"act, outside the workspace", act, []string{ws}, "/run/containers/0/auth.json", []string{`input "registry-auth-file"`, "not inside the workspace " + ws, ws + "/.containers/auth.json"}},
+		{"act, a sibling named like the workspace", act, []string{ws}, ws + "2/auth.json", []string{`input "registry-auth-file"`, "not inside the workspace"}},
+		{"a container sharing nothing", act, nil, ws + "/auth.json", []string{`input "registry-auth-file"`, "shares no directory"}},
+		{"host: any path", map[string]string{"HOME": "/home/me", "GITHUB_WORKSPACE": ws}, nil, "/tmp/auth.json", nil},
+		{"github runner: checked after writing", map[string]string{"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace"}, nil, "/tmp/auth.json", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fakeMounts(t, true, tt.mounts...)
+			cfg := &inputs.Config{Mode: inputs.GitHub, RegistryAuthFile: tt.path}
+			err := checkContainerAuthFile(tt.path, cfg, Env{Getenv: func(k string) string { return tt.env[k] }})
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("%s accepted, want an error naming %q", tt.path, tt.wantErr)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want it to name %q", err, want)
+				}
+			}
+		})
+	}
+}
