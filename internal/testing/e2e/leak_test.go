@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,10 +22,17 @@ type leakRun struct {
 	mode string // github, plugin, cli, helper
 	// post runs the GitHub post step after the main one (with debug on).
 	post bool
-	set  map[string]string
-	env  map[string]string
-	args []string
-	exit int
+	// refresh: a GitHub run with refresh; after the main step the helper
+	// it left is called as docker calls it, with debug on, once without
+	// its cache (a new login) and once from it. helperFile lists the
+	// secrets helper.json may hold (the README: static keys given as
+	// settings, nothing else).
+	refresh    bool
+	helperFile []string
+	set        map[string]string
+	env        map[string]string
+	args       []string
+	exit       int
 	// maskRegistry is false when registry passwords are deliberately not
 	// announced to the runner (mask-password: false).
 	noRegistryMask bool
@@ -87,6 +95,9 @@ func TestNoSecretLeaks(t *testing.T) {
 	debugGH := map[string]string{"RUNNER_DEBUG": "1", "ACTIONS_STEP_DEBUG": "true"}
 	runs := []leakRun{
 		{name: "GitHub default, then the post step", mode: "github", set: gh, post: true},
+		{name: "GitHub refresh, the helper as docker calls it, then the post step", mode: "github", set: with(gh, "refresh", "true"), env: debugGH, post: true, refresh: true},
+		{name: "GitHub refresh with static keys", mode: "github", env: debugGH, post: true, refresh: true, helperFile: []string{key.Secret},
+			set: map[string]string{"aws-region": region, "aws-access-key-id": key.ID, "aws-secret-access-key": key.Secret, "refresh": "true"}},
 		{name: "GitHub RUNNER_DEBUG", mode: "github", set: gh, env: map[string]string{"RUNNER_DEBUG": "1"}},
 		{name: "GitHub ACTIONS_STEP_DEBUG, every format, AWS credentials, many registries", mode: "github", env: map[string]string{"ACTIONS_STEP_DEBUG": "true"},
 			set: with(gh, "registries", account+",210987654321.dkr.ecr.us-east-1.amazonaws.com,public.ecr.aws", "verify", "false",
@@ -131,6 +142,8 @@ func TestNoSecretLeaks(t *testing.T) {
 			case "github":
 				r = newRunner(t)
 				opts.Env = f.githubEnv(r, lr.set)
+				opts.Env["GITHUB_PATH"] = filepath.Join(r.dir, "path")
+				must(t, os.WriteFile(opts.Env["GITHUB_PATH"], nil, 0o644))
 				roots = []string{r.homeDir}
 			case "plugin":
 				opts.Dir = t.TempDir()
@@ -190,6 +203,9 @@ func TestNoSecretLeaks(t *testing.T) {
 						t.Logf("call %s %s status=%d err=%q %s..%s", c.Service, c.Operation, c.Status, c.ErrorCode, c.Start.Format("15:04:05.000"), c.End.Format("15:04:05.000"))
 					}
 				}
+				if lr.refresh {
+					visible += f.leakCheckRefreshHelper(t, r, opts.Env, secrets, lr.helperFile)
+				}
 				if lr.post {
 					opts.Env["STATE_receipt"] = readFileCommands(t, r.state)["receipt"]
 					opts.Env["RUNNER_DEBUG"] = "1"
@@ -218,6 +234,75 @@ func TestNoSecretLeaks(t *testing.T) {
 			checkSecretFiles(t, roots, secrets)
 		})
 	}
+}
+
+// leakCheckRefreshHelper checks what a refresh login left in r's home:
+// helper.json is 0600 and holds no secret but allowed; the helper, run as
+// docker runs it in a later step (stepEnv without the inputs, debug on),
+// answers with the registry password and no other secret on stdout, once
+// after a new login (no cache: an STS call) and once from its cache. It
+// returns the helper's stderr, which the caller checks with the rest of
+// what people can see.
+func (f *fixture) leakCheckRefreshHelper(t *testing.T, r *runner, stepEnv map[string]string, secrets, allowed []string) string {
+	t.Helper()
+	dir := filepath.Join(r.homeDir, ".docker", "ecr-credentials-refresh")
+	settings := filepath.Join(dir, "helper.json")
+	st, err := os.Stat(settings)
+	if err != nil {
+		t.Fatalf("the refresh login left no helper.json: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("helper.json has mode %v, want 0600", st.Mode().Perm())
+	}
+	b, err := os.ReadFile(settings)
+	must(t, err)
+	var others []string
+	for _, s := range secrets {
+		if !contains(allowed, s) {
+			others = append(others, s)
+		}
+	}
+	if found := secretsIn(string(b), others); len(found) != 0 {
+		t.Errorf("helper.json holds secrets of lengths %v the README does not say it holds", found)
+	}
+	for _, s := range allowed {
+		if !strings.Contains(string(b), s) {
+			t.Errorf("helper.json lacks a %d-char secret the helper needs to log in again", len(s))
+		}
+	}
+
+	env := map[string]string{"ECR_CREDENTIALS_DEBUG": "true"}
+	for k, v := range stepEnv {
+		if !strings.HasPrefix(k, "INPUT_") && !strings.HasPrefix(k, "STATE_") {
+			env[k] = v
+		}
+	}
+	host := strings.TrimPrefix(f.reg.URL, "https://")
+	var shown string
+	for _, cache := range []string{"none", ""} {
+		env["ECR_CREDENTIALS_CACHE_DIR"] = cache
+		if cache == "" {
+			delete(env, "ECR_CREDENTIALS_CACHE_DIR")
+		}
+		calls := len(f.fake.Calls())
+		res := testenv.RunProgram(t, filepath.Join(dir, "bin", "docker-credential-ecr-credentials"),
+			testenv.RunOptions{Env: env, Args: []string{"get"}, Stdin: "https://" + host + "\n", Timeout: runBound})
+		if res.ExitCode != 0 {
+			t.Fatalf("helper get (cache %q): exit %d\n%s", cache, res.ExitCode, res.Stderr)
+		}
+		var answer struct{ ServerURL, Username, Secret string }
+		if err := json.Unmarshal([]byte(res.Stdout), &answer); err != nil || answer.Secret != f.password {
+			t.Errorf("helper get (cache %q): not the registry password as docker reads it (%v)", cache, err)
+		}
+		if found := secretsIn(strings.ReplaceAll(res.Stdout, f.password, ""), secrets); len(found) != 0 {
+			t.Errorf("the helper's answer to docker holds secrets of lengths %v beside the password", found)
+		}
+		if cache == "none" && len(f.fake.Calls()) == calls {
+			t.Errorf("the helper without its cache made no AWS call: no new login was checked")
+		}
+		shown += res.Stderr
+	}
+	return shown
 }
 
 // noisyProcess is a credential_process that prints noise before keys.
