@@ -127,7 +127,8 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 				cliHelp(e.Stdout, cmd)
 				return ExitOK
 			}
-			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %v\nRun `ecr-credentials %s --help` for the flags.\n", cmd.name, err, cmd.name)
+			// The flag package quotes values but not flag names: one line.
+			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %s\nRun `ecr-credentials %s --help` for the flags.\n", cmd.name, output.OneLine(err.Error()), cmd.name)
 			return ExitUsage
 		}
 		if fs.NArg() == 0 {

@@ -23,3 +23,22 @@ func TestCLIRegistriesArgumentsOrFlag(t *testing.T) {
 		}
 	}
 }
+
+// A flag the command does not have is named in one line, whatever its
+// name holds: the flag package's error repeats the name verbatim.
+func TestCLIUnknownFlagIsOneLine(t *testing.T) {
+	for _, name := range []string{"--x\n::error::forged", "--x\r::error::forged", "-x\r\n##[error]forged"} {
+		var stdout, stderr bytes.Buffer
+		e := Env{Args: []string{"ecr-credentials"}, Getenv: func(string) string { return "" }, Stdout: &stdout, Stderr: &stderr}
+		cmd, _ := lookupCLI("login")
+		code := runCLI(context.Background(), e, cmd, []string{name})
+		if code != ExitUsage || !strings.Contains(stderr.String(), "flag provided but not defined") {
+			t.Errorf("%q: exit %d, stderr %q; want a usage error naming the flag", name, code, stderr.String())
+		}
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			if strings.HasPrefix(line, "::") || strings.Contains(line, "\r") || strings.Contains(line, "##[") {
+				t.Errorf("%q: stderr line %q can start a workflow command", name, line)
+			}
+		}
+	}
+}
