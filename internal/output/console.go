@@ -3,6 +3,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,21 +43,12 @@ func (r *Redactor) Add(secret string) {
 	defer r.mu.Unlock()
 	for _, s := range append([]string{secret}, strings.Split(secret, "\n")...) {
 		s = strings.TrimSpace(s)
-		if len(s) < minSecretLen || contains(r.secrets, s) {
+		if len(s) < minSecretLen || slices.Contains(r.secrets, s) {
 			continue
 		}
 		r.secrets = append(r.secrets, s)
 	}
 	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Redact returns s with every secret replaced.
