@@ -31,14 +31,23 @@ func TestForgejoOIDC(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
 	}
-	ok := 0
+	// STS accepted the Forgejo-issued token, and refused none: on a loaded
+	// machine the SDK may retry an attempt that was answered (see
+	// abandonedSessions), so a second success is no fault.
+	ok, refused := 0, 0
 	for _, c := range f.fake.Calls() {
-		if c.Operation == "AssumeRoleWithWebIdentity" && c.Status == 200 {
+		if c.Operation != "AssumeRoleWithWebIdentity" {
+			continue
+		}
+		switch {
+		case c.Status == 200:
 			ok++
+		case c.Status >= 400:
+			refused++
 		}
 	}
-	if ok != 1 {
-		t.Errorf("%d successful AssumeRoleWithWebIdentity calls with the Forgejo-issued token, want 1", ok)
+	if ok == 0 || refused != 0 {
+		t.Errorf("AssumeRoleWithWebIdentity with the Forgejo-issued token: %d accepted, %d refused; want it accepted and never refused", ok, refused)
 	}
 	host := strings.TrimPrefix(f.reg.URL, "https://")
 	ls := exec.Command(testenv.Crane(t), "catalog", host)
