@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
@@ -75,6 +76,48 @@ func postLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerco
 	return []*dockerconfig.Receipt{r}, []dockerconfig.Seal{seal}, nil
 }
 
+// postAuthFileLogins finds the registry auth file's login to undo: the
+// receipt the seal in STATE_receipt_auth_file names, or, where the runner
+// passes no step state at all (act and the runners built on it), the
+// receipt saved beside the exported REGISTRY_AUTH_FILE (an auth.json, under
+// the same layout condition, file and receipt checks as DOCKER_CONFIG's in
+// postLogins; only a receipt of that very file counts). It says in the log
+// which.
+func postAuthFileLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerconfig.Seal, error) {
+	if state := e.Getenv("STATE_" + stateAuthFileReceipt); state != "" {
+		r, seal, err := sealedReceipt(stateAuthFileReceipt, state)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*dockerconfig.Receipt{r}, []dockerconfig.Seal{seal}, nil
+	}
+	path := e.Getenv("REGISTRY_AUTH_FILE")
+	layout := detectLayout(e)
+	if e.Getenv("STATE_"+stateReceipt) != "" || path == "" || !filepath.IsAbs(path) ||
+		filepath.Base(path) != dockerconfig.AuthFileName || (layout != layoutShared && layout != layoutAlone) {
+		return nil, nil, nil // step state is passed (the main stage saved no auth file receipt), or no login there
+	}
+	path = filepath.Clean(path)
+	all, allSeals, err := dockerconfig.FindReceipts(filepath.Dir(path), nil)
+	if err != nil && !errors.Is(err, dockerconfig.ErrNoSavedReceipt) {
+		return nil, nil, problem.Wrap(problem.DockerConfig, err, "the registry auth file's login receipt beside REGISTRY_AUTH_FILE cannot be used",
+			"Remove the login by hand: delete "+path+" (or its entries for the registries this step logged in to).")
+	}
+	var rs []*dockerconfig.Receipt
+	var seals []dockerconfig.Seal
+	for i, r := range all {
+		if r.ConfigFile == path {
+			rs, seals = append(rs, r), append(seals, allSeals[i])
+		}
+	}
+	if len(rs) == 0 {
+		con.Infof("No saved step state and no login receipt for REGISTRY_AUTH_FILE=%s: no registry auth file login to remove.", path)
+		return nil, nil, nil
+	}
+	con.Infof("No saved step state (this runner passes none to a container action's post step): using the login receipt%s found beside REGISTRY_AUTH_FILE=%s.", plural(len(rs), "", "s"), path)
+	return rs, seals, nil
+}
+
 // sealedReceipt opens the receipt the seal in step state key (value state)
 // names.
 func sealedReceipt(key, state string) (*dockerconfig.Receipt, dockerconfig.Seal, error) {
@@ -98,12 +141,14 @@ func postLogout(ctx context.Context, e Env, con *output.Console) error {
 	if err != nil {
 		return err
 	}
-	if state := e.Getenv("STATE_" + stateAuthFileReceipt); state != "" {
-		r, seal, err := sealedReceipt(stateAuthFileReceipt, state)
-		if err != nil {
-			return err
+	ars, aseals, err := postAuthFileLogins(e, con)
+	if err != nil {
+		return err
+	}
+	for i, s := range aseals {
+		if !slices.Contains(seals, s) { // DOCKER_CONFIG's directory may hold it too
+			rs, seals = append(rs, ars[i]), append(seals, s)
 		}
-		rs, seals = append(rs, r), append(seals, seal)
 	}
 	for i, r := range rs {
 		if err := dockerconfig.Logout(ctx, r); err != nil {

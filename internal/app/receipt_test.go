@@ -117,3 +117,70 @@ func TestPostStageWithoutState(t *testing.T) {
 		})
 	}
 }
+
+// TestPostStageWithoutStateAuthFile (issue 17 follow-up): under act (no
+// STATE_*) the post stage finds the registry auth file's receipt beside the
+// exported REGISTRY_AUTH_FILE, says so and undoes that login as well as the
+// docker one (once, when both are in one directory); under the GitHub
+// runner's layout a missing state undoes nothing. On the previous main the
+// act cases left auth.json's login in place.
+func TestPostStageWithoutStateAuthFile(t *testing.T) {
+	const host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+	cred := []dockerconfig.Credential{{Host: host, Username: "AWS", Password: "secret-password-1234"}}
+	for _, tt := range []struct {
+		name        string
+		dockerLogin bool
+		authDir     string // relative to the workspace
+		github      bool
+		wantLog     string
+		wantRemoved bool
+	}{
+		{name: "act, auth file only", authDir: ".containers", wantLog: "found beside REGISTRY_AUTH_FILE=", wantRemoved: true},
+		{name: "act, docker login and auth file", dockerLogin: true, authDir: ".containers", wantLog: "found beside REGISTRY_AUTH_FILE=", wantRemoved: true},
+		{name: "act, auth file beside config.json", dockerLogin: true, authDir: actDockerConfigDir, wantLog: "found in DOCKER_CONFIG=", wantRemoved: true},
+		{name: "github runner", authDir: ".containers", github: true, wantLog: "No docker login to remove.", wantRemoved: false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ws := t.TempDir()
+			fakeMounts(t, true, ws)
+			dockerDir := filepath.Join(ws, actDockerConfigDir)
+			authFile := filepath.Join(ws, tt.authDir, dockerconfig.AuthFileName)
+			env := map[string]string{"ACT": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "REGISTRY_AUTH_FILE": authFile}
+			if tt.github {
+				env = map[string]string{"GITHUB_ACTIONS": "true", "HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace", "REGISTRY_AUTH_FILE": authFile}
+			}
+			if tt.dockerLogin {
+				r, err := dockerconfig.Login(context.Background(), dockerconfig.Options{Dir: dockerDir}, cred)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := dockerconfig.SaveReceipt(r); err != nil {
+					t.Fatal(err)
+				}
+				env["DOCKER_CONFIG"] = dockerDir
+			}
+			r, err := dockerconfig.Login(context.Background(), dockerconfig.Options{Dir: filepath.Dir(authFile), File: dockerconfig.AuthFileName}, cred)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dockerconfig.SaveReceipt(r); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			code := githubPost(context.Background(), Env{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &out})
+			if code != ExitOK || !strings.Contains(out.String(), tt.wantLog) {
+				t.Fatalf("exit %d, want 0 and %q:\n%s", code, tt.wantLog, out.String())
+			}
+			b, err := os.ReadFile(authFile)
+			removed := os.IsNotExist(err) || (err == nil && !strings.Contains(string(b), host))
+			if removed != tt.wantRemoved {
+				t.Errorf("auth.json login removed = %v, want %v (%v)\n%s", removed, tt.wantRemoved, err, out.String())
+			}
+			if tt.dockerLogin {
+				if b, err := os.ReadFile(filepath.Join(dockerDir, dockerconfig.ConfigFileName)); err == nil && strings.Contains(string(b), host) {
+					t.Errorf("config.json login left:\n%s\n%s", b, out.String())
+				}
+			}
+		})
+	}
+}
