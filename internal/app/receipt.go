@@ -81,9 +81,9 @@ func postLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerco
 // passes no step state at all (act and the runners built on it), the
 // receipt saved beside the exported REGISTRY_AUTH_FILE (an auth.json, under
 // the same layout condition, file and receipt checks as DOCKER_CONFIG's in
-// postLogins; only a receipt of that very file counts). It says in the log
-// which.
-func postAuthFileLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerconfig.Seal, error) {
+// postLogins; only a receipt of that very file counts, and none of found,
+// the receipts postLogins found). It says in the log which.
+func postAuthFileLogins(e Env, con *output.Console, found []dockerconfig.Seal) ([]*dockerconfig.Receipt, []dockerconfig.Seal, error) {
 	if state := e.Getenv("STATE_" + stateAuthFileReceipt); state != "" {
 		r, seal, err := sealedReceipt(stateAuthFileReceipt, state)
 		if err != nil {
@@ -106,9 +106,12 @@ func postAuthFileLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []
 	var rs []*dockerconfig.Receipt
 	var seals []dockerconfig.Seal
 	for i, r := range all {
-		if r.ConfigFile == path {
+		if r.ConfigFile == path && !slices.Contains(found, allSeals[i]) {
 			rs, seals = append(rs, r), append(seals, allSeals[i])
 		}
+	}
+	if len(rs) == 0 && len(all) > 0 {
+		return nil, nil, nil // found in DOCKER_CONFIG already, or none of this file's
 	}
 	if len(rs) == 0 {
 		con.Infof("No saved step state and no login receipt for REGISTRY_AUTH_FILE=%s: no registry auth file login to remove.", path)
@@ -141,15 +144,11 @@ func postLogout(ctx context.Context, e Env, con *output.Console) error {
 	if err != nil {
 		return err
 	}
-	ars, aseals, err := postAuthFileLogins(e, con)
+	ars, aseals, err := postAuthFileLogins(e, con, seals)
 	if err != nil {
 		return err
 	}
-	for i, s := range aseals {
-		if !slices.Contains(seals, s) { // DOCKER_CONFIG's directory may hold it too
-			rs, seals = append(rs, ars[i]), append(seals, s)
-		}
-	}
+	rs, seals = append(rs, ars...), append(seals, aseals...)
 	for i, r := range rs {
 		if err := dockerconfig.Logout(ctx, r); err != nil {
 			return problem.Wrap(problem.DockerConfig, err, "removing the docker login failed", "Remove the entries by hand or let the runner clean up its temp directory.")

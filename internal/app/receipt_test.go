@@ -171,6 +171,9 @@ func TestPostStageWithoutStateAuthFile(t *testing.T) {
 			if code != ExitOK || !strings.Contains(out.String(), tt.wantLog) {
 				t.Fatalf("exit %d, want 0 and %q:\n%s", code, tt.wantLog, out.String())
 			}
+			if n := strings.Count(out.String(), "Removed the docker login"); tt.wantRemoved && n != 1+btoi(tt.dockerLogin) {
+				t.Errorf("%d logins removed, want one for each file:\n%s", n, out.String())
+			}
 			b, err := os.ReadFile(authFile)
 			removed := os.IsNotExist(err) || (err == nil && !strings.Contains(string(b), host))
 			if removed != tt.wantRemoved {
@@ -183,4 +186,11 @@ func TestPostStageWithoutStateAuthFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
