@@ -83,6 +83,9 @@ type Console struct {
 	red   *Redactor // shared secret list for out and errs
 	errs  io.Writer
 	debug bool
+
+	maskMu sync.Mutex
+	masked map[string]bool // told to the runner already (::add-mask::)
 }
 
 // NewConsole makes a console. info receives informational lines (stdout
@@ -115,9 +118,25 @@ func (c *Console) Mask(secret string) {
 		return
 	}
 	if c.style == StyleGitHub {
-		githubactions.New(githubactions.WithWriter(c.raw)).AddMask(secret)
+		c.tellRunner(secret)
 	}
 	c.red.Add(secret)
+}
+
+// tellRunner writes ::add-mask:: for secret unless it already has: a value
+// masked twice (an account ID the settings name, met again in the flow) is
+// told once. The line is written before any caller returns.
+func (c *Console) tellRunner(secret string) {
+	c.maskMu.Lock()
+	defer c.maskMu.Unlock()
+	if c.masked[secret] {
+		return
+	}
+	if c.masked == nil {
+		c.masked = map[string]bool{}
+	}
+	githubactions.New(githubactions.WithWriter(c.raw)).AddMask(secret)
+	c.masked[secret] = true
 }
 
 // Hide registers a secret with the redactor only: our own lines never

@@ -55,3 +55,26 @@ func TestOneLine(t *testing.T) {
 		}
 	}
 }
+
+// A value masked again (by another part of the run) is told to the runner
+// once; a new value still is, and our own lines hide both.
+func TestMaskTellsTheRunnerOnce(t *testing.T) {
+	var out bytes.Buffer
+	c := NewConsole(StyleGitHub, &out, &out, false)
+	c.Mask("123456789012")
+	c.Infof("account %s", "123456789012")
+	c.Mask("123456789012")
+	c.Mask("210987654321")
+	c.Infof("accounts %s %s", "123456789012", "210987654321")
+	want := "::add-mask::123456789012\naccount ***\n::add-mask::210987654321\naccounts *** ***\n"
+	if out.String() != want {
+		t.Errorf("console wrote\n%s\nwant\n%s", out.String(), want)
+	}
+	// Hidden first (mask-password: false), a later Mask still tells it.
+	out.Reset()
+	c.Hide("hidden-secret-1")
+	c.Mask("hidden-secret-1")
+	if out.String() != "::add-mask::hidden-secret-1\n" {
+		t.Errorf("Mask after Hide wrote %q, want the ::add-mask:: line", out.String())
+	}
+}
