@@ -77,7 +77,7 @@ func SaveReceipt(r *Receipt) (Seal, error) {
 	if err != nil {
 		return Seal{}, fmt.Errorf("save docker login receipt: %w", err)
 	}
-	name := s.file()
+	name := s.File()
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return Seal{}, fmt.Errorf("save docker login receipt %s: %w", name, err)
@@ -96,10 +96,8 @@ func SaveReceipt(r *Receipt) (Seal, error) {
 	return s, nil
 }
 
-func (s Seal) file() string { return filepath.Join(s.Dir, receiptPrefix+s.ID+receiptSuffix) }
-
-// File is the saved receipt's path (for log lines).
-func (s Seal) File() string { return s.file() }
+// File is the saved receipt's path.
+func (s Seal) File() string { return filepath.Join(s.Dir, receiptPrefix+s.ID+receiptSuffix) }
 
 // RemoveReceipt deletes the saved receipt (after its logout, or when the
 // login it describes was undone or kept for good).
@@ -107,8 +105,8 @@ func RemoveReceipt(s Seal) error {
 	if !receiptIDPattern.MatchString(s.ID) {
 		return nil
 	}
-	if err := os.Remove(s.file()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove docker login receipt %s: %w", s.file(), err)
+	if err := os.Remove(s.File()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove docker login receipt %s: %w", s.File(), err)
 	}
 	return nil
 }
@@ -184,7 +182,7 @@ func openReceipt(s Seal, nonce *string, lookPath func(string) (string, error)) (
 		return nil, fmt.Errorf("docker login receipt: malformed seal (directory %q, id %q)", s.Dir, s.ID)
 	}
 	s.Dir = filepath.Clean(s.Dir)
-	name := s.file()
+	name := s.File()
 	fi, err := os.Lstat(name)
 	if err != nil {
 		return nil, fmt.Errorf("docker login receipt %s: %w", name, err)
