@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -221,23 +222,41 @@ func TestRefreshLoginOutlivesTheToken(t *testing.T) {
 	}
 }
 
-// TestPluginRefreshLoginOutlivesTheToken: the same for a Drone plugin step
-// with a web identity token file (relative to the workspace): the helper
-// and its settings are left in the workspace, and a later step (crane in
-// its own container, with the PATH the log gives) pushes after the first
+// TestPluginRefreshLoginOutlivesTheToken: the same for a plugin step, in
+// Drone (as root in a root-owned workspace) and in Woodpecker (its CI_*
+// and Drone-compatibility variables, a workspace owned by uid 1000 and
+// later steps running as that user), with a web identity token file
+// (relative to the workspace): the helper and its settings are left in the
+// workspace, owned by the workspace's owner, and a later step (crane in its
+// own container, with the PATH the log gives) pushes after the first
 // password has expired, through the helper. With config.json's auths alone
 // (no helper) the same push is refused.
 func TestPluginRefreshLoginOutlivesTheToken(t *testing.T) {
 	ref := builtImage(t)
+	steps := stepImage(t, false)
+	for _, tt := range []struct {
+		ci       pluginCI
+		uid, gid int
+	}{
+		{droneCI, 0, 0},
+		{woodpeckerCI, 1000, 1000},
+	} {
+		t.Run(tt.ci.name, func(t *testing.T) {
+			t.Parallel() // each waits a minute for its passwords to expire
+			pluginRefreshOutlivesTheToken(t, ref, steps, tt.ci, tt.uid, tt.gid)
+		})
+	}
+}
+
+func pluginRefreshOutlivesTheToken(t *testing.T, ref, steps string, ci pluginCI, uid, gid int) {
 	f := newExpiringFixture(t, time.Minute)
 	idToken, err := f.fake.MintIDToken("sts.amazonaws.com", awsfake.WithSubject("repo:octo-org/octo-repo:ref:refs/heads/main"),
 		awsfake.WithLifetime(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps := stepImage(t, false)
 	const tokenRel = ".ci/web-identity-token"
-	p := newPipeline(t, droneCI, 0, 0, f.bundle)
+	p := newPipeline(t, ci, uid, gid, f.bundle)
 	p.writeFile(tokenRel, []byte(idToken+"\n"), 0o600)
 	p.writeFile("layer.tar", layerTar(t, randomName("pushed after the token expired ")+"\n"), 0o644)
 
@@ -250,6 +269,9 @@ func TestPluginRefreshLoginOutlivesTheToken(t *testing.T) {
 		t.Fatalf("plugin step: %s", f.redact(res))
 	}
 	f.assertNoSecretAtAll(t, "the plugin step", res, idToken)
+	if want := "as a " + ci.name + " plugin"; !strings.Contains(res.stdout+res.stderr, want) {
+		t.Errorf("the log does not say %q:\n%s", want, f.redact(res).stdout)
+	}
 	bin := p.inWorkspace(".docker/ecr-credentials-refresh/bin")
 	if want := "`export PATH=" + bin + ":$PATH`"; !strings.Contains(res.stdout+res.stderr, want) {
 		t.Errorf("the log does not tell later steps %s:\n%s", want, f.redact(res).stdout)
@@ -299,11 +321,15 @@ func TestPluginRefreshLoginOutlivesTheToken(t *testing.T) {
 	}
 	p.writeFile(".docker-auths-only/config.json", authsOnly, 0o600)
 	image := f.host + "/imagetest/plugin-refresh:" + randomName("t")
+	laterUser := ""
+	if uid != 0 {
+		laterUser = fmt.Sprintf("%d:%d", uid, gid)
+	}
 	push := func(dockerConfig string) cmdResult {
 		e := f.pluginTestEnv()
 		e["DOCKER_CONFIG"] = dockerConfig
 		e["PATH"] = bin
-		res := p.run(pipelineStep{image: steps, env: e, args: []string{"append", "-f", p.inWorkspace("layer.tar"), "-t", image}})
+		res := p.run(pipelineStep{image: steps, user: laterUser, env: e, args: []string{"append", "-f", p.inWorkspace("layer.tar"), "-t", image}})
 		f.assertNoSecretAtAll(t, "the later step", res, idToken)
 		return res
 	}
