@@ -61,7 +61,9 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		base.WebIdentity = &onceSource{Source: base.WebIdentity}
 	}
 
-	conns := openAhead(base, cfg.DockerLogin && cfg.Verify)
+	// verify runs before the docker login, or before the registry auth
+	// file's when that is the only login (see verifyAll's callers).
+	conns := openAhead(base, cfg.Verify && (cfg.DockerLogin || cfg.RegistryAuthFile != ""))
 	defer conns.doneWithAWS()
 	ok := false
 	defer func() {
