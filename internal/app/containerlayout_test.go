@@ -105,27 +105,34 @@ func TestPrepareContainerDockerConfig(t *testing.T) {
 }
 
 func TestCheckContainerAuthFile(t *testing.T) {
-	ws := "/home/me/work/repo"
-	act := map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}
+	const ws = "/home/me/work/repo"
+	// env nil is act's (ACT, GITHUB_WORKSPACE); shared: the workspace is a mount.
 	tests := []struct {
-		name    string
-		env     map[string]string
-		mounts  []string
-		path    string
-		wantErr []string // nil: accepted
+		name, path string
+		shared     bool
+		env        map[string]string
+		wantErr    []string // nil: accepted
 	}{
-		{"act, inside the workspace", act, []string{ws}, ws + "/.containers/auth.json", nil},
-		{"act, outside the workspace", act, []string{ws}, "/run/containers/0/auth.json", []string{`input "registry-auth-file"`, "not inside the workspace " + ws, ws + "/.containers/auth.json"}},
-		{"act, a sibling named like the workspace", act, []string{ws}, ws + "2/auth.json", []string{`input "registry-auth-file"`, "not inside the workspace"}},
-		{"a container sharing nothing", act, nil, ws + "/auth.json", []string{`input "registry-auth-file"`, "shares no directory"}},
-		{"host: any path", map[string]string{"HOME": "/home/me", "GITHUB_WORKSPACE": ws}, nil, "/tmp/auth.json", nil},
-		{"github runner: checked after writing", map[string]string{"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace"}, nil, "/tmp/auth.json", nil},
+		{"act, inside the workspace", ws + "/.containers/auth.json", true, nil, nil},
+		{"act, outside the workspace", "/run/containers/0/auth.json", true, nil, []string{`input "registry-auth-file"`, "not inside the workspace " + ws, ws + "/.containers/auth.json"}},
+		{"act, a sibling named like the workspace", ws + "2/auth.json", true, nil, []string{`input "registry-auth-file"`, "not inside the workspace"}},
+		{"a container sharing nothing", ws + "/auth.json", false, nil, []string{`input "registry-auth-file"`, "shares no directory"}},
+		{"host: any path", "/tmp/auth.json", false, map[string]string{"HOME": "/home/me", "GITHUB_WORKSPACE": ws}, nil},
+		{"github runner: checked after writing", "/tmp/auth.json", false, map[string]string{"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fakeMounts(t, true, tt.mounts...)
+			env := tt.env
+			if env == nil {
+				env = map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}
+			}
+			var mounts []string
+			if tt.shared {
+				mounts = []string{ws}
+			}
+			fakeMounts(t, true, mounts...)
 			cfg := &inputs.Config{Mode: inputs.GitHub, RegistryAuthFile: tt.path}
-			err := checkContainerAuthFile(tt.path, cfg, Env{Getenv: func(k string) string { return tt.env[k] }})
+			err := checkContainerAuthFile(tt.path, cfg, Env{Getenv: func(k string) string { return env[k] }})
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatal(err)
