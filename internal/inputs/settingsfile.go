@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
 // SettingsFile is the small JSON file the credential helper reads its
@@ -70,13 +71,14 @@ func (f *SettingsFile) Flags() map[string]string {
 	return flags
 }
 
-// WriteSettingsFile writes f to path (mode 0600).
+// WriteSettingsFile writes f to path, mode 0600 whatever a file already
+// there had (it may hold static keys), replacing it atomically.
 func WriteSettingsFile(path string, f *SettingsFile) error {
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
+	return securefile.WriteAtomic(path, append(b, '\n'), 0o600, -1, -1, false)
 }
 
 // IsNotExist reports whether err says a settings file does not exist.
