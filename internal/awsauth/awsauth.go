@@ -400,7 +400,7 @@ func describeProvider(source string) string {
 	return source
 }
 
-func noCredentials(err error) error {
+func noCredentials(err error) *problem.Problem {
 	return &problem.Problem{Code: problem.NoCredentials, Err: err,
 		What: "no AWS credentials found",
 		Fix: "In GitHub Actions set role-to-assume (and `permissions: id-token: write`); elsewhere give role-to-assume with a web identity token " +

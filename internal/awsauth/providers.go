@@ -51,7 +51,7 @@ func credentialFailure(err error) error {
 	if problem.Class(err) == problem.Withheld {
 		safe = nil // says nothing
 	}
-	p := noCredentials(safe).(*problem.Problem)
+	p := noCredentials(safe)
 	if name == "" {
 		p.What = "no AWS credentials found (not in the environment, the shared config and credentials files, a container credentials endpoint or an EC2 instance role)"
 		return p
