@@ -71,7 +71,7 @@ func (a authFileSink) stage(t *run) error {
 		return problem.Wrap(problem.Internal, err, "exporting REGISTRY_AUTH_FILE failed", "")
 	}
 	if !cfg.SkipLogout {
-		seal, err := saveLogoutReceiptAs(stateAuthFileReceipt, r, t.fc)
+		seal, err := saveLogoutReceipt(stateAuthFileReceipt, r, t.fc)
 		if err != nil {
 			return err
 		}

@@ -76,7 +76,7 @@ func (d dockerLoginSink) stage(t *run) error {
 		}
 	}
 	if !cfg.SkipLogout {
-		seal, err := saveLogoutReceipt(receipt, t.fc)
+		seal, err := saveLogoutReceipt(stateReceipt, receipt, t.fc)
 		if err != nil {
 			return err
 		}

@@ -23,13 +23,8 @@ import (
 // delete: see dockerconfig.OpenReceipt.
 
 // saveLogoutReceipt stores r for the post stage and queues its seal as
-// step state. On error nothing is left behind.
-func saveLogoutReceipt(r *dockerconfig.Receipt, fc *output.FileCommands) (dockerconfig.Seal, error) {
-	return saveLogoutReceiptAs(stateReceipt, r, fc)
-}
-
-// saveLogoutReceiptAs is saveLogoutReceipt under the step state key key.
-func saveLogoutReceiptAs(key string, r *dockerconfig.Receipt, fc *output.FileCommands) (dockerconfig.Seal, error) {
+// step state under key. On error nothing is left behind.
+func saveLogoutReceipt(key string, r *dockerconfig.Receipt, fc *output.FileCommands) (dockerconfig.Seal, error) {
 	seal, err := dockerconfig.SaveReceipt(r)
 	if err != nil {
 		return dockerconfig.Seal{}, problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
