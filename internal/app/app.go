@@ -51,7 +51,8 @@ const PostName = "ecr-credentials-post"
 func Main(ctx context.Context, e Env) int {
 	name := filepath.Base(e.Args[0])
 	args := e.Args[1:]
-	if version := len(args) == 1 && (args[0] == "--version" || args[0] == "-version"); !version && name != PostName {
+	version := len(args) == 1 && (args[0] == "--version" || args[0] == "-version")
+	if !version && name != PostName {
 		// Parsing the trusted roots takes milliseconds: on the other core,
 		// while the settings load, not in front of the first handshake.
 		go awsauth.TrustedRoots()
@@ -65,7 +66,7 @@ func Main(ctx context.Context, e Env) int {
 			action = args[0]
 		}
 		return credentialHelper(ctx, e, action)
-	case len(args) == 1 && (args[0] == "--version" || args[0] == "-version"):
+	case version:
 		fmt.Fprintln(e.Stdout, VersionString())
 		return ExitOK
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
