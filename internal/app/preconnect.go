@@ -30,9 +30,9 @@ func openAhead(base awsauth.Base, verify bool) *ahead {
 	if base.Kind != awsauth.WebIdentity || awsauth.ProxyConfigured() {
 		return nil
 	}
-	a := &ahead{aws: preconnect.New(nil)}
+	a := &ahead{aws: awsauth.NewPool()}
 	if verify {
-		a.registries = preconnect.New(nil)
+		a.registries = awsauth.NewPool()
 		a.verifyTransport, a.opener = awsauth.RegistryTransport(a.registries)
 	}
 	return a

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -122,10 +121,7 @@ func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOp
 }
 
 func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
-	client := NewHTTPClient(ctx)
-	if proxy.URL != nil {
-		client = client.WithTransportOptions(func(tr *http.Transport) { tr.Proxy = proxy.Func() })
-	}
+	client := NewHTTPClient(ctx, proxy)
 	if hook != nil {
 		client = client.WithTransportOptions(hook.install)
 	}

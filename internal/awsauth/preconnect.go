@@ -53,16 +53,7 @@ func (h *sdkHook) loaded(cfg aws.Config) bool {
 }
 
 func openerFor(pool *preconnect.Pool, tr *http.Transport) *Opener {
-	c := tr.TLSClientConfig.Clone()
-	if c == nil {
-		c = &tls.Config{}
-	}
-	c.NextProtos = preconnect.NextProtos(tr.ForceAttemptHTTP2, c)
-	dial := tr.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	return &Opener{pool: pool, tls: c, dial: dial}
+	return &Opener{pool: pool, tls: transportTLS(tr), dial: transportDial(tr)}
 }
 
 // ProxyConfigured reports whether the environment names an HTTP(S) proxy

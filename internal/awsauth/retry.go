@@ -76,17 +76,20 @@ func AttemptTimeoutFor(total time.Duration) time.Duration {
 	return max(min(total/4, MaxAttemptTimeout), MinAttemptTimeout)
 }
 
-// NewHTTPClient is the HTTP client of every AWS call made under ctx: the
-// SDK's client (so AWS_CA_BUNDLE and proxies still apply) with each
-// attempt bounded by AttemptTimeout(ctx). A bounded attempt fails as a
-// timeout, which the retryer retries.
-func NewHTTPClient(ctx context.Context) *awshttp.BuildableClient {
+// NewHTTPClient is the HTTP client of every AWS call made under ctx,
+// through proxy: the SDK's client (so AWS_CA_BUNDLE and the environment's
+// proxies still apply) with each attempt bounded by AttemptTimeout(ctx). A
+// bounded attempt fails as a timeout, which the retryer retries.
+func NewHTTPClient(ctx context.Context, proxy Proxy) *awshttp.BuildableClient {
 	attempt := AttemptTimeout(ctx)
 	return awshttp.NewBuildableClient().
 		WithTimeout(attempt).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(d.Timeout, attempt) }).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = min(tr.TLSHandshakeTimeout, attempt)
-			trustRoots(tr) // AWS_CA_BUNDLE, applied by the SDK later, still wins
+			if proxy.URL != nil {
+				tr.Proxy = proxy.Func()
+			}
+			trustRoots(tr, proxy.URL != nil || ProxyConfigured()) // AWS_CA_BUNDLE, applied by the SDK later, still wins
 		})
 }

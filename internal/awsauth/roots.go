@@ -1,73 +1,78 @@
 package awsauth
 
 import (
+	"context"
 	"crypto/tls"
-	"crypto/x509"
+	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"sync"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/preconnect"
+	"github.com/ecr-credentials/ecr-credentials/internal/trust"
 )
 
-// bundleFiles are the standard CA bundle locations, in the order Go's
-// crypto/x509 tries them on Linux.
-var bundleFiles = []string{
-	"/etc/ssl/certs/ca-certificates.crt",
-	"/etc/pki/tls/certs/ca-bundle.crt",
-	"/etc/ssl/ca-bundle.pem",
-	"/etc/pki/tls/cacert.pem",
-	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-	"/etc/ssl/cert.pem",
+// roots is the CA bundle every HTTPS client of this process trusts (see
+// internal/trust), read once.
+var roots = sync.OnceValue(func() *trust.Bundle { return trust.Load(os.Getenv) })
+
+// TrustedRoots reads the CA bundle (once) and returns it; nil means Go's
+// default roots (SSL_CERT_DIR set, off Linux, or no bundle). Reading it
+// early, on another core, takes it off the first handshake's path.
+func TrustedRoots() *trust.Bundle { return roots() }
+
+// NewPool is a preconnect pool whose handshakes verify with TrustedRoots.
+func NewPool() *preconnect.Pool {
+	return preconnect.New(nil, TrustedRoots().Config)
 }
 
-var (
-	rootsOnce sync.Once
-	roots     *x509.CertPool
-)
-
-// TrustedRoots is the pool of trusted CAs every HTTPS client of this
-// process uses, loaded once from one bundle file: SSL_CERT_FILE, else the
-// first standard bundle. Go's default also reads every file of the
-// certificate directories, which on Linux hold the same certificates
-// again, one file each; parsing them was most of a login's CPU time and
-// memory. nil means Go's default: when SSL_CERT_DIR is set (the user
-// asked for directories), off Linux, or when no bundle can be read.
-func TrustedRoots() *x509.CertPool {
-	rootsOnce.Do(func() {
-		if runtime.GOOS != "linux" || os.Getenv("SSL_CERT_DIR") != "" {
-			return
-		}
-		files := bundleFiles
-		if f := os.Getenv("SSL_CERT_FILE"); f != "" {
-			files = []string{f}
-		}
-		for _, f := range files {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			pool := x509.NewCertPool()
-			if pool.AppendCertsFromPEM(pem) {
-				roots = pool
-			}
-			return
-		}
-	})
-	return roots
-}
-
-// trustRoots applies TrustedRoots to a transport's TLS configuration.
-func trustRoots(tr *http.Transport) {
-	pool := TrustedRoots()
-	if pool == nil {
+// trustRoots makes tr verify the servers it talks to with TrustedRoots:
+// the TLS connections it dials itself go through a DialTLSContext whose
+// handshakes verify with the bundle (parsing only the CAs a chain may
+// need); when requests may go through a proxy (proxied), the transport's
+// own handshakes behind the proxy get the bundle's parsed pool. A TLS
+// configuration that has RootCAs when a connection is dialed (such as
+// AWS_CA_BUNDLE's, which the SDK applies after this) is verified with
+// them instead.
+func trustRoots(tr *http.Transport, proxied bool) {
+	b := TrustedRoots()
+	if b == nil {
 		return
 	}
-	if tr.TLSClientConfig == nil {
-		tr.TLSClientConfig = &tls.Config{}
-	} else {
-		tr.TLSClientConfig = tr.TLSClientConfig.Clone()
+	if proxied {
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{}
+		} else {
+			tr.TLSClientConfig = tr.TLSClientConfig.Clone()
+		}
+		if tr.TLSClientConfig.RootCAs == nil {
+			tr.TLSClientConfig.RootCAs = b.Pool()
+		}
 	}
-	tr.TLSClientConfig.RootCAs = pool
+	tr.DialTLSContext = NewPool().DialTLSContext(
+		func() *tls.Config { return transportTLS(tr) },
+		func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return transportDial(tr)(ctx, network, addr)
+		})
+}
+
+// transportTLS is the TLS configuration tr's own handshakes would use,
+// with the ALPN list it would offer.
+func transportTLS(tr *http.Transport) *tls.Config {
+	c := tr.TLSClientConfig.Clone()
+	if c == nil {
+		c = &tls.Config{}
+	}
+	c.NextProtos = preconnect.NextProtos(tr.ForceAttemptHTTP2, c)
+	return c
+}
+
+// transportDial is how tr dials a TCP connection.
+func transportDial(tr *http.Transport) preconnect.DialFunc {
+	if tr.DialContext != nil {
+		return tr.DialContext
+	}
+	return (&net.Dialer{}).DialContext
 }
 
 // Transport is an HTTP transport like http.DefaultTransport that trusts
@@ -75,6 +80,6 @@ func trustRoots(tr *http.Transport) {
 // request, the registry check).
 func Transport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	trustRoots(tr)
+	trustRoots(tr, ProxyConfigured())
 	return tr
 }
