@@ -27,8 +27,8 @@
 // encoding/json's own rules for which duplicate key wins, which is what
 // docker sees.
 //
-// Writes are atomic (temporary file in the same directory, fsync, rename),
-// files are 0600 and created directories 0700, and every read-edit-write
+// Writes are atomic (temporary file in the same directory, rename; synced
+// when they replace a file, see internal/securefile), files are 0600 and created directories 0700, and every read-edit-write
 // happens under an exclusive lock on config.json.lock (github.com/gofrs/flock)
 // so concurrent jobs on one runner never lose each other's entries.
 //

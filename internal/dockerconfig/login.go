@@ -255,11 +255,7 @@ func writeBackup(path string, b *backup) error {
 		_ = os.Remove(path)
 		return fmt.Errorf("write docker config backup %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		_ = os.Remove(path)
-		return fmt.Errorf("sync docker config backup %s: %w", path, err)
-	}
+	// Not synced: a new file (see internal/securefile on syncing).
 	if err := f.Close(); err != nil {
 		_ = os.Remove(path)
 		return fmt.Errorf("close docker config backup %s: %w", path, err)

@@ -82,10 +82,7 @@ func SaveReceipt(r *Receipt) (Seal, error) {
 	if err != nil {
 		return Seal{}, fmt.Errorf("save docker login receipt %s: %w", name, err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
+	_, err = f.Write(data) // a new file: not synced (see internal/securefile)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -3,6 +3,15 @@
 // mix), and, when running as root in a CI step, ownership handed to the
 // owner of the parent directory so that later non-root steps can read
 // what this step wrote.
+//
+// Syncing: a file that replaces another is synced before it is renamed
+// into place, and its directory after, so that a crash cannot lose the old
+// content (a rename can reach the disk before the new data does). A file
+// that replaces nothing is not synced, as docker does not sync its
+// config.json: a crash then loses nothing that was there before, and
+// readers see the file whole either way, thanks to the rename. A CI login
+// mostly writes new files, and syncing them was most of its file-writing
+// time.
 package securefile
 
 import (
@@ -130,11 +139,13 @@ func CheckPrivate(path string) error {
 }
 
 // WriteAtomic replaces path with data: a temporary file in the same
-// directory is written, synced, given mode (and, with chown, the owner
-// uid:gid when running as root), then renamed over path, and the directory
-// is synced.
+// directory is written, given mode (and, with chown, the owner uid:gid
+// when running as root), then renamed over path. When path existed, the
+// temporary file is synced before the rename and the directory after it
+// (see the package documentation).
 func WriteAtomic(path string, data []byte, mode fs.FileMode, uid, gid int, chown bool) (err error) {
 	dir := filepath.Dir(path)
+	durable := exists(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
@@ -154,8 +165,10 @@ func WriteAtomic(path string, data []byte, mode fs.FileMode, uid, gid int, chown
 	if chown {
 		ChownIfRoot(tmp.Name(), uid, gid)
 	}
-	if err = tmp.Sync(); err != nil {
-		return err
+	if durable {
+		if err = tmp.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = tmp.Close(); err != nil {
 		return err
@@ -163,8 +176,17 @@ func WriteAtomic(path string, data []byte, mode fs.FileMode, uid, gid int, chown
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	SyncDir(dir)
+	if durable {
+		SyncDir(dir)
+	}
 	return nil
+}
+
+// exists reports whether something is at path (not following a final
+// symbolic link).
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // SyncDir makes a rename in dir durable; failures are not fatal (some
@@ -219,7 +241,7 @@ func (s *Set) Write(path string, data []byte) error {
 	if werr == nil && ok {
 		ChownIfRoot(tmp.Name(), uid, gid)
 	}
-	if werr == nil {
+	if werr == nil && st.existed { // see the package documentation
 		werr = tmp.Sync()
 	}
 	if cerr := tmp.Close(); werr == nil {
@@ -245,7 +267,9 @@ func (s *Set) Commit() error {
 			return fmt.Errorf("write %s: %w", st.path, err)
 		}
 		s.done = append(s.done, st)
-		SyncDir(filepath.Dir(st.path))
+		if st.existed { // see the package documentation
+			SyncDir(filepath.Dir(st.path))
+		}
 	}
 	s.staged = nil
 	return nil
