@@ -101,23 +101,13 @@ func runBench(ctx context.Context, opts options) error {
 	t := findTools(ctx, opts.AWS)
 	res.Machine = describeMachine(ctx, t, opts.ECRLogin)
 	contenders := []contender{&ours{bin: bin}, &ours{bin: bin, verify: true}, &naive{bin: naiveBin}}
-	switch {
-	case t.AWS == "":
-		res.Absent = append(res.Absent, absent{"AWS CLI v2 + docker login", t.AWSMissing})
-	case t.Curl == "":
-		res.Absent = append(res.Absent, absent{"AWS CLI v2 + docker login", t.CurlMissing})
-	default:
-		contenders = append(contenders, &awsCLI{t: t})
-	}
-	if why := ecrLoginMissing(opts.ECRLogin, t); why != "" {
-		res.Absent = append(res.Absent, absent{"AWS CLI sts + amazon-ecr-login (node)", why})
+	if opts.OursOnly {
+		opts.Image = "-"
+		for _, name := range []string{"AWS CLI v2 + docker login", "AWS CLI sts + amazon-ecr-login (node)", peerActionsName} {
+			res.Absent = append(res.Absent, absent{name, "not measured: -ours-only"})
+		}
 	} else {
-		contenders = append(contenders, &ecrLogin{t: t, index: opts.ECRLogin})
-	}
-	if why := peersMissing(opts, t); why != "" {
-		res.Absent = append(res.Absent, absent{peerActionsName, why})
-	} else {
-		contenders = append(contenders, &peerActions{t: t, configure: opts.ConfigureAWS, login: opts.ECRLogin})
+		contenders = append(contenders, peerContenders(opts, t, res)...)
 	}
 	res.Footprint = footprint(t, opts.ECRLogin)
 	if t.Docker != "" && opts.Image != "-" {
@@ -236,6 +226,31 @@ func runBench(ctx context.Context, opts options) error {
 	res.Machine.LoadEnd = loadAverage()
 	report(opts.Out, res)
 	return nil
+}
+
+// peerContenders are the other ways into ECR whose tools this machine has;
+// the others are listed in res.Absent.
+func peerContenders(opts options, t tools, res *results) []contender {
+	var contenders []contender
+	switch {
+	case t.AWS == "":
+		res.Absent = append(res.Absent, absent{"AWS CLI v2 + docker login", t.AWSMissing})
+	case t.Curl == "":
+		res.Absent = append(res.Absent, absent{"AWS CLI v2 + docker login", t.CurlMissing})
+	default:
+		contenders = append(contenders, &awsCLI{t: t})
+	}
+	if why := ecrLoginMissing(opts.ECRLogin, t); why != "" {
+		res.Absent = append(res.Absent, absent{"AWS CLI sts + amazon-ecr-login (node)", why})
+	} else {
+		contenders = append(contenders, &ecrLogin{t: t, index: opts.ECRLogin})
+	}
+	if why := peersMissing(opts, t); why != "" {
+		res.Absent = append(res.Absent, absent{peerActionsName, why})
+	} else {
+		contenders = append(contenders, &peerActions{t: t, configure: opts.ConfigureAWS, login: opts.ECRLogin})
+	}
+	return contenders
 }
 
 // interleaved runs every contender once per round, so that any drift of
