@@ -150,6 +150,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"registry role is a user", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=arn:aws:iam::222222222222:user/bob"}, problem.InvalidSetting, `input "registries"`, "not an IAM role ARN"},
 		{"registry nothing after =", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222="}, problem.InvalidSetting, `input "registries"`, "nothing follows ="},
 		{"registry bad profile", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=profile:my dev"}, problem.InvalidSetting, `input "registries"`, "not an AWS profile name"},
+		{"registry profile too long", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=profile:" + strings.Repeat("p", maxProfileName+1)}, problem.InvalidSetting, `input "registries"`, "not an AWS profile name"},
 		{"registry two identities", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "222222222222=arn:aws:iam::222222222222:role/a, 222222222222.dkr.ecr.us-east-1.amazonaws.com=arn:aws:iam::222222222222:role/b"}, problem.InvalidSetting, `input "registries"`, "twice with different identities"},
 		{"registry empty before =", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_REGISTRIES": "=arn:aws:iam::222222222222:role/a"}, problem.InvalidSetting, `input "registries"`, "empty registry"},
 		{"audience space", GitHub, map[string]string{"AWS_REGION": "us-east-1", "INPUT_AUDIENCE": "sts amazonaws"}, problem.InvalidSetting, `input "audience"`, "white space"},
@@ -330,5 +331,16 @@ func TestPluginSessionName(t *testing.T) {
 				t.Errorf("session name = %q, want %q", c.SessionName, tt.want)
 			}
 		})
+	}
+}
+
+// TestProfileNameLength: the longest profile name accepted is
+// maxProfileName characters.
+func TestProfileNameLength(t *testing.T) {
+	for n, ok := range map[int]bool{1: true, maxProfileName: true, maxProfileName + 1: false} {
+		id, err := parseIdentity("profile:" + strings.Repeat("p", n))
+		if (err == nil) != ok || (ok && len(id.Profile) != n) {
+			t.Errorf("profile name of %d characters: %+v, %v; want accepted=%v", n, id, err, ok)
+		}
 	}
 }
