@@ -53,9 +53,9 @@ func Main(ctx context.Context, e Env) int {
 	args := e.Args[1:]
 	version := len(args) == 1 && (args[0] == "--version" || args[0] == "-version")
 	if !version && name != PostName {
-		// Parsing the trusted roots takes milliseconds: on the other core,
-		// while the settings load, not in front of the first handshake.
-		go awsauth.TrustedRoots()
+		// Reading the CA bundle: on the other core, while the settings
+		// load, not in front of the first handshake.
+		go awsauth.TrustedRoots().Preload()
 	}
 	switch {
 	case name == PostName:

@@ -16,9 +16,8 @@ import (
 // internal/trust), read once.
 var roots = sync.OnceValue(func() *trust.Bundle { return trust.Load(os.Getenv) })
 
-// TrustedRoots reads the CA bundle (once) and returns it; nil means Go's
-// default roots (SSL_CERT_DIR set, off Linux, or no bundle). Reading it
-// early, on another core, takes it off the first handshake's path.
+// TrustedRoots is the CA bundle (read on first use, or by Preload); nil
+// means Go's default roots (SSL_CERT_DIR set, or off Linux).
 func TrustedRoots() *trust.Bundle { return roots() }
 
 // NewPool is a preconnect pool whose handshakes verify with TrustedRoots.

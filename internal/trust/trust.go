@@ -37,10 +37,15 @@ var Files = []string{
 	"/etc/ssl/cert.pem",
 }
 
-// Bundle is the CAs of one bundle file. Its methods are safe for
-// concurrent use. A nil *Bundle means Go's default roots.
+// Bundle is the CAs of one bundle file, read on first use. Its methods are
+// safe for concurrent use. A nil *Bundle means Go's default roots.
 type Bundle struct {
-	ders [][]byte // each CA certificate, as DER
+	files    []string // the first that can be read is the bundle
+	loadOnce sync.Once
+	ders     [][]byte // each CA certificate, as DER
+	// system: no bundle file could be read, so the roots are Go's
+	// default (x509.SystemCertPool).
+	system bool
 
 	mu     sync.Mutex
 	parsed map[int]*x509.Certificate // by index into ders; nil: does not parse
@@ -53,6 +58,16 @@ type Bundle struct {
 // are none.
 func FromPEM(data []byte) *Bundle {
 	b := &Bundle{parsed: map[int]*x509.Certificate{}}
+	b.loadOnce.Do(func() { b.ders = decode(data) })
+	if len(b.ders) == 0 {
+		return nil
+	}
+	return b
+}
+
+// decode returns the DER of each CERTIFICATE block of data.
+func decode(data []byte) [][]byte {
+	var ders [][]byte
 	for len(data) > 0 {
 		var block *pem.Block
 		block, data = pem.Decode(data)
@@ -60,20 +75,18 @@ func FromPEM(data []byte) *Bundle {
 			break
 		}
 		if block.Type == "CERTIFICATE" && len(block.Headers) == 0 {
-			b.ders = append(b.ders, block.Bytes)
+			ders = append(ders, block.Bytes)
 		}
 	}
-	if len(b.ders) == 0 {
-		return nil
-	}
-	return b
+	return ders
 }
 
-// Load reads the bundle of a process whose environment getenv reads:
-// SSL_CERT_FILE, else the first standard bundle file that can be read.
-// nil, meaning Go's default (which also reads the certificate
-// directories), when SSL_CERT_DIR is set (the user asked for
-// directories), off Linux, or when no bundle holds a certificate.
+// Load is the bundle of a process whose environment getenv reads:
+// SSL_CERT_FILE, else the first standard bundle file that can be read,
+// read on first use (Preload reads it ahead). When no file can be read or
+// none holds a certificate, it verifies with Go's default roots. nil,
+// meaning Go's default (which also reads the certificate directories),
+// when SSL_CERT_DIR is set (the user asked for directories) or off Linux.
 func Load(getenv func(string) string) *Bundle {
 	if runtime.GOOS != "linux" || getenv("SSL_CERT_DIR") != "" {
 		return nil
@@ -82,16 +95,35 @@ func Load(getenv func(string) string) *Bundle {
 	if f := getenv("SSL_CERT_FILE"); f != "" {
 		files = []string{f}
 	}
-	for _, f := range files {
-		if data, err := os.ReadFile(f); err == nil {
-			return FromPEM(data)
-		}
-	}
-	return nil
+	return &Bundle{files: files, parsed: map[int]*x509.Certificate{}}
 }
 
-// Len is the number of CAs in the bundle.
-func (b *Bundle) Len() int { return len(b.ders) }
+// Preload reads the bundle now (on the caller's goroutine) rather than at
+// the first verification.
+func (b *Bundle) Preload() {
+	if b != nil {
+		b.load()
+	}
+}
+
+func (b *Bundle) load() {
+	b.loadOnce.Do(func() {
+		for _, f := range b.files {
+			if data, err := os.ReadFile(f); err == nil {
+				b.ders = decode(data)
+				break
+			}
+		}
+		b.system = len(b.ders) == 0
+	})
+}
+
+// Len is the number of CAs in the bundle (0 when Go's default roots stand
+// in for it).
+func (b *Bundle) Len() int {
+	b.load()
+	return len(b.ders)
+}
 
 // Parsed is how many of the bundle's CAs were parsed so far.
 func (b *Bundle) Parsed() int {
@@ -115,7 +147,12 @@ func (b *Bundle) cert(i int) *x509.Certificate {
 // Pool is every CA of the bundle, parsed: for the TLS connections an
 // http.Transport makes itself (through a proxy).
 func (b *Bundle) Pool() *x509.CertPool {
+	b.load()
 	b.poolOnce.Do(func() {
+		if b.system {
+			b.pool, _ = x509.SystemCertPool()
+			return
+		}
 		b.pool = x509.NewCertPool()
 		for i := range b.ders {
 			if c := b.cert(i); c != nil {
@@ -128,6 +165,10 @@ func (b *Bundle) Pool() *x509.CertPool {
 
 // roots is the pool of the CAs that may have issued one of certs.
 func (b *Bundle) roots(certs []*x509.Certificate) *x509.CertPool {
+	b.load()
+	if b.system {
+		return b.Pool()
+	}
 	pool := x509.NewCertPool()
 	for i, der := range b.ders {
 		for _, c := range certs {

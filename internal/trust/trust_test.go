@@ -282,14 +282,38 @@ func TestLoad(t *testing.T) {
 	if b := Load(env("SSL_CERT_FILE", file, "SSL_CERT_DIR", t.TempDir())); b != nil {
 		t.Fatal("SSL_CERT_DIR set, yet a bundle was loaded")
 	}
-	if b := Load(env("SSL_CERT_FILE", filepath.Join(t.TempDir(), "missing.pem"))); b != nil {
-		t.Fatal("a bundle from a missing file")
+	// Without a readable bundle, Go's default roots stand in.
+	system, err := x509.SystemCertPool()
+	if err != nil {
+		t.Fatal(err)
 	}
 	empty := filepath.Join(t.TempDir(), "empty.pem")
 	if err := os.WriteFile(empty, []byte(strings.Repeat("not PEM\n", 3)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if b := Load(env("SSL_CERT_FILE", empty)); b != nil {
-		t.Fatal("a bundle from a file without certificates")
+	for _, f := range []string{filepath.Join(t.TempDir(), "missing.pem"), empty} {
+		b := Load(env("SSL_CERT_FILE", f))
+		if b == nil || b.Len() != 0 || !b.Pool().Equal(system) {
+			t.Fatalf("bundle %s: want Go's default roots", f)
+		}
+		l := leaf(t, root, []string{"a.example"}, time.Time{}, x509.ExtKeyUsageServerAuth)
+		if err := b.Verify([]*x509.Certificate{l.cert}, "a.example", time.Now()); err == nil {
+			t.Fatal("a CA outside Go's default roots was trusted")
+		}
+	}
+}
+
+// TestLoadReadsOnFirstUse: the file is read when the bundle is first
+// needed, not when it is made.
+func TestLoadReadsOnFirstUse(t *testing.T) {
+	root := ca(t, "Root", nil)
+	file := filepath.Join(t.TempDir(), "bundle.pem")
+	b := Load(func(k string) string { return map[string]string{"SSL_CERT_FILE": file}[k] })
+	if err := os.WriteFile(file, pemOf(root.cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.Preload()
+	if b.Len() != 1 {
+		t.Fatalf("bundle has %d CAs, want the 1 written after Load", b.Len())
 	}
 }
