@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -135,6 +136,11 @@ func requestToken(ctx context.Context, src oidc.Source) *tokenRequest {
 		defer close(t.done)
 		t.token, t.err = src.Token(ctx)
 	}()
+	// Let the request run up to its first wait on the network (the DNS
+	// lookup) now: with every core busy (the CA bundle is read on the
+	// other one), it would otherwise wait for this goroutine to block,
+	// after the configuration has loaded.
+	runtime.Gosched()
 	return t
 }
 
