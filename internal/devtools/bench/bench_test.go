@@ -414,7 +414,7 @@ func TestQuickRun(t *testing.T) {
 		`### Where the time goes`,
 		`\| before oidc \| [0-9.]+ \|`,
 		`\| 0 ms \| plain HTTP instead of HTTPS \| ` + number,
-		`\| 20\.0 ms \| roots from the CA bundle file only \(SSL_CERT_DIR empty\) \| ` + number,
+		`\| 20\.0 ms \| every CA parsed \(Go's own verification; SSL_CERT_DIR empty\) \| ` + number,
 		`\| ecr-credentials binary \(static, stripped\) \| [0-9.]+ MB \|`,
 		`\| overhead above the ideal round trips ≤ 5 ms .* \| (met|\*\*missed\*\*) \|`,
 		`\| peak RSS ≤ 15 MB .* \| [0-9.]+ MB \| (met|\*\*missed\*\*) \|`,

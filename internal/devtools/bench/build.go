@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -45,10 +46,15 @@ func moduleRoot(ctx context.Context) (string, error) {
 }
 
 // buildRelease builds pkg like the Dockerfile builds the product: static,
-// release tag, trimmed paths, no symbol table or DWARF.
+// release tag, trimmed paths, the Dockerfile's -gcflags, no symbol table
+// or DWARF.
 func buildRelease(ctx context.Context, root, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, goCommand(), "build", "-tags", "release", "-trimpath",
-		"-ldflags", "-s -w -buildid=", "-o", out, pkg)
+	df, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		return fmt.Errorf("read the Dockerfile for its build flags: %w", err)
+	}
+	args := append([]string{"build", "-tags", "release", "-trimpath"}, gcFlags.FindAllString(string(df), -1)...)
+	cmd := exec.CommandContext(ctx, goCommand(), append(args, "-ldflags", "-s -w -buildid=", "-o", out, pkg)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var stderr bytes.Buffer
@@ -58,6 +64,9 @@ func buildRelease(ctx context.Context, root, pkg, out string) error {
 	}
 	return nil
 }
+
+// gcFlags finds the Dockerfile's -gcflags arguments.
+var gcFlags = regexp.MustCompile(`-gcflags=\S+`)
 
 // buildPlain builds a helper of the benchmark itself.
 func buildPlain(ctx context.Context, root, pkg, out string) error {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -156,11 +157,13 @@ func makeGoImage(t testing.TB, tag, root, goBin string) {
 	}
 	baseID := strings.TrimSpace(res.stdout)
 
-	// Warm the build cache with the Dockerfile's compiler flags: -trimpath
-	// and -tags release, CGO_ENABLED=0 (in the image's environment).
+	// Warm the build cache with the Dockerfile's compiler flags: -trimpath,
+	// -tags release, its -gcflags, CGO_ENABLED=0 (in the image's
+	// environment).
 	name := randomName("imagetest-warm-")
-	warm := append([]string{"run", "--name", name, "--network", "none", "--workdir", "/warm", baseID,
-		"go", "build", "-trimpath", "-tags", "release"}, deps...)
+	warm := []string{"run", "--name", name, "--network", "none", "--workdir", "/warm", baseID,
+		"go", "build", "-trimpath", "-tags", "release"}
+	warm = append(append(warm, DockerfileGCFlags(t, root)...), deps...)
 	res = run(t, requireDocker(t), warm, cmdOpts{timeout: 8 * time.Minute, onTimeout: func() { dockerQuiet("rm", "-f", name) }})
 	if res.code != 0 {
 		dockerQuiet("rm", "-f", name)
@@ -399,4 +402,19 @@ func flock(t testing.TB, name string) func() {
 		t.Fatalf("lock %s: %v", f.Name(), err)
 	}
 	return func() { f.Close() }
+}
+
+// DockerfileGCFlags are the -gcflags=... arguments of the Dockerfile's go
+// build, in order.
+func DockerfileGCFlags(t testing.TB, root string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := regexp.MustCompile(`-gcflags=\S+`).FindAllString(string(b), -1)
+	if len(flags) == 0 {
+		t.Fatal("the Dockerfile's go build has no -gcflags")
+	}
+	return flags
 }
