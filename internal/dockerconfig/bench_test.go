@@ -55,3 +55,22 @@ func BenchmarkLoginLogout(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoginRegistries measures a login to 1 and to 20 registries with
+// ECR-sized passwords, into a new config.json (a fresh CI runner's case).
+func BenchmarkLoginRegistries(b *testing.B) {
+	for _, n := range []int{1, 20} {
+		creds := make([]Credential, n)
+		for i := range creds {
+			creds[i] = Credential{Host: fmt.Sprintf("1234567890%02d.dkr.ecr.eu-west-1.amazonaws.com", i), Username: "AWS", Password: strings.Repeat("x", 2000)}
+		}
+		b.Run(fmt.Sprintf("registries=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				dir := b.TempDir()
+				if _, err := Login(context.Background(), Options{Dir: dir}, creds); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -109,3 +109,21 @@ func FuzzMerge(f *testing.F) {
 		}
 	})
 }
+
+// TestSkipString: a string ends at the first quote not escaped by an odd
+// number of backslashes.
+func TestSkipString(t *testing.T) {
+	for _, s := range []string{`""`, `"a"`, `"a\"b"`, `"a\\"`, `"a\\\"b"`, `"\\\\"`, `"\u0022"`, `"` + string(bytes.Repeat([]byte("x"), 5000)) + `"`} {
+		doc := []byte(s + `, "next"`)
+		if got := skipString(doc, 0); got != len(s) {
+			t.Errorf("skipString(%.20q) = %d, want %d", s, got, len(s))
+		}
+		var v string
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			t.Errorf("%.20q is not a JSON string: %v", s, err)
+		}
+	}
+	if got := skipString([]byte(`"open`), 0); got != 5 {
+		t.Errorf("unterminated string: %d, want the end of the document", got)
+	}
+}

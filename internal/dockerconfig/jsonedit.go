@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file is the byte-preserving JSON editor behind Login and Logout.
@@ -70,12 +71,22 @@ func skipSpace(doc []byte, i int) int {
 }
 
 // skipString returns the offset just past the string starting at doc[i] == '"'.
+// It jumps from quote to quote (registry passwords make strings of
+// kilobytes): a quote ends the string unless an odd number of backslashes
+// precedes it.
 func skipString(doc []byte, i int) int {
+	open := i
 	for i++; i < len(doc); i++ {
-		switch doc[i] {
-		case '\\':
-			i++
-		case '"':
+		j := bytes.IndexByte(doc[i:], '"')
+		if j < 0 {
+			break
+		}
+		i += j
+		k := i
+		for k > open+1 && doc[k-1] == '\\' {
+			k--
+		}
+		if (i-k)%2 == 0 {
 			return i + 1
 		}
 	}
@@ -132,7 +143,9 @@ func scanObject(doc []byte, open int) (jsonObject, error) {
 		var m jsonMember
 		m.keyStart = i
 		m.keyEnd = skipString(doc, i)
-		if err := json.Unmarshal(doc[m.keyStart:m.keyEnd], &m.name); err != nil {
+		if raw := doc[m.keyStart+1 : m.keyEnd-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			m.name = string(raw) // what decoding gives for a key without escapes
+		} else if err := json.Unmarshal(doc[m.keyStart:m.keyEnd], &m.name); err != nil {
 			return jsonObject{}, fmt.Errorf("object key at offset %d: %w", i, err)
 		}
 		i = skipSpace(doc, m.keyEnd)
