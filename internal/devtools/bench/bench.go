@@ -91,6 +91,10 @@ func runBench(ctx context.Context, opts options) error {
 	if err := buildRelease(ctx, root, "./internal/devtools/bench/naive", naiveBin); err != nil {
 		return err
 	}
+	floorBin := filepath.Join(tmp, "floor")
+	if err := buildRelease(ctx, root, "./internal/devtools/bench/floor", floorBin); err != nil {
+		return err
+	}
 	if res.OurBin, err = fileSize(bin); err != nil {
 		return err
 	}
@@ -100,7 +104,7 @@ func runBench(ctx context.Context, opts options) error {
 
 	t := findTools(ctx, opts.AWS)
 	res.Machine = describeMachine(ctx, t, opts.ECRLogin)
-	contenders := []contender{&ours{bin: bin}, &ours{bin: bin, verify: true}, &naive{bin: naiveBin}}
+	contenders := []contender{&ours{bin: bin}, &ours{bin: bin, verify: true}, &naive{bin: naiveBin}, &floor{bin: floorBin}}
 	if opts.OursOnly {
 		opts.Image = "-"
 		for _, name := range []string{"AWS CLI v2 + docker login", "AWS CLI sts + amazon-ecr-login (node)", peerActionsName} {
@@ -509,7 +513,8 @@ func measureConnModel(ctx context.Context, opts options, res *results, contender
 		if _, ok := c.(*ours); ok {
 			fan = append(fan, c)
 		}
-		if _, ok := c.(*naive); ok {
+		switch c.(type) {
+		case *naive, *floor:
 			fan = append(fan, c)
 		}
 	}

@@ -410,6 +410,7 @@ func TestQuickRun(t *testing.T) {
 		`\| 20\.0 ms \| ecr-credentials \| ` + number,
 		`\| 20\.0 ms \| ecr-credentials, verify on \| ` + number,
 		`\| 20\.0 ms \| naive aws-sdk-go-v2 step \(reference\) \| ` + number,
+		`\| 20\.0 ms \| floor: the network work alone \(reference\) \| ` + number,
 		`\| 3 \| ecr-credentials \| ` + number + ` \| [0-9.]+× \|`,
 		`### Where the time goes`,
 		`\| before oidc \| [0-9.]+ \|`,
@@ -419,7 +420,7 @@ func TestQuickRun(t *testing.T) {
 		`\| overhead above the ideal round trips ≤ 5 ms .* \| (met|\*\*missed\*\*) \|`,
 		`\| peak RSS ≤ 15 MB .* \| [0-9.]+ MB \| (met|\*\*missed\*\*) \|`,
 		`launcher's floor, measured with /bin/true, is [0-9.]+ MB`,
-		`\| per-answer model, 20 ms: overhead over the 3 round trips ≤ 10 ms \| [0-9.]+ ms \| (met|\*\*missed\*\*) \|`,
+		`\| per-answer model, 20 ms: overhead over the 3 round trips ≤ 10 ms \| [0-9.]+ ms \(floor: ideal \+ [0-9.]+\) \| (met|\*\*missed\*\*) \|`,
 		`\| binary ≤ 11 MB \| [0-9.]+ MB \| (met|\*\*missed\*\*) \|`,
 	}
 	if inMountNamespace() {
@@ -430,8 +431,9 @@ func TestQuickRun(t *testing.T) {
 			`\| ecr-credentials \| `+number+` \| 120 \| .* \| 3 \| 3 \| 1\.0× \|`,
 			`\| ecr-credentials, verify on \| `+number+` \| 140 \| .* \| 4 \| 4 \| [0-9.]+× \|`,
 			`\| naive aws-sdk-go-v2 step \(reference\) \| `+number+` \| 120 \| .* \| 3 \| 3 \| [0-9.]+× \|`,
+			`\| floor: the network work alone \(reference\) \| `+number+` \| 120 \| .* \| 3 \| 3 \| [0-9.]+× \|`,
 			`\| 3 \| ecr-credentials \| `+number+` \| [0-9.]+× \| .* \| 5 \| 5 \|`,
-			`\| connection model, 20\.0 ms, one registry: wall ≤ ideal \+ 8 ms \| [0-9.]+ ms = ideal 120 \+ [0-9.]+ \| (met|\*\*missed\*\*) \|`,
+			`\| connection model, 20\.0 ms, one registry: wall ≤ ideal \+ 8 ms \| [0-9.]+ ms = ideal 120 \+ [0-9.]+ \(floor: ideal \+ [0-9.]+\) \| (met|\*\*missed\*\*) \|`,
 			`Our DNS server answered [0-9]+ queries\.`, // and no name it did not know
 		)
 	} else {

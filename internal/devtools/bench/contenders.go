@@ -279,6 +279,35 @@ func (n *naive) Run(ctx context.Context, l *lab, sc scenario, dir string) (sampl
 	return measure([]proc{p}, 0, l.since(m), l.ideal(false, sc.Latency))
 }
 
+// floor is the network work of a login and nothing else (see floor/main.go):
+// what the model costs above its ideal for any client.
+type floor struct{ bin string }
+
+func (f *floor) Name() string                 { return floorName }
+func (f *floor) ChecksRegistry(scenario) bool { return false }
+func (f *floor) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample, error) {
+	r, err := newRunDir(dir)
+	if err != nil {
+		return sample{}, err
+	}
+	env := githubEnv(l, r)
+	env["INPUT_ROLE-TO-ASSUME"] = roleARN
+	env["INPUT_AWS-REGION"] = homeRegion
+	env["INPUT_REGIONS"] = strings.Join(regions[:sc.Registries], ",")
+	m := l.mark()
+	_, p, err := l.ln.run(ctx, l, spec{Name: "floor", Path: f.bin, Env: baseEnv(r.home, env), Dir: r.workdir})
+	if err != nil {
+		return sample{}, err
+	}
+	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
+		return sample{}, err
+	}
+	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
+		return sample{}, err
+	}
+	return measure([]proc{p}, 0, l.since(m), l.ideal(false, sc.Latency))
+}
+
 // tokenStep is the shell step's OIDC token request with curl, as GitHub
 // documents it.
 func tokenStep(t tools, l *lab, home string) spec {
