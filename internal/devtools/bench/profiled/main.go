@@ -34,6 +34,7 @@ func main() {
 }
 
 func profiled() int {
+	app.TuneRuntime(os.Getenv) // as main.go does
 	if path := os.Getenv("ECR_BENCH_MEMSTATS"); path != "" {
 		defer writeMemStats(path)
 	}
