@@ -104,7 +104,7 @@ func runBench(ctx context.Context, opts options) error {
 
 	t := findTools(ctx, opts.AWS)
 	res.Machine = describeMachine(ctx, t, opts.ECRLogin)
-	contenders := []contender{&ours{bin: bin}, &ours{bin: bin, verify: true}, &naive{bin: naiveBin}, &floor{bin: floorBin}}
+	contenders := []contender{&ours{bin: bin}, &ours{bin: bin, verify: true}, &naive{program{naiveName, naiveBin}}, &floor{program{floorName, floorBin}}}
 	if opts.OursOnly {
 		opts.Image = "-"
 		for _, name := range []string{"AWS CLI v2 + docker login", "AWS CLI sts + amazon-ecr-login (node)", peerActionsName} {

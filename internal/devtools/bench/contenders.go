@@ -251,12 +251,14 @@ func (o *ours) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample
 	return measure([]proc{p}, 0, l.since(m), l.ideal(o.verify, sc.Latency))
 }
 
-// naive is the reference: a plain aws-sdk-go-v2 step (see naive/main.go).
-type naive struct{ bin string }
+// program is a contender that is one program of the benchmark's own, run
+// as a GitHub step that reads INPUT_ROLE-TO-ASSUME, INPUT_AWS-REGION and
+// INPUT_REGIONS: naive and floor.
+type program struct{ name, bin string }
 
-func (n *naive) Name() string                 { return naiveName }
-func (n *naive) ChecksRegistry(scenario) bool { return false }
-func (n *naive) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample, error) {
+func (p *program) Name() string                 { return p.name }
+func (p *program) ChecksRegistry(scenario) bool { return false }
+func (p *program) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample, error) {
 	r, err := newRunDir(dir)
 	if err != nil {
 		return sample{}, err
@@ -266,7 +268,7 @@ func (n *naive) Run(ctx context.Context, l *lab, sc scenario, dir string) (sampl
 	env["INPUT_AWS-REGION"] = homeRegion
 	env["INPUT_REGIONS"] = strings.Join(regions[:sc.Registries], ",")
 	m := l.mark()
-	_, p, err := l.ln.run(ctx, l, spec{Name: "naive", Path: n.bin, Env: baseEnv(r.home, env), Dir: r.workdir})
+	_, pr, err := l.ln.run(ctx, l, spec{Name: p.name, Path: p.bin, Env: baseEnv(r.home, env), Dir: r.workdir})
 	if err != nil {
 		return sample{}, err
 	}
@@ -276,37 +278,15 @@ func (n *naive) Run(ctx context.Context, l *lab, sc scenario, dir string) (sampl
 	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
 		return sample{}, err
 	}
-	return measure([]proc{p}, 0, l.since(m), l.ideal(false, sc.Latency))
+	return measure([]proc{pr}, 0, l.since(m), l.ideal(false, sc.Latency))
 }
+
+// naive is the reference: a plain aws-sdk-go-v2 step (see naive/main.go).
+type naive struct{ program }
 
 // floor is the network work of a login and nothing else (see floor/main.go):
 // what the model costs above its ideal for any client.
-type floor struct{ bin string }
-
-func (f *floor) Name() string                 { return floorName }
-func (f *floor) ChecksRegistry(scenario) bool { return false }
-func (f *floor) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample, error) {
-	r, err := newRunDir(dir)
-	if err != nil {
-		return sample{}, err
-	}
-	env := githubEnv(l, r)
-	env["INPUT_ROLE-TO-ASSUME"] = roleARN
-	env["INPUT_AWS-REGION"] = homeRegion
-	env["INPUT_REGIONS"] = strings.Join(regions[:sc.Registries], ",")
-	m := l.mark()
-	_, p, err := l.ln.run(ctx, l, spec{Name: "floor", Path: f.bin, Env: baseEnv(r.home, env), Dir: r.workdir})
-	if err != nil {
-		return sample{}, err
-	}
-	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
-		return sample{}, err
-	}
-	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
-		return sample{}, err
-	}
-	return measure([]proc{p}, 0, l.since(m), l.ideal(false, sc.Latency))
-}
+type floor struct{ program }
 
 // tokenStep is the shell step's OIDC token request with curl, as GitHub
 // documents it.
