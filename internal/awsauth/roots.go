@@ -13,8 +13,10 @@ import (
 )
 
 // roots is the CA bundle every HTTPS client of this process trusts (see
-// internal/trust), read once.
-var roots = sync.OnceValue(func() *trust.Bundle { return trust.Load(os.Getenv) })
+// internal/trust), made once.
+var roots = sync.OnceValue(loadRoots)
+
+func loadRoots() *trust.Bundle { return trust.Load(os.Getenv) }
 
 // TrustedRoots is the CA bundle (read on first use, or by Preload); nil
 // means Go's default roots (SSL_CERT_DIR set, or off Linux).

@@ -16,9 +16,8 @@ import (
 
 // resetRoots makes TrustedRoots read the environment again.
 func resetRoots(t *testing.T) {
-	load := func() *trust.Bundle { return trust.Load(os.Getenv) }
-	roots = sync.OnceValue(load)
-	t.Cleanup(func() { roots = sync.OnceValue(load) })
+	roots = sync.OnceValue(loadRoots)
+	t.Cleanup(func() { roots = sync.OnceValue(loadRoots) })
 }
 
 // TestTrustedRootsFromTheBundleFile: the bundle comes from SSL_CERT_FILE

@@ -28,9 +28,10 @@
 // docker sees.
 //
 // Writes are atomic (temporary file in the same directory, rename; synced
-// when they replace a file, see internal/securefile), files are 0600 and created directories 0700, and every read-edit-write
-// happens under an exclusive lock on config.json.lock (github.com/gofrs/flock)
-// so concurrent jobs on one runner never lose each other's entries.
+// when they replace a file, see internal/securefile), files are 0600 and
+// created directories 0700, and every read-edit-write happens under an
+// exclusive lock on config.json.lock (github.com/gofrs/flock) so
+// concurrent jobs on one runner never lose each other's entries.
 //
 // Login returns a Receipt that Logout uses to undo exactly what Login did.
 // Values that Login replaced are secrets, so they are kept in a 0600 backup

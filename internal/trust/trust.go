@@ -42,10 +42,7 @@ var Files = []string{
 type Bundle struct {
 	files    []string // the first that can be read is the bundle
 	loadOnce sync.Once
-	ders     [][]byte // each CA certificate, as DER
-	// system: no bundle file could be read, so the roots are Go's
-	// default (x509.SystemCertPool).
-	system bool
+	ders     [][]byte // each CA certificate, as DER; none: see system
 
 	mu     sync.Mutex
 	parsed map[int]*x509.Certificate // by index into ders; nil: does not parse
@@ -114,8 +111,14 @@ func (b *Bundle) load() {
 				break
 			}
 		}
-		b.system = len(b.ders) == 0
 	})
+}
+
+// system reports whether no bundle file held a certificate, so that Go's
+// default roots (x509.SystemCertPool) stand in.
+func (b *Bundle) system() bool {
+	b.load()
+	return len(b.ders) == 0
 }
 
 // Len is the number of CAs in the bundle (0 when Go's default roots stand
@@ -149,7 +152,7 @@ func (b *Bundle) cert(i int) *x509.Certificate {
 func (b *Bundle) Pool() *x509.CertPool {
 	b.load()
 	b.poolOnce.Do(func() {
-		if b.system {
+		if b.system() {
 			b.pool, _ = x509.SystemCertPool()
 			return
 		}
@@ -165,8 +168,7 @@ func (b *Bundle) Pool() *x509.CertPool {
 
 // roots is the pool of the CAs that may have issued one of certs.
 func (b *Bundle) roots(certs []*x509.Certificate) *x509.CertPool {
-	b.load()
-	if b.system {
+	if b.system() {
 		return b.Pool()
 	}
 	pool := x509.NewCertPool()
