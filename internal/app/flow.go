@@ -78,6 +78,12 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		err    error
 	}
 	outcomes := make([]outcome, len(groups))
+	var warned sync.Map // each warning once, however many identities meet it
+	warnOnce := func(msg string) {
+		if _, seen := warned.LoadOrStore(msg, true); !seen {
+			con.Warnf("%s", msg)
+		}
+	}
 	var wg sync.WaitGroup
 	for i, g := range groups {
 		wg.Go(func() {
@@ -87,6 +93,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 			}
 			params := identityParams(cfg, base, tags, g.id, con.Mask)
 			params.MaskAccount = maskAccount
+			params.Warn = warnOnce
 			req := ecr.Request{Registries: regs, DefaultRegion: cfg.Region, CallerAccount: finalAccount(params), DualStack: cfg.DualStack, Mask: maskRegistry}
 			params.Preconnect, params.Warm = conns.pool(), conns.warm(req)
 			sess, err := awsauth.Resolve(ctx, params)

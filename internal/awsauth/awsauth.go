@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
@@ -86,6 +85,9 @@ type Params struct {
 	// MaskAccount, if set, is called with the account ID of the
 	// credentials as soon as STS tells it, before any error can name it.
 	MaskAccount func(string)
+	// Warn, if set, is told what the run set aside and why (a shared
+	// config profile that a web identity or static keys do not need).
+	Warn func(string)
 	// LoadOptions are added to the SDK's config loading (tests, CLI).
 	LoadOptions []func(*config.LoadOptions) error
 	// Preconnect, with a web identity base, has the connections the run
@@ -117,10 +119,10 @@ type Session struct {
 
 // LoadConfig loads the SDK configuration for region with our retry policy.
 func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
-	return loadConfig(ctx, region, nil, Proxy{}, extra...)
+	return loadConfig(ctx, region, nil, Proxy{}, sharedUse{needed: true}, extra...)
 }
 
-func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, shared sharedUse, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
 	client := NewHTTPClient(ctx, proxy)
 	if hook != nil {
 		client = client.WithTransportOptions(hook.install)
@@ -131,13 +133,7 @@ func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, 
 		config.WithHTTPClient(client),
 	}
 	opts = append(opts, extra...)
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		// Config file errors may quote the file, keys and all.
-		return aws.Config{}, problem.Wrap(problem.InvalidSetting, problem.Safe(err), "loading the AWS SDK configuration failed",
-			"Check the AWS_* environment variables and any AWS config files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE).")
-	}
-	return cfg, nil
+	return loadSDKConfig(ctx, shared, opts)
 }
 
 // Resolve gets the credentials: the base identity, then role-to-assume,
@@ -161,7 +157,8 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			hook = &sdkHook{pool: p.Preconnect}
 		}
 	}
-	cfg, err := loadConfig(ctx, p.Region, hook, p.Proxy, p.LoadOptions...)
+	shared := sharedUse{needed: p.Base.Kind == DefaultChain, warn: p.Warn}
+	cfg, err := loadConfig(ctx, p.Region, hook, p.Proxy, shared, p.LoadOptions...)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +199,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			PolicyArns:       policyARNs(p.PolicyARNs, len(roles) == 0),
 		})
 		if err != nil {
-			return nil, stsProblem(err, "AssumeRoleWithWebIdentity", p.Role)
+			return nil, webIdentityProblem(err, p.Role, token)
 		}
 		if creds, err = fromSTS(out.Credentials, "AssumeRoleWithWebIdentity"); err != nil {
 			return nil, err
@@ -401,55 +398,4 @@ func noCredentials(err error) *problem.Problem {
 		What: "no AWS credentials found",
 		Fix: "In GitHub Actions set role-to-assume (and `permissions: id-token: write`); elsewhere give role-to-assume with a web identity token " +
 			"(web-identity-token-file / web-identity-token-env), run on an EC2 instance or ECS task with a role, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."}
-}
-
-// stsProblem explains an AssumeRole / AssumeRoleWithWebIdentity failure.
-func stsProblem(err error, op string, role inputs.RoleARN) error {
-	if e := problem.FromContext(err, "STS "+op, "AWS_ENDPOINT_URL*"); e != nil {
-		return e
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return problem.Wrap(problem.STSFailed, problem.Safe(err), "STS "+op+" failed",
-			"Check network access to STS (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL if set) and re-run.")
-	}
-	msg := fmt.Errorf("%s: %s", ae.ErrorCode(), ae.ErrorMessage())
-	switch ae.ErrorCode() {
-	case "AccessDenied", "AccessDeniedException":
-		fix := "Check the role's trust policy: its Principal must be the OIDC provider (arn:aws:iam::" + role.AccountID +
-			":oidc-provider/token.actions.githubusercontent.com for GitHub), and its conditions on the token's `sub` (e.g. repo:OWNER/REPO:ref:refs/heads/main) and `aud` must match this job."
-		if op == "AssumeRole" {
-			fix = "Check that the role's trust policy names the calling principal (or its account), that the caller may sts:AssumeRole it (and sts:TagSession / sts:SetSourceIdentity when tags or a source identity are set), and that role-external-id matches the trust policy's sts:ExternalId condition."
-		}
-		return &problem.Problem{
-			Code: problem.AssumeRoleDenied, Err: msg,
-			What: fmt.Sprintf("STS refused to let this identity assume %s", role.ARN),
-			Fix:  fix,
-		}
-	case "InvalidIdentityToken":
-		return &problem.Problem{
-			Code: problem.InvalidIdentityToken, Err: msg,
-			What: "STS rejected the web identity token",
-			Fix:  "Make sure the account has an IAM OIDC identity provider for this token's issuer and that its audience list contains the `audience` setting (default sts.amazonaws.com).",
-		}
-	case "ExpiredTokenException":
-		return &problem.Problem{
-			Code: problem.InvalidIdentityToken, Err: msg,
-			What: "the web identity token had expired when STS received it",
-			Fix:  "Re-run the job. If it keeps happening, check the runner's clock, or that a token file is refreshed.",
-		}
-	case "IDPCommunicationError":
-		return &problem.Problem{
-			Code: problem.STSFailed, Err: msg,
-			What: "STS could not reach the OIDC provider to check the token",
-			Fix:  "This is usually temporary: re-run the job.",
-		}
-	case "ValidationError":
-		fix := "Check role-to-assume and role-session-name."
-		if strings.Contains(ae.ErrorMessage(), "DurationSeconds") {
-			fix = "Lower role-duration-seconds to at most the role's maximum session duration (1 hour unless raised in IAM)."
-		}
-		return &problem.Problem{Code: problem.InvalidSetting, Err: msg, What: "STS refused the request", Fix: fix}
-	}
-	return problem.Wrap(problem.STSFailed, msg, "STS "+op+" failed", "Re-run the job; if it persists, check the AWS status page.")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecrpublic"
 	"github.com/aws/smithy-go"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
@@ -316,9 +317,13 @@ func explain(err error, g *group) error {
 			fix = "Allow ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on Resource \"*\" in the role's permissions policy."
 		}
 		return &problem.Problem{Code: problem.ECRDenied, Err: cause, What: "ECR denied " + what, Fix: fix}
-	case "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException", "MissingAuthenticationTokenException":
-		return &problem.Problem{Code: problem.ECRFailed, Err: cause, What: "ECR did not accept the AWS credentials: " + what,
-			Fix: "Check the credentials (and the clock of this machine: signatures are only valid for 5 minutes)."}
 	}
-	return &problem.Problem{Code: problem.ECRFailed, Err: cause, What: what, Fix: "Re-run the job; if it persists, check the AWS status page."}
+	if a, ok := awsauth.AdviceFor(awsauth.AnyOperation, ae.ErrorCode()); ok {
+		p := &problem.Problem{Code: a.Problem, Err: cause, What: what + ": " + a.What, Fix: a.Fix}
+		if p.Code == "" {
+			p.Code = problem.ECRFailed
+		}
+		return p
+	}
+	return &problem.Problem{Code: problem.ECRFailed, Err: cause, What: what, Fix: "If it persists, check the AWS Health Dashboard and the error code above."}
 }

@@ -44,6 +44,9 @@ const (
 	AssumeRoleDenied Code = "assume-role-denied"
 	// InvalidIdentityToken: STS rejected the web identity token itself.
 	InvalidIdentityToken Code = "invalid-identity-token"
+	// CredentialsRejected: AWS did not accept the credentials of a call
+	// (unknown access key, wrong secret, expired session).
+	CredentialsRejected Code = "credentials-rejected"
 	// STSFailed: STS failed for another reason.
 	STSFailed Code = "sts-failed"
 	// AccountNotAllowed: the credentials belong to an account that
@@ -71,7 +74,7 @@ const (
 var Codes = []Code{
 	InvalidSetting, MissingSetting, ConflictingSettings, UnknownSetting,
 	NoIDTokenPermission, IDTokenRequestFailed, WebIdentityTokenUnreadable,
-	NoCredentials, AssumeRoleDenied, InvalidIdentityToken, STSFailed,
+	NoCredentials, AssumeRoleDenied, InvalidIdentityToken, CredentialsRejected, STSFailed,
 	AccountNotAllowed, ECRDenied, ECRFailed, Timeout, DockerConfig, CredentialHelper,
 	VerifyFailed, OutputFailed, Internal,
 }

@@ -58,7 +58,8 @@ type Fault struct {
 	// Count is how many requests the fault affects; 0 means 1.
 	Count int
 	// Code, Status and Message describe the error for FaultError; Status
-	// defaults to 400 and Message to a generic text.
+	// defaults to the one real STS answers the code with (403 for
+	// AccessDenied, ...), else 400, and Message to a generic text.
 	Code    string
 	Status  int
 	Message string
@@ -157,6 +158,9 @@ func faultError(service string, f *Fault) (code string, status int, msg string) 
 	}
 	if status == 0 {
 		status = http.StatusBadRequest
+		if s, ok := stsStatus[code]; ok && service == "sts" {
+			status = s // the status real STS answers this code with
+		}
 	}
 	if msg == "" {
 		msg = "Injected fault " + code + "."
