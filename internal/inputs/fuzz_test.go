@@ -37,7 +37,7 @@ func FuzzLoad(f *testing.F) {
 		// load runs Load on the two settings over the base; with canary,
 		// secret settings get a same-length stand-in, so that text an
 		// error shows for any value can be told from an echoed secret.
-		load := func(canary bool) (*Config, error, []string) {
+		load := func(canary bool) (*Config, []string, error) {
 			env := map[string]string{}
 			flags := map[string]string{}
 			var secrets []string
@@ -78,9 +78,9 @@ func FuzzLoad(f *testing.F) {
 			}
 
 			cfg, _, err := Load(Source{Mode: m, Getenv: func(k string) string { return env[k] }, Environ: environ, Flags: flags})
-			return cfg, err, secrets
+			return cfg, secrets, err
 		}
-		cfg, err, secrets := load(false)
+		cfg, secrets, err := load(false)
 		if err != nil {
 			var p *problem.Problem
 			if !errors.As(err, &p) {
@@ -89,7 +89,7 @@ func FuzzLoad(f *testing.F) {
 			if p.Code == problem.Internal || p.Code == "" {
 				t.Fatalf("error code %q: %v", p.Code, err)
 			}
-			_, canaryErr, _ := load(true)
+			_, _, canaryErr := load(true)
 			for _, s := range secrets {
 				// A value may also occur in the error's fixed text (a
 				// secret "eu-west-" in the help for registries): only more

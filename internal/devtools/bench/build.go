@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -20,20 +19,12 @@ import (
 
 const modulePath = "github.com/ecr-credentials/ecr-credentials"
 
-// goCommand finds the go command: on PATH, else in GOROOT/bin.
+// goCommand finds the go command on PATH (go test puts GOROOT/bin first).
 func goCommand() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
 	return "go" // fails with a clear "executable file not found"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // moduleRoot is the directory of this module (go run runs from anywhere in it).

@@ -10,7 +10,12 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.IsolateNetwork(m)) }
+func TestMain(m *testing.M) {
+	if testenv.Short() {
+		return
+	}
+	os.Exit(testenv.IsolateNetwork(m))
+}
 
 // TestDemo runs the README's demo command against a fresh build and checks
 // it reaches the end, showing no secret.

@@ -9,6 +9,9 @@ import (
 // TestQuickLoad runs the short simulation end to end: every job must get
 // its login, through backoff, although ECR throttled many of them.
 func TestQuickLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the quick simulation takes about a minute")
+	}
 	rep, err := Run(context.Background(), Quick, func(k, v string) error { t.Setenv(k, v); return nil })
 	if err != nil {
 		t.Fatal(err)

@@ -112,6 +112,7 @@ func TestECRProxyEndpoints(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.region+"/"+strings.Join(tc.registryIDs, ","), func(t *testing.T) {
+			//lint:ignore SA1019 the emulator must still answer clients that send registryIds
 			out, err := ecrClient(t, s, tc.region, creds).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{RegistryIds: tc.registryIDs})
 			if err != nil {
 				t.Fatalf("GetAuthorizationToken: %v", err)
@@ -206,6 +207,7 @@ func TestECRRejections(t *testing.T) {
 			if tc.public {
 				_, err = ecrPublicClient(t, s, region, tc.creds).GetAuthorizationToken(context.Background(), nil)
 			} else {
+				//lint:ignore SA1019 the emulator must still answer clients that send registryIds
 				_, err = ecrClient(t, s, region, tc.creds).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{RegistryIds: tc.ids})
 			}
 			wantAPIError(t, err, tc.wantCode, 400)

@@ -16,7 +16,12 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.IsolateNetwork(m)) }
+func TestMain(m *testing.M) {
+	if testenv.Short() {
+		return
+	}
+	os.Exit(testenv.IsolateNetwork(m))
+}
 
 const (
 	account  = "123456789012"

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -26,6 +25,9 @@ const (
 const goreleaserModFile = "internal/testing/release/goreleaser.mod"
 
 func TestMain(m *testing.M) {
+	if testenv.Short() {
+		return
+	}
 	if os.Getenv(testenv.NetNSEnv) == "" {
 		path, err := buildGoreleaser()
 		if err != nil {
@@ -44,9 +46,9 @@ func buildGoreleaser() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if p, err := exec.LookPath("go"); err == nil {
-		goBin = p
+	goBin, err := testenv.GoCommand()
+	if err != nil {
+		return "", err
 	}
 	cmd := exec.Command(goBin, "tool", "-modfile="+filepath.Join(root, goreleaserModFile), "-n", "goreleaser")
 	cmd.Dir = root

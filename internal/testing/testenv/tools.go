@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -154,7 +154,7 @@ func ModuleRoot(t testing.TB) string {
 
 func moduleRoot() (string, error) {
 	moduleRootOnce.Do(func() {
-		goBin, err := goCommand()
+		goBin, err := GoCommand()
 		if err != nil {
 			moduleRootOnce.err = err
 			return
@@ -174,16 +174,14 @@ func moduleRoot() (string, error) {
 	return moduleRootOnce.dir, moduleRootOnce.err
 }
 
-// goCommand finds the go command: on PATH, else in GOROOT.
-func goCommand() (string, error) {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p, nil
+// GoCommand finds the go command on PATH (go test puts GOROOT/bin first on
+// the PATH of the tests it runs).
+func GoCommand() (string, error) {
+	p, err := exec.LookPath("go")
+	if err != nil {
+		return "", errors.New("the go command is not on PATH; put Go's bin directory on PATH")
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	return "", errors.New("the go command is not on PATH nor in GOROOT/bin; put Go's bin directory on PATH")
+	return p, nil
 }
 
 func binDir() (string, error) {
@@ -206,7 +204,7 @@ func buildBinary(pkg string, tags []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	goBin, err := goCommand()
+	goBin, err := GoCommand()
 	if err != nil {
 		return "", err
 	}
@@ -269,4 +267,20 @@ func RequireRoot(t testing.TB) {
 		t.Fatalf("testenv: this test must run as root (CI=true, so this is a failure rather than a skip)")
 	}
 	t.Skipf("testenv: this test must run as root (skipping; with CI=true this fails)")
+}
+
+// Short reports whether `go test -short` asked for the unit tests alone.
+// The packages of slow tests (end-to-end, image, engine, release, fuzz)
+// call it first in TestMain and then run nothing, so that
+// `go test -short ./...` gives a contributor the unit tests in about a
+// minute; CI runs everything.
+func Short() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() {
+		fmt.Println("testenv: -short: this package's slow tests are skipped")
+		return true
+	}
+	return false
 }
