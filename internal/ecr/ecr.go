@@ -14,7 +14,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -122,7 +124,8 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 			reg := regs[idx]
 			host, err := hostFor(reg, t.proxyEndpoint, req.CallerAccount, self)
 			if err != nil {
-				return nil, problem.Wrap(problem.ECRFailed, err, "ECR returned an unusable proxyEndpoint for "+g.describe(), "Report this with the step log.")
+				return nil, problem.Wrap(problem.ECRFailed, err, "ECR returned an unusable proxyEndpoint for "+g.describe()+"; nothing was written",
+					"ECR names its registry as https://<host>[:port]. If AWS_ENDPOINT_URL_ECR (or AWS_ENDPOINT_URL) points at a proxy or emulator, make it answer so; otherwise report this with the step log.")
 			}
 			reg.Host = host
 			if self && req.DualStack {
@@ -288,15 +291,56 @@ func hostFor(reg registry.Registry, proxyEndpoint, callerAccount string, self bo
 	return reg.Host, nil
 }
 
+// proxyHost is the host (and port) of the proxyEndpoint ECR returned.
+// The host goes into config.json keys, environment files, outputs and the
+// refresh helper's settings, so it is accepted only as
+// https://<DNS name or IP address>[:port] (a lone "/" path at most, no user
+// information, query or fragment): this is the one place a host from
+// ECR's answer is checked before anything is written.
 func proxyHost(proxyEndpoint string) (string, error) {
 	if proxyEndpoint == "" {
 		return "", errors.New("empty proxyEndpoint")
 	}
 	u, err := url.Parse(proxyEndpoint)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("proxyEndpoint %q is not a URL", proxyEndpoint)
+	if err != nil || u.Scheme != "https" || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
+		u.Fragment != "" || strings.Contains(proxyEndpoint, "#") || (u.Path != "" && u.Path != "/") || u.Host == "" {
+		return "", fmt.Errorf("proxyEndpoint %q is not of the form https://<host>[:port]", proxyEndpoint)
+	}
+	if !validHost(u.Hostname()) || !validPort(u.Port(), strings.HasSuffix(u.Host, ":")) {
+		return "", fmt.Errorf("proxyEndpoint %q does not name a DNS host or IP address with an optional port", proxyEndpoint)
 	}
 	return strings.ToLower(u.Host), nil
+}
+
+// validHost: a DNS name (labels of letters, digits and inner hyphens, at
+// most 63 characters each and 253 in all) or an IP address without a zone.
+func validHost(h string) bool {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Zone() == ""
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validPort: none, or a decimal port 1..65535 (a bare ":" is not one).
+func validPort(p string, colon bool) bool {
+	if p == "" {
+		return !colon
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535 && p[0] != '0' && p[0] != '+'
 }
 
 // explain turns a call's error into a Problem about that region.

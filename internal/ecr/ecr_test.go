@@ -93,3 +93,52 @@ func TestHostFor(t *testing.T) {
 		t.Error("an empty proxyEndpoint was accepted")
 	}
 }
+
+// TestProxyHostAcceptsOnlyHosts: ECR's proxyEndpoint becomes a config.json
+// key, a variable and a helper setting, so only https://<DNS name or IP>
+// with an optional port passes.
+func TestProxyHostAcceptsOnlyHosts(t *testing.T) {
+	for _, tt := range []struct {
+		proxyEndpoint, want string // want "": refused
+	}{
+		{"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"},
+		{"https://123456789012.DKR.ecr.eu-west-1.amazonaws.com/", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"},
+		{"https://127.0.0.1:5443", "127.0.0.1:5443"},
+		{"https://[::1]:5443", "[::1]:5443"},
+		{"https://[2001:db8::1]", "[2001:db8::1]"},
+		{"https://registry-1.example:65535", "registry-1.example:65535"},
+		{`https://a'$(id)"b;c&d!e=f,g<h>.example`, ""},
+		{"https://a=b.example", ""},
+		{"https://a,b.example", ""},
+		{"https://a b.example", ""},
+		{"https://a_b.example", ""},
+		{"https://-a.example", ""},
+		{"https://a-.example", ""},
+		{"https://a..example", ""},
+		{"https://" + strings.Repeat("a", 64) + ".example", ""},
+		{"https://user:pw@registry.example", ""},
+		{"https://registry.example/v2/", ""},
+		{"https://registry.example?x=1", ""},
+		{"https://registry.example#x", ""},
+		{"https://registry.example:", ""},
+		{"https://registry.example:0", ""},
+		{"https://registry.example:65536", ""},
+		{"https://registry.example:05443", ""},
+		{"https://[fe80::1%25eth0]:5443", ""},
+		{"http://registry.example", ""},
+		{"registry.example", ""},
+		{"https://", ""},
+		{"", ""},
+	} {
+		got, err := proxyHost(tt.proxyEndpoint)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("proxyHost(%q) = %q, want an error", tt.proxyEndpoint, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("proxyHost(%q) = %q, %v; want %q", tt.proxyEndpoint, got, err, tt.want)
+		}
+	}
+}
