@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -271,17 +272,60 @@ func (h *helper) cache() (*tokencache.Cache, error) {
 }
 
 // cacheIdentity lists what decides which credentials a Get would use, so
-// a change of role, source, profile, config file or account never serves
-// another's password: the settings that choose the identity, the identity
-// the registry entry names, and what the SDK's default chain selects by
-// (awsauth.SelectionInputs).
+// a change of role, source, profile, config file, account or session
+// never serves another's password: the settings that choose the identity,
+// the identity the registry entry names, what the SDK's default chain
+// selects by (awsauth.SelectionInputs), and the session the STS requests
+// would ask for (sessionShape).
 func cacheIdentity(cfg *inputs.Config, e Env) []string {
 	r := cfg.Registries[0]
-	parts := []string{r.Host, r.Region, cfg.IdentityFor(r.Host).String(), cfg.Role.ARN, string(cfg.CredentialSource),
+	id := cfg.IdentityFor(r.Host)
+	parts := []string{r.Host, r.Region, id.String(), cfg.Role.ARN, string(cfg.CredentialSource),
 		cfg.WebIdentityTokenFile, cfg.WebIdentityTokenEnv, cfg.Static.AccessKeyID, cfg.ExternalID, cfg.SessionPolicy}
 	for _, r := range cfg.RoleChain {
 		parts = append(parts, r.ARN)
 	}
 	parts = append(parts, "policies", strings.Join(cfg.ManagedSessionPolicies, ","), "accounts", strings.Join(cfg.AllowedAccountIDs, ","))
+	parts = append(parts, "session", sessionShape(identityParams(cfg, awsauth.Base{}, defaultSessionTags(cfg, e), id, nil)))
 	return append(parts, awsauth.SelectionInputs(e.Environ, e.Getenv)...)
+}
+
+// sessionShape is a canonical encoding of everything in p that shapes the
+// role sessions STS would issue, or the network path to it: each field of
+// awsauth.Params but the base identity (which cacheIdentity keys on by the
+// settings that choose it) and the run's callbacks. It is keyed whole, so
+// that two settings differing only in role-session-name, a session tag or
+// the source identity make two STS calls: principals, ABAC conditions and
+// CloudTrail go by these. TestSessionShapeCoversParams fails when a field
+// is added to awsauth.Params without a decision here.
+func sessionShape(p awsauth.Params) string {
+	proxy := ""
+	if p.Proxy.URL != nil {
+		proxy = p.Proxy.URL.String()
+	}
+	chain := make([]string, len(p.Chain))
+	for i, r := range p.Chain {
+		chain[i] = r.ARN
+	}
+	b, err := json.Marshal(struct {
+		Region, Role    string
+		Chain           []string
+		SessionName     string
+		Duration        time.Duration
+		ExternalID      string
+		SourceIdentity  string
+		Tags            []inputs.Tag
+		DroppableTags   map[string]bool
+		Policy          string
+		PolicyARNs      []string
+		AllowedAccounts []string
+		DualStack       bool
+		Proxy           string
+		NoProxy         []string
+	}{p.Region, p.Role.ARN, chain, p.SessionName, p.Duration, p.ExternalID, p.SourceIdentity, p.Tags, p.DroppableTags,
+		p.Policy, p.PolicyARNs, p.AllowedAccounts, p.DualStack, proxy, p.Proxy.NoProxy})
+	if err != nil {
+		panic("sessionShape: " + err.Error()) // strings, lists and a map of strings always encode
+	}
+	return string(b)
 }

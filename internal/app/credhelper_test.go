@@ -3,10 +3,16 @@ package app
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
+	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 )
 
 // helperEnv is an environment in which the helper can reach nothing: no
@@ -122,5 +128,61 @@ func TestHelperRefusesUntrustedCache(t *testing.T) {
 	code, _, stderr := runHelper(env, "get", "123456789012.dkr.ecr.eu-west-1.amazonaws.com\n")
 	if code != ExitError || !strings.Contains(stderr, "token cache unusable") {
 		t.Errorf("get: exit %d, stderr %q; want the cache refused with a warning", code, stderr)
+	}
+}
+
+// TestSessionShapeCoversParams: every field of awsauth.Params is either
+// keyed by the token cache (changing it changes sessionShape) or named
+// here as decided elsewhere, so a field added later cannot be forgotten.
+func TestSessionShapeCoversParams(t *testing.T) {
+	base := awsauth.Params{
+		Region: "eu-west-1", Role: inputs.RoleARN{ARN: "arn:aws:iam::123456789012:role/a", AccountID: "123456789012"},
+		SessionName: "one", Duration: time.Hour, Tags: []inputs.Tag{{Key: "Team", Value: "a"}},
+	}
+	proxy, err := url.Parse("http://proxy.example:3128")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := map[string]func(p *awsauth.Params){
+		"Region":          func(p *awsauth.Params) { p.Region = "us-east-1" },
+		"Role":            func(p *awsauth.Params) { p.Role.ARN = "arn:aws:iam::123456789012:role/b" },
+		"Chain":           func(p *awsauth.Params) { p.Chain = []inputs.RoleARN{{ARN: "arn:aws:iam::210987654321:role/c"}} },
+		"SessionName":     func(p *awsauth.Params) { p.SessionName = "two" },
+		"Duration":        func(p *awsauth.Params) { p.Duration = 2 * time.Hour },
+		"ExternalID":      func(p *awsauth.Params) { p.ExternalID = "ext" },
+		"SourceIdentity":  func(p *awsauth.Params) { p.SourceIdentity = "alice" },
+		"Tags":            func(p *awsauth.Params) { p.Tags = []inputs.Tag{{Key: "Team", Value: "b"}} },
+		"DroppableTags":   func(p *awsauth.Params) { p.DroppableTags = map[string]bool{"Team": true} },
+		"Policy":          func(p *awsauth.Params) { p.Policy = `{"Version":"2012-10-17"}` },
+		"PolicyARNs":      func(p *awsauth.Params) { p.PolicyARNs = []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"} },
+		"AllowedAccounts": func(p *awsauth.Params) { p.AllowedAccounts = []string{"123456789012"} },
+		"DualStack":       func(p *awsauth.Params) { p.DualStack = true },
+		"Proxy":           func(p *awsauth.Params) { p.Proxy.URL = proxy },
+	}
+	// Decided elsewhere: the base identity is keyed by the settings that
+	// choose it (cacheIdentity); NeedIdentity only asks who the caller is;
+	// the rest are the run's callbacks and connections. A profile
+	// (LoadOptions) is keyed as the registry entry's identity.
+	elsewhere := map[string]bool{"Base": true, "NeedIdentity": true, "Mask": true, "MaskAccount": true, "LoadOptions": true, "Preconnect": true, "Warm": true}
+	typ := reflect.TypeFor[awsauth.Params]()
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		change, ok := changes[name]
+		if !ok {
+			if !elsewhere[name] {
+				t.Errorf("awsauth.Params.%s: neither keyed by sessionShape nor decided elsewhere; add it to sessionShape if it shapes the session", name)
+			}
+			continue
+		}
+		p := base
+		change(&p)
+		if sessionShape(p) == sessionShape(base) {
+			t.Errorf("awsauth.Params.%s changed, yet the token cache key stays the same", name)
+		}
+	}
+	p := base
+	p.Proxy.NoProxy = []string{"internal.example"}
+	if sessionShape(p) == sessionShape(base) {
+		t.Errorf("no-proxy changed, yet the token cache key stays the same")
 	}
 }
