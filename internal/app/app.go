@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"path/filepath"
 	"strings"
 
@@ -49,6 +50,11 @@ const PostName = "ecr-credentials-post"
 
 // Main runs the program and returns its exit code.
 func Main(ctx context.Context, e Env) int {
+	// Nothing writes to stdout or stderr but the console: the standard
+	// logger (which net/http, slog's default and any library's log.Print
+	// use) is silenced, and the AWS SDK logs through the console
+	// (awsauth.Params.Log).
+	log.SetOutput(io.Discard)
 	name := filepath.Base(e.Args[0])
 	args := e.Args[1:]
 	version := len(args) == 1 && (args[0] == "--version" || args[0] == "-version")

@@ -30,7 +30,7 @@ func credentialHelper(ctx context.Context, e Env, action string) int {
 	file, err := helperSettingsFile(e)
 	if err != nil {
 		con.Problem(err)
-		fmt.Fprintln(e.Stdout, con.Redact(problem.As(err).Error()))
+		fmt.Fprintln(e.Stdout, output.OneLine(con.Redact(problem.As(err).Error()))) // docker quotes it in its own log
 		return ExitError
 	}
 	h.file = file

@@ -163,7 +163,7 @@ func TestSessionShapeCoversParams(t *testing.T) {
 	// choose it (cacheIdentity); NeedIdentity only asks who the caller is;
 	// the rest are the run's callbacks and connections. A profile
 	// (LoadOptions) is keyed as the registry entry's identity.
-	elsewhere := map[string]bool{"Base": true, "NeedIdentity": true, "Mask": true, "MaskAccount": true, "LoadOptions": true, "Preconnect": true, "Warm": true}
+	elsewhere := map[string]bool{"Base": true, "NeedIdentity": true, "Mask": true, "MaskAccount": true, "LoadOptions": true, "Preconnect": true, "Warm": true, "Log": true, "Warn": true}
 	typ := reflect.TypeFor[awsauth.Params]()
 	for i := range typ.NumField() {
 		name := typ.Field(i).Name

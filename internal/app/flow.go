@@ -94,6 +94,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 			params := identityParams(cfg, base, tags, g.id, con.Mask)
 			params.MaskAccount = maskAccount
 			params.Warn = warnOnce
+			params.Log = con.Debugf // the SDK's own lines, never straight to stderr
 			req := ecr.Request{Registries: regs, DefaultRegion: cfg.Region, CallerAccount: finalAccount(params), DualStack: cfg.DualStack, Mask: maskRegistry}
 			params.Preconnect, params.Warm = conns.pool(), conns.warm(req)
 			sess, err := awsauth.Resolve(ctx, params)

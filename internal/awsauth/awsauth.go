@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
@@ -90,6 +91,10 @@ type Params struct {
 	Warn func(string)
 	// LoadOptions are added to the SDK's config loading (tests, CLI).
 	LoadOptions []func(*config.LoadOptions) error
+	// Log receives the SDK's own log lines (a malformed Date header, a
+	// configuration warning), e.g. the console's Debugf: the SDK never
+	// writes to stderr itself. Nil drops them.
+	Log func(format string, args ...any)
 	// Preconnect, with a web identity base, has the connections the run
 	// will need opened while the token request is in flight: the token is
 	// requested first, then the SDK configuration is loaded, the STS
@@ -119,10 +124,10 @@ type Session struct {
 
 // LoadConfig loads the SDK configuration for region with our retry policy.
 func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
-	return loadConfig(ctx, region, nil, Proxy{}, sharedUse{needed: true}, extra...)
+	return loadConfig(ctx, region, nil, Proxy{}, sharedUse{needed: true}, nil, extra...)
 }
 
-func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, shared sharedUse, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, shared sharedUse, log func(string, ...any), extra ...func(*config.LoadOptions) error) (aws.Config, error) {
 	client := NewHTTPClient(ctx, proxy)
 	if hook != nil {
 		client = client.WithTransportOptions(hook.install)
@@ -133,7 +138,24 @@ func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, 
 		config.WithHTTPClient(client),
 	}
 	opts = append(opts, extra...)
+	// Last, so that nothing turns the SDK's default logger (stderr) back
+	// on: every client made from the config logs through sdkLogger.
+	opts = append(opts, config.WithLogger(sdkLogger(log)), config.WithClientLogMode(0))
 	return loadSDKConfig(ctx, shared, opts)
+}
+
+// sdkLogger hands the SDK's log lines to log, which writes them as the
+// console writes everything (redacted, one line, no workflow command);
+// without log they are dropped. The SDK's default logger would write to
+// stderr directly, where a value from an answer (a Date header holding
+// "##[stop-commands]") could reach the step log as a command.
+func sdkLogger(log func(string, ...any)) logging.Logger {
+	if log == nil {
+		return logging.Nop{}
+	}
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		log("AWS SDK %s: %s", strings.ToLower(string(c)), fmt.Sprintf(format, v...))
+	})
 }
 
 // Resolve gets the credentials: the base identity, then role-to-assume,
@@ -158,7 +180,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		}
 	}
 	shared := sharedUse{needed: p.Base.Kind == DefaultChain, warn: p.Warn}
-	cfg, err := loadConfig(ctx, p.Region, hook, p.Proxy, shared, p.LoadOptions...)
+	cfg, err := loadConfig(ctx, p.Region, hook, p.Proxy, shared, p.Log, p.LoadOptions...)
 	if err != nil {
 		return nil, err
 	}

@@ -129,6 +129,8 @@ type Server struct {
 	container  *container
 
 	ecrLimit rateLimiter // ECR GetAuthorizationToken quota (ratelimit.go)
+
+	dateHeader func(now time.Time) string // nil: the clock in HTTP form (SetDateHeader)
 }
 
 // New creates a Server with a fresh OIDC signing key (and, with TLS, a fresh
@@ -381,6 +383,25 @@ type exchange struct {
 	call Call
 }
 
+// SetDateHeader makes every answer carry the Date header f returns for
+// the emulator's clock, e.g. a malformed one that a client's SDK logs a
+// warning about; nil restores the clock in HTTP form.
+func (s *Server) SetDateHeader(f func(now time.Time) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dateHeader = f
+}
+
+func (s *Server) date() string {
+	s.mu.Lock()
+	f := s.dateHeader
+	s.mu.Unlock()
+	if f != nil {
+		return f(s.now())
+	}
+	return s.now().UTC().Format(http.TimeFormat)
+}
+
 // serveHTTP serves the API listener.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) { s.handle(w, r, false) }
 
@@ -403,7 +424,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, metadata bool) {
 		w.Header().Set("x-amzn-RequestId", randomUUID())
 	}
 	// The emulator's clock, like AWS's, so SDKs can correct clock skew.
-	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
+	w.Header().Set("Date", s.date())
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {

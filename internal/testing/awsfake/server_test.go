@@ -287,3 +287,26 @@ func TestAddRoleAndKeyValidation(t *testing.T) {
 		t.Errorf("AddAccessKey generated %q / %d-char secret, %v", k.ID, len(k.Secret), err)
 	}
 }
+
+// TestSetDateHeader: answers carry the Date header the test chose, and the
+// clock in HTTP form again after SetDateHeader(nil).
+func TestSetDateHeader(t *testing.T) {
+	s := startServer(t, Options{})
+	get := func() string {
+		t.Helper()
+		resp, err := http.Get(s.URL() + "/no-such-path")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Date")
+	}
+	s.SetDateHeader(func(time.Time) string { return "##[warning]x" })
+	if got := get(); got != "##[warning]x" {
+		t.Errorf("Date = %q, want the one set", got)
+	}
+	s.SetDateHeader(nil)
+	if _, err := http.ParseTime(get()); err != nil {
+		t.Errorf("after SetDateHeader(nil) the Date header is not an HTTP date: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
@@ -38,6 +39,9 @@ type leakRun struct {
 	noRegistryMask bool
 	// wantMsg must appear in what the run showed.
 	wantMsg string
+	// date, if set, is the Date header of every emulator answer: one the
+	// SDK cannot parse, and so logs a warning quoting.
+	date string
 }
 
 // TestNoSecretLeaks runs every kind of end-to-end scenario, successes and
@@ -52,7 +56,10 @@ type leakRun struct {
 //     ::add-mask:: before the secrets obtained with it (the ID token before
 //     the role's keys, the keys before the registry passwords);
 //   - every file the run left that holds a secret is 0600 in a 0700
-//     directory, and nothing secret was left in the temporary directory.
+//     directory, and nothing secret was left in the temporary directory;
+//   - nothing reached stdout or stderr but through the console
+//     (checkOnlyConsole), also when STS and ECR answer with a Date header
+//     the AWS SDK logs a warning about.
 func TestNoSecretLeaks(t *testing.T) {
 	f := newFixture(t)
 	key, err := f.fake.AddAccessKey(awsfake.AccessKey{UserARN: "arn:aws:iam::123456789012:user/ci", ECR: true})
@@ -125,6 +132,15 @@ func TestNoSecretLeaks(t *testing.T) {
 		{name: "CLI json default chain, noisy credential_process", mode: "cli", exit: 1, wantMsg: "credential_process of the shared config profile failed", args: []string{"json", "--debug"}, env: procEnv()},
 		{name: "credential helper default chain, noisy credential_process", mode: "helper", exit: 1, wantMsg: "credential_process of the shared config profile failed",
 			env: procEnv("ECR_CREDENTIALS_DEBUG", "true", "ECR_CREDENTIALS_CACHE_DIR", "none")},
+
+		// The AWS SDK warns about a Date header it cannot parse, quoting it:
+		// the warning reaches the log through the console or not at all.
+		{name: "GitHub, a Date header of ##[stop-commands]", mode: "github", set: with(gh, "export-aws-credentials", "true"), date: "##[stop-commands]ecr", post: true},
+		{name: "GitHub role chain, a Date header of ##[add-mask]", mode: "github", set: with(gh, "role-chain", "arn:aws:iam::210987654321:role/chained"), env: debugGH, date: "##[add-mask]x"},
+		{name: "plugin, a Date header of ##[warning]", mode: "plugin", date: "##[warning]x", set: map[string]string{"role_arn": roleARN, "region": region,
+			"web_identity_token_file": tokenFile, "debug": "true", "export_aws_credentials": "true"}},
+		{name: "CLI json, a Date header of ##[error]", mode: "cli", date: "##[error]x", args: []string{"json", "--debug"}},
+		{name: "credential helper, a Date header of ::stop-commands::", mode: "helper", date: "::stop-commands::x", env: map[string]string{"ECR_CREDENTIALS_DEBUG": "true", "ECR_CREDENTIALS_CACHE_DIR": "none"}},
 	}
 
 	for _, lr := range runs {
@@ -164,6 +180,11 @@ func TestNoSecretLeaks(t *testing.T) {
 			}
 			opts.Env["TMPDIR"] = tmp
 			roots = append(roots, tmp)
+			if lr.date != "" {
+				f.fake.SetDateHeader(func(time.Time) string { return lr.date })
+				defer f.fake.SetDateHeader(nil)
+			}
+			var shown []testenv.Result // every run's streams, for checkOnlyConsole
 
 			if lr.mode == "helper" {
 				host := strings.TrimPrefix(f.reg.URL, "https://")
@@ -172,6 +193,7 @@ func TestNoSecretLeaks(t *testing.T) {
 				opts.Stdin = "https://" + host + "\n"
 				if lr.exit != 0 {
 					res = testenv.RunProgram(t, f.bin, opts)
+					shown = append(shown, res)
 					if res.ExitCode != lr.exit {
 						t.Fatalf("helper get: exit %d, want %d\n%s", res.ExitCode, lr.exit, res.Stderr)
 					}
@@ -179,6 +201,7 @@ func TestNoSecretLeaks(t *testing.T) {
 				}
 				for i := 0; i < 2 && lr.exit == 0; i++ { // the second answer comes from the cache
 					res = testenv.RunProgram(t, f.bin, opts)
+					shown = append(shown, res)
 					if res.ExitCode != 0 || !strings.Contains(res.Stdout, f.password) {
 						t.Fatalf("helper get: exit %d\n%s", res.ExitCode, res.Stderr)
 					}
@@ -186,6 +209,7 @@ func TestNoSecretLeaks(t *testing.T) {
 				}
 			} else {
 				res = testenv.RunProgram(t, f.bin, opts)
+				shown = append(shown, res)
 				if res.ExitCode != lr.exit {
 					t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.ExitCode, lr.exit, res.Stdout, res.Stderr)
 				}
@@ -211,6 +235,7 @@ func TestNoSecretLeaks(t *testing.T) {
 					opts.Env["RUNNER_DEBUG"] = "1"
 					opts.Args = []string{"post"}
 					post := testenv.RunProgram(t, f.bin, opts)
+					shown = append(shown, post)
 					if post.ExitCode != 0 {
 						t.Fatalf("post: exit %d\n%s", post.ExitCode, post.Stdout)
 					}
@@ -232,8 +257,70 @@ func TestNoSecretLeaks(t *testing.T) {
 				t.Errorf("secrets of lengths %v appear unmasked in what the run showed", found)
 			}
 			checkSecretFiles(t, roots, secrets)
+			warned := false
+			for _, res := range shown {
+				warned = checkOnlyConsole(t, lr.mode, res) || warned
+			}
+			if lr.date != "" && !warned {
+				t.Errorf("the SDK's warning about the Date header shows nowhere: the emulator's header did not reach it, or the console dropped it")
+			}
 		})
 	}
+}
+
+// sdkDateWarning is how the AWS SDK begins its warning about a Date
+// header it cannot parse.
+const sdkDateWarning = "failed to parse response Date header"
+
+// checkOnlyConsole checks that nothing reached stdout or stderr but
+// through the console, which breaks the runner's legacy "##[" marker,
+// escapes a leading "::" of a value and writes every line of its own:
+//
+//   - in GitHub and plugin mode the console writes to stdout only, so
+//     stderr is empty (the CLI and the credential helper log to stderr,
+//     their stdout carries the result);
+//   - no line carries "##[", which the runner acts on anywhere in a line;
+//   - in GitHub mode every workflow command the runner would act on is
+//     one the console writes, never stop-commands;
+//   - the SDK's warning about a Date header, if any, is a debug line of
+//     the console; checkOnlyConsole reports whether there was one.
+func checkOnlyConsole(t *testing.T, mode string, res testenv.Result) bool {
+	t.Helper()
+	if (mode == "github" || mode == "plugin") && res.Stderr != "" {
+		t.Errorf("%s mode wrote to stderr, where the console never writes: %q", mode, abbreviateLines(res.Stderr))
+	}
+	all := res.Stdout + "\n" + res.Stderr
+	warned := false
+	for _, line := range strings.FieldsFunc(all, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if strings.Contains(line, "##[") {
+			t.Errorf("a line carries the runner's legacy command marker ##[: %q", abbreviateLines(line))
+		}
+		if strings.Contains(line, sdkDateWarning) {
+			warned = true
+			if !strings.HasPrefix(line, "::debug::") && !strings.HasPrefix(line, "DEBUG: ") {
+				t.Errorf("the SDK's warning reached the log but not as a console debug line: %q", abbreviateLines(line))
+			}
+		}
+	}
+	if mode == "github" {
+		for _, c := range ghrunner.ParseWorkflowCommands(all) {
+			switch strings.ToLower(c.Name) {
+			case "add-mask", "debug", "notice", "warning", "error":
+			default:
+				t.Errorf("line %d: the runner would act on a %q command the console never writes", c.Line, c.Name)
+			}
+		}
+	}
+	return warned
+}
+
+// abbreviateLines shortens s for a message (it may be long, never secret:
+// the caller scans for secrets separately).
+func abbreviateLines(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
 }
 
 // leakCheckRefreshHelper checks what a refresh login left in r's home:
