@@ -34,11 +34,19 @@ func Exports(values []Value, sh Shell) (string, error) {
 		case ShellPowerShell:
 			fmt.Fprintf(&b, "$Env:%s = %s\n", v.Name, powerShellQuote(v.Value))
 		case ShellCmd:
-			q, err := cmdEscape(v.Value)
+			q, err := cmdEscape(v.Value, false)
 			if err != nil {
 				return "", fmt.Errorf("variable %s: %w", v.Name, err)
 			}
 			fmt.Fprintf(&b, "set %s=%s\r\n", v.Name, q)
+			if strings.Contains(v.Value, "!") {
+				// With delayed expansion on (setlocal
+				// EnableDelayedExpansion, cmd /v:on), a line holding a !
+				// loses its carets and !...! once more: "!!" is then empty,
+				// and the value is set again, escaped for that pass.
+				q, _ := cmdEscape(v.Value, true)
+				fmt.Fprintf(&b, "if \"!!\"==\"\" set %s=%s\r\n", v.Name, q)
+			}
 		default:
 			return "", fmt.Errorf("%q is not a shell (use %s)", sh, strings.Join(ShellNames, ", "))
 		}
@@ -80,11 +88,17 @@ func powerShellQuote(s string) string {
 }
 
 // cmdEscape makes s literal in an unquoted `set NAME=value` line of a batch
-// file: cmd's special characters (and ") get a caret, % is doubled. cmd
-// has no way to put a line break in such a line.
-func cmdEscape(s string) (string, error) {
+// file: cmd's special characters (and ") get a caret, % is doubled. With
+// delayed, the line is for cmd with delayed expansion on, which, after
+// removing those carets, reads a line holding a ! once more: ^x is x and
+// !NAME! expands, so ! and ^ first get a caret of their own. cmd has no
+// way to put a line break in such a line.
+func cmdEscape(s string, delayed bool) (string, error) {
 	if strings.ContainsAny(s, "\r\n\x00") {
 		return "", fmt.Errorf("the value has a line break, which a cmd.exe set line cannot hold")
+	}
+	if delayed {
+		s = strings.NewReplacer("^", "^^", "!", "^!").Replace(s)
 	}
 	var b strings.Builder
 	for _, r := range s {

@@ -25,6 +25,15 @@ var awkwardValues = []Value{
 	{Name: "EMPTY", Value: ""},
 }
 
+// cmdBangs are values that cmd's delayed expansion reads: ! and ^ beside
+// it, alone and in pairs naming a variable cmdPreset defines.
+var cmdBangs = []Value{
+	{Name: "BANG", Value: "!"},
+	{Name: "BANGS", Value: "a!b!!c!x!d"},
+	{Name: "CARETBANG", Value: "^!x^! ^^ !PATH! %x% ^"},
+	{Name: "BANGSPECIAL", Value: `!&|<>()"^%`},
+}
+
 // multiLine is a value with line breaks, which every shell but cmd holds.
 var multiLine = Value{Name: "MULTI", Value: "line one\nline 'two'\r\nthree\\"}
 
@@ -104,33 +113,128 @@ func parsePowerShell(t *testing.T, text string) map[string]string {
 	})
 }
 
-func parseCmd(t *testing.T, text string) map[string]string {
-	return parseLines(t, text, "\r\n", "set ", "=", func(q string) (string, bool) {
-		// Batch file: %% is %, a lone % expands; ^x is x; unescaped
-		// & | < > ( ) " are syntax.
+// cmdPreset are variables defined before the batch file runs: a value
+// that still expanded would show one of them.
+var cmdPreset = map[string]string{"x": "EXPANDED-x", "PATH": "EXPANDED-PATH", "HOME": "EXPANDED-HOME"}
+
+// runCmd runs text as cmd.exe runs a batch file of `set NAME=value` and
+// `if "a"=="b" set NAME=value` lines, by its parser's phases: percent
+// expansion (%% is %, a lone % would expand), then carets and special
+// characters (^x is x; unescaped & | < > ( ) and quotes are syntax, only
+// the if's quoted operands are expected), then, with delayed expansion on,
+// each token holding a ! once more (^x is x, !NAME! expands, an unpaired !
+// vanishes); the if compares its operands after that pass. It returns the
+// variables set (without cmdPreset), or fails the test on a line that is
+// not of that form.
+func runCmd(t *testing.T, text string, delayed bool) map[string]string {
+	t.Helper()
+	vars := map[string]string{}
+	for k, v := range cmdPreset {
+		vars[k] = v
+	}
+	percent := func(l string) string {
 		var b strings.Builder
-		for i := 0; i < len(q); i++ {
-			switch c := q[i]; {
-			case c == '%':
-				if i+1 >= len(q) || q[i+1] != '%' {
-					return "", false
+		for i := 0; i < len(l); i++ {
+			if l[i] == '%' {
+				if i+1 >= len(l) || l[i+1] != '%' {
+					t.Fatalf("a lone %% expands: %q", l)
 				}
-				b.WriteByte('%')
 				i++
+			}
+			b.WriteByte(l[i])
+		}
+		return b.String()
+	}
+	carets := func(l string) string {
+		var b strings.Builder
+		for i := 0; i < len(l); i++ {
+			switch c := l[i]; {
 			case c == '^':
-				if i+1 >= len(q) {
-					return "", false
+				if i+1 >= len(l) {
+					t.Fatalf("a caret ends the line: %q", l)
 				}
-				b.WriteByte(q[i+1])
 				i++
+				b.WriteByte(l[i])
 			case strings.IndexByte(`&|<>()"`, c) >= 0:
-				return "", false
+				t.Fatalf("unescaped %q is syntax: %q", c, l)
 			default:
 				b.WriteByte(c)
 			}
 		}
-		return b.String(), true
-	})
+		return b.String()
+	}
+	bang := func(tok string) string {
+		if !delayed || !strings.Contains(tok, "!") {
+			return tok
+		}
+		var b strings.Builder
+		for i := 0; i < len(tok); i++ {
+			switch tok[i] {
+			case '^':
+				if i+1 < len(tok) {
+					i++
+					b.WriteByte(tok[i])
+				}
+			case '!':
+				end := strings.IndexByte(tok[i+1:], '!')
+				if end < 0 {
+					continue // an unpaired ! vanishes
+				}
+				b.WriteString(vars[tok[i+1:i+1+end]])
+				i += end + 1
+			default:
+				b.WriteByte(tok[i])
+			}
+		}
+		return b.String()
+	}
+	if !strings.HasSuffix(text, "\r\n") {
+		t.Fatalf("output does not end in CRLF: %q", text)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n") {
+		l := percent(line)
+		run := true
+		if rest, ok := strings.CutPrefix(l, "if "); ok {
+			var operands [2]string
+			for i := range operands {
+				if !strings.HasPrefix(rest, `"`) {
+					t.Fatalf("an if operand is not quoted: %q", line)
+				}
+				end := strings.IndexByte(rest[1:], '"')
+				if end < 0 {
+					t.Fatalf("an if operand is not closed: %q", line)
+				}
+				operands[i] = bang(rest[:end+2])
+				rest = rest[end+2:]
+				if i == 0 {
+					if rest, ok = strings.CutPrefix(rest, "=="); !ok {
+						t.Fatalf("not an == comparison: %q", line)
+					}
+				}
+			}
+			if rest, ok = strings.CutPrefix(rest, " "); !ok {
+				t.Fatalf("no command after the if: %q", line)
+			}
+			l, run = rest, operands[0] == operands[1]
+		}
+		assignment, ok := strings.CutPrefix(l, "set ")
+		if !ok {
+			t.Fatalf("not a set line: %q", line)
+		}
+		name, value, ok := strings.Cut(bang(carets(assignment)), "=")
+		if !ok {
+			t.Fatalf("no = in %q", line)
+		}
+		if run {
+			vars[name] = value
+		}
+	}
+	for k, v := range cmdPreset {
+		if vars[k] == v {
+			delete(vars, k)
+		}
+	}
+	return vars
 }
 
 // parseLines reads text as statements of the form <prefix>NAME<sep>QUOTED
@@ -175,16 +279,22 @@ func parseLines(t *testing.T, text, eol, prefix, sep string, value func(q string
 
 func TestExportsParseBack(t *testing.T) {
 	parsers := map[Shell]func(*testing.T, string) map[string]string{
-		ShellSh: parseSh, ShellFish: parseFish, ShellPowerShell: parsePowerShell, ShellCmd: parseCmd,
+		ShellSh: parseSh, ShellFish: parseFish, ShellPowerShell: parsePowerShell,
+		ShellCmd:            func(t *testing.T, text string) map[string]string { return runCmd(t, text, false) },
+		ShellCmd + " /v:on": func(t *testing.T, text string) map[string]string { return runCmd(t, text, true) },
 	}
-	for _, name := range ShellNames {
+	for _, name := range append(ShellNames, string(ShellCmd)+" /v:on") {
 		sh := Shell(name)
 		t.Run(name, func(t *testing.T) {
-			values := awkwardValues
-			if sh != ShellCmd {
-				values = append(append([]Value{}, values...), multiLine)
+			render := sh
+			values := append([]Value{}, awkwardValues...)
+			if strings.HasPrefix(name, string(ShellCmd)) {
+				render = ShellCmd // cmd.exe with delayed expansion off (its default) and on
+				values = append(values, cmdBangs...)
+			} else {
+				values = append(values, multiLine)
 			}
-			text, err := Exports(values, sh)
+			text, err := Exports(values, render)
 			if err != nil {
 				t.Fatal(err)
 			}
