@@ -13,6 +13,14 @@ import (
 
 func main() {
 	app.TuneRuntime(os.Getenv)
+	// Only the program's console writes to the real stdout and stderr: a
+	// library that uses os.Stdin, os.Stdout or os.Stderr itself (the AWS
+	// SDK hands os.Stderr and os.Stdin to a credential_process) gets the
+	// null device.
+	stdin, stdout, stderr := os.Stdin, os.Stdout, os.Stderr
+	if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		os.Stdin, os.Stdout, os.Stderr = null, null, null
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	dir, _ := os.Getwd()
 	code := app.Main(ctx, app.Env{
@@ -20,9 +28,9 @@ func main() {
 		Args:    os.Args,
 		Getenv:  os.Getenv,
 		Environ: os.Environ(),
-		Stdin:   os.Stdin,
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
+		Stdin:   stdin,
+		Stdout:  stdout,
+		Stderr:  stderr,
 	})
 	stop()
 	os.Exit(code)

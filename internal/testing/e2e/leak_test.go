@@ -80,6 +80,14 @@ func TestNoSecretLeaks(t *testing.T) {
 	proc := procKeys(t)
 	static = append(static, proc.id, proc.secret, proc.session)
 	procConfig := proc.config
+	// A credential_process that talks on stderr (the SDK hands it the
+	// process's own stderr, for prompts): a line of its keys and a
+	// stop-commands, then valid keys the emulator accepts.
+	talker := procTalker(t)
+	static = append(static, talker.id, talker.secret)
+	_, err = f.fake.AddAccessKey(awsfake.AccessKey{ID: talker.id, Secret: talker.secret, UserARN: "arn:aws:iam::123456789012:user/process", ECR: true})
+	must(t, err)
+	talkerEnv := map[string]string{"AWS_CONFIG_FILE": talker.config, "AWS_ROLE_ARN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": ""}
 	procEnv := func(kv ...string) map[string]string {
 		m := map[string]string{"AWS_CONFIG_FILE": procConfig, "AWS_ROLE_ARN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": ""}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -141,6 +149,14 @@ func TestNoSecretLeaks(t *testing.T) {
 			"web_identity_token_file": tokenFile, "debug": "true", "export_aws_credentials": "true"}},
 		{name: "CLI json, a Date header of ##[error]", mode: "cli", date: "##[error]x", args: []string{"json", "--debug"}},
 		{name: "credential helper, a Date header of ::stop-commands::", mode: "helper", date: "::stop-commands::x", env: map[string]string{"ECR_CREDENTIALS_DEBUG": "true", "ECR_CREDENTIALS_CACHE_DIR": "none"}},
+
+		// A credential_process writing to stderr: never past the console.
+		{name: "GitHub default chain, credential_process talking on stderr", mode: "github", set: map[string]string{"aws-region": region, "verify": "false"},
+			env: with(talkerEnv, "RUNNER_DEBUG", "1", "ACTIONS_STEP_DEBUG", "true")},
+		{name: "plugin default chain, credential_process talking on stderr", mode: "plugin", set: map[string]string{"region": region, "debug": "true", "verify": "false"}, env: talkerEnv},
+		{name: "CLI json default chain, credential_process talking on stderr", mode: "cli", args: []string{"json", "--debug"}, env: talkerEnv},
+		{name: "credential helper default chain, credential_process talking on stderr", mode: "helper",
+			env: with(talkerEnv, "ECR_CREDENTIALS_DEBUG", "true", "ECR_CREDENTIALS_CACHE_DIR", "none")},
 	}
 
 	for _, lr := range runs {
@@ -402,6 +418,20 @@ func procKeys(t *testing.T) noisyProcess {
 	script := filepath.Join(dir, "creds.sh")
 	must(t, os.WriteFile(script, []byte("#!/bin/sh\necho 'getting credentials...'\n"+
 		`echo '{"Version":1,"AccessKeyId":"`+p.id+`","SecretAccessKey":"`+p.secret+`","SessionToken":"`+p.session+`"}'`+"\n"), 0o700))
+	p.config = filepath.Join(dir, "config")
+	must(t, os.WriteFile(p.config, []byte("[default]\ncredential_process = "+script+"\n"), 0o600))
+	return p
+}
+
+// procTalker is a credential_process that writes its keys and a
+// stop-commands to stderr before answering with them on stdout.
+func procTalker(t *testing.T) noisyProcess {
+	t.Helper()
+	p := noisyProcess{id: "AKIA" + strings.ToUpper(randomHex(t, 8)), secret: randomHex(t, 20)}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "creds.sh")
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\necho '##[stop-commands]proc' >&2\necho 'keys: "+p.id+" "+p.secret+"' >&2\n"+
+		`echo '{"Version":1,"AccessKeyId":"`+p.id+`","SecretAccessKey":"`+p.secret+`"}'`+"\n"), 0o700))
 	p.config = filepath.Join(dir, "config")
 	must(t, os.WriteFile(p.config, []byte("[default]\ncredential_process = "+script+"\n"), 0o600))
 	return p
