@@ -25,8 +25,8 @@
 //
 // Tests configure identities with [Server.AddRole] and [Server.AddAccessKey],
 // shape ECR answers with [Server.MapRegistry] and [Server.SetRegistryPassword],
-// and make trouble with [Server.Inject], [Server.SetLatency] and a custom
-// clock ([Options.Now]). [Server.Calls] records what happened and
+// and make trouble with [Server.Inject], [Server.SetLatency], a custom
+// clock ([Options.Now]) and odd Date headers ([Server.SetDateHeader]). [Server.Calls] records what happened and
 // [Server.Issued] lists every secret handed out, for leak checks.
 package awsfake
 
