@@ -42,12 +42,12 @@ func TestHelperCacheKeysOnTheSession(t *testing.T) {
 		name          string
 		first, second map[string]string
 		op            string // the STS operation the difference goes into
-		calls         int    // STS calls of op for both gets
+		ask           bool   // the second get must ask STS (not be served from the cache)
 	}{
-		{"same settings: the second from the cache", with(base, "role-session-name", "alice"), with(base, "role-session-name", "alice"), "AssumeRoleWithWebIdentity", 1},
-		{"role-session-name", with(base, "role-session-name", "alice"), with(base, "role-session-name", "bob"), "AssumeRoleWithWebIdentity", 2},
-		{"role-session-tags", with(chain, "role-session-tags", "Team=blue"), with(chain, "role-session-tags", "Team=red"), "AssumeRole", 2},
-		{"role-source-identity", with(chain, "role-source-identity", "alice"), with(chain, "role-source-identity", "bob"), "AssumeRole", 2},
+		{"same settings: the second from the cache", with(base, "role-session-name", "alice"), with(base, "role-session-name", "alice"), "AssumeRoleWithWebIdentity", false},
+		{"role-session-name", with(base, "role-session-name", "alice"), with(base, "role-session-name", "bob"), "AssumeRoleWithWebIdentity", true},
+		{"role-session-tags", with(chain, "role-session-tags", "Team=blue"), with(chain, "role-session-tags", "Team=red"), "AssumeRole", true},
+		{"role-source-identity", with(chain, "role-source-identity", "alice"), with(chain, "role-source-identity", "bob"), "AssumeRole", true},
 	} {
 		for _, prog := range []string{"credential-helper get", "docker-credential-ecr-credentials get", "refresh helper"} {
 			t.Run(tt.name+"/"+prog, func(t *testing.T) {
@@ -68,8 +68,9 @@ func TestHelperCacheKeysOnTheSession(t *testing.T) {
 					must(t, err)
 					must(t, os.WriteFile(bin, exe, 0o700))
 				}
-				before := stsCalls(f.fake.Calls(), tt.op)
+				var before int
 				for i, settings := range []map[string]string{tt.first, tt.second} {
+					before = stsCalls(f.fake.Calls(), tt.op) // the second get's calls are counted
 					b, err := json.Marshal(map[string]any{"settings": settings})
 					must(t, err)
 					if refreshDir != "" {
@@ -84,8 +85,13 @@ func TestHelperCacheKeysOnTheSession(t *testing.T) {
 						t.Fatalf("get %d: exit %d\n%s%s", i+1, res.ExitCode, res.Stdout, res.Stderr)
 					}
 				}
-				if got := stsCalls(f.fake.Calls(), tt.op) - before; got != tt.calls {
-					t.Errorf("%d STS %s calls for the two gets, want %d (1: the second get was served the first one's cached password)", got, tt.op, tt.calls)
+				// A retried attempt may add a call; none at all means the cache answered.
+				if asked := stsCalls(f.fake.Calls(), tt.op) > before; asked != tt.ask {
+					if tt.ask {
+						t.Errorf("the second get made no STS %s call: it was served the first settings' cached password", tt.op)
+					} else {
+						t.Errorf("the second get with the same settings called STS %s: the cache did not answer", tt.op)
+					}
 				}
 			})
 		}
