@@ -3,8 +3,9 @@
 // than one package: every Go fuzz target fuzzed for a short, bounded time,
 // and govulncheck against a vulnerability database built offline from a
 // pinned module. Both run only when CI=true (they take minutes); outside CI
-// they skip and say how to run them. A quick static check runs always: no
-// product package writes to stdout or stderr itself (stdio_test.go).
+// they skip and say how to run them. A quick static check runs outside CI
+// too (not under -short, which skips the package): no product package
+// writes to stdout or stderr itself (stdio_test.go).
 package fuzzcheck
 
 import (
