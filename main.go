@@ -21,7 +21,10 @@ func main() {
 	if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
 		os.Stdin, os.Stdout, os.Stderr = null, null, null
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels the run (it undoes what it wrote); a second exits at once.
+	ctx, stop := app.CancelOnSignal(context.Background(), signals, os.Exit)
 	dir, _ := os.Getwd()
 	code := app.Main(ctx, app.Env{
 		Dir:     dir,

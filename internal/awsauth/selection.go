@@ -3,10 +3,11 @@ package awsauth
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
 // SelectionInputs lists what, outside our own settings, decides which
@@ -45,7 +46,7 @@ func fileDigest(path string) string {
 	if path == "" {
 		return "missing"
 	}
-	b, err := os.ReadFile(path)
+	b, _, err := securefile.ReadRegular(path, securefile.ReadLimitLarge) // not a pipe or device: it would block or never end
 	if err != nil {
 		return "missing"
 	}

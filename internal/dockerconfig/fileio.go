@@ -80,7 +80,11 @@ func readConfig(path string) ([]byte, fs.FileInfo, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("docker config %s is not a regular file; remove it or set DOCKER_CONFIG to another directory", path)
 	}
-	data, err := os.ReadFile(path)
+	// Checked again on the open file: it may have changed since the Stat.
+	data, fi, err := securefile.ReadRegular(path, securefile.ReadLimitLarge)
+	if errors.Is(err, securefile.ErrNotRegular) || errors.Is(err, securefile.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("docker config: %w; remove it or set DOCKER_CONFIG to another directory", err)
+	}
 	if err != nil {
 		if securefile.IsPermission(err) {
 			return nil, nil, fmt.Errorf("read docker config %s: %w; make it readable for this user, or set DOCKER_CONFIG to another directory", path, err)

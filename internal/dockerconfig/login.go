@@ -264,7 +264,7 @@ func writeBackup(path string, b *backup) error {
 }
 
 func readBackup(path string) (*backup, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := securefile.ReadRegularNoFollow(path, securefile.ReadLimitLarge)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("docker logout: backup %s is gone, so this receipt was already used (or the file was deleted); nothing was changed: %w", path, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -32,7 +31,12 @@ type SettingsFile struct {
 // ReadSettingsFile reads and checks a settings file. A missing file is
 // fs.ErrNotExist (wrapped).
 func ReadSettingsFile(path string) (*SettingsFile, error) {
-	b, err := os.ReadFile(path)
+	b, _, err := securefile.ReadRegular(path, securefile.ReadLimitSmall) // not a pipe or device: it would block or never end
+	if errors.Is(err, securefile.ErrNotRegular) || errors.Is(err, securefile.ErrTooLarge) {
+		return nil, &problem.Problem{Code: problem.InvalidSetting, Subject: "settings file " + path, Err: err,
+			What: "it is not a regular file of a JSON object, so it was not read",
+			Fix:  "Make it a regular JSON file, or unset ECR_CREDENTIALS_CONFIG."}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("settings file %s: %w", path, err)
 	}

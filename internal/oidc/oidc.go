@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/sethvargo/go-retry"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
 // Source yields a web identity token.
@@ -153,12 +153,18 @@ func (f *File) String() string { return "web identity token file " + f.Path }
 
 // Token reads and trims the file.
 func (f *File) Token(context.Context) (string, error) {
-	b, err := os.ReadFile(f.Path)
+	// Only a regular file, and only so much of it: a named pipe or a
+	// device would block or read past the step's deadline.
+	b, _, err := securefile.ReadRegular(f.Path, securefile.ReadLimitSmall)
 	if err != nil {
+		fix := "Check that the path is right and that the step that writes the token ran before this one."
+		if errors.Is(err, securefile.ErrNotRegular) || errors.Is(err, securefile.ErrTooLarge) {
+			fix = "Point the setting at the regular file the token is written to (not a named pipe, a device or a directory)."
+		}
 		return "", &problem.Problem{
 			Code: problem.WebIdentityTokenUnreadable, Subject: f.Subject,
 			What: "cannot read the web identity token file", Err: err,
-			Fix: "Check that the path is right and that the step that writes the token ran before this one.",
+			Fix: fix,
 		}
 	}
 	t := strings.TrimSpace(string(b))

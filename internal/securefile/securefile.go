@@ -223,7 +223,7 @@ func (s *Set) Write(path string, data []byte) error {
 	}
 	s.created = append(s.created, missing...)
 	st := staged{path: path}
-	if b, err := os.ReadFile(path); err == nil {
+	if b, _, err := ReadRegular(path, ReadLimitLarge); err == nil {
 		st.prev, st.existed = b, true
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", path, err)

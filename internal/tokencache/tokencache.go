@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -186,7 +185,7 @@ func (c *Cache) locked(ctx context.Context, fn func(*file) (bool, error)) error 
 	defer lock.Unlock()
 
 	f := &file{Version: version, Entries: map[string]Entry{}}
-	b, err := os.ReadFile(path)
+	b, _, err := securefile.ReadRegular(path, securefile.ReadLimitLarge) // not a pipe or device: it would block or never end
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
