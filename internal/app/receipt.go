@@ -53,13 +53,18 @@ func postLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerco
 			con.Infof("No docker login to remove.")
 			return nil, nil, nil
 		}
-		rs, seals, err := dockerconfig.FindReceipts(dir, nil)
+		rs, seals, skipped, err := dockerconfig.FindReceipts(dir, nil)
 		if errors.Is(err, dockerconfig.ErrNoSavedReceipt) {
 			con.Infof("No saved step state (this runner passes none to a container action's post step) and no login receipt in DOCKER_CONFIG=%s: no docker login to remove.", dir)
 			return nil, nil, nil
 		}
 		if err != nil {
 			return nil, nil, problem.Wrap(problem.DockerConfig, err, "the docker login receipt in DOCKER_CONFIG cannot be used", "Remove the login by hand: delete the workspace's "+actDockerConfigDir+" directory.")
+		}
+		warnSkippedReceipts(con, skipped)
+		if len(rs) == 0 {
+			con.Infof("No saved step state (this runner passes none to a container action's post step) and no login receipt to trust in DOCKER_CONFIG=%s: no docker login removed.", dir)
+			return nil, nil, nil
 		}
 		con.Infof("No saved step state (this runner passes none to a container action's post step): using the login receipt%s found in DOCKER_CONFIG=%s.", plural(len(rs), "", "s"), dir)
 		return rs, seals, nil
@@ -93,10 +98,13 @@ func postAuthFileLogins(e Env, con *output.Console, found []dockerconfig.Seal) (
 		return nil, nil, nil // step state is passed (the main stage saved no auth file receipt), or no login there
 	}
 	path = filepath.Clean(path)
-	all, allSeals, err := dockerconfig.FindReceipts(filepath.Dir(path), nil)
+	all, allSeals, skipped, err := dockerconfig.FindReceipts(filepath.Dir(path), nil)
 	if err != nil && !errors.Is(err, dockerconfig.ErrNoSavedReceipt) {
 		return nil, nil, problem.Wrap(problem.DockerConfig, err, "the registry auth file's login receipt beside REGISTRY_AUTH_FILE cannot be used",
 			"Remove the login by hand: delete "+path+" (or its entries for the registries this step logged in to).")
+	}
+	if d := e.Getenv("DOCKER_CONFIG"); d == "" || filepath.Clean(d) != filepath.Dir(path) {
+		warnSkippedReceipts(con, skipped) // else postLogins warned about them
 	}
 	var rs []*dockerconfig.Receipt
 	var seals []dockerconfig.Seal
@@ -114,6 +122,15 @@ func postAuthFileLogins(e Env, con *output.Console, found []dockerconfig.Seal) (
 	}
 	con.Infof("No saved step state (this runner passes none to a container action's post step): using the login receipt%s found beside REGISTRY_AUTH_FILE=%s.", plural(len(rs), "", "s"), path)
 	return rs, seals, nil
+}
+
+// warnSkippedReceipts says, for each receipt-named file FindReceipts did
+// not trust (one a checkout carries, say), why it was skipped: it undoes
+// nothing, and keeps no other receipt from being undone.
+func warnSkippedReceipts(con *output.Console, skipped []error) {
+	for _, err := range skipped {
+		con.Warnf("Skipped a login receipt this step does not trust (nothing it names was touched; if it is a login of ours, remove that by hand): %v", err)
+	}
 }
 
 // sealedReceipt opens the receipt the seal in step state key (value state)

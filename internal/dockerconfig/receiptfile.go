@@ -124,15 +124,19 @@ func OpenReceipt(s Seal, lookPath func(string) (string, error)) (*Receipt, error
 // FindReceipts opens every receipt saved in dir, newest first, for a post
 // stage that got no Seal (a runner that passes no step state). Without a
 // nonce, trust rests on the file checks and the receipt checks of
-// OpenReceipt alone. Each result's Seal removes it.
-func FindReceipts(dir string, lookPath func(string) (string, error)) ([]*Receipt, []Seal, error) {
+// OpenReceipt alone. A receipt-named file that fails them (one a checkout
+// carries, with the mode git gives it) is skipped, with the reason in
+// skipped, so that it cannot keep the others from being undone. Each
+// result's Seal removes it. ErrNoSavedReceipt means dir holds no
+// receipt-named file at all.
+func FindReceipts(dir string, lookPath func(string) (string, error)) (rs []*Receipt, seals []Seal, skipped []error, err error) {
 	dir = filepath.Clean(dir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, ErrNoSavedReceipt
+			return nil, nil, nil, ErrNoSavedReceipt
 		}
-		return nil, nil, fmt.Errorf("look for docker login receipts in %s: %w", dir, err)
+		return nil, nil, nil, fmt.Errorf("look for docker login receipts in %s: %w", dir, err)
 	}
 	type found struct {
 		s    Seal
@@ -155,20 +159,19 @@ func FindReceipts(dir string, lookPath func(string) (string, error)) ([]*Receipt
 		list = append(list, found{Seal{Dir: dir, ID: id}, fi.ModTime().UnixNano()})
 	}
 	if len(list) == 0 {
-		return nil, nil, ErrNoSavedReceipt
+		return nil, nil, nil, ErrNoSavedReceipt
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].time > list[j].time })
-	var rs []*Receipt
-	var seals []Seal
 	for _, f := range list {
 		r, err := openReceipt(f.s, nil, lookPath)
 		if err != nil {
-			return nil, nil, err
+			skipped = append(skipped, err)
+			continue
 		}
 		rs = append(rs, r)
 		seals = append(seals, f.s)
 	}
-	return rs, seals, nil
+	return rs, seals, skipped, nil
 }
 
 func openReceipt(s Seal, nonce *string, lookPath func(string) (string, error)) (*Receipt, error) {
@@ -180,22 +183,20 @@ func openReceipt(s Seal, nonce *string, lookPath func(string) (string, error)) (
 	}
 	s.Dir = filepath.Clean(s.Dir)
 	name := s.File()
-	fi, err := os.Lstat(name)
+	// Read without following a link or blocking on a pipe; the checks
+	// below are on the file opened, not on a path looked up again.
+	data, fi, err := securefile.ReadRegularNoFollow(name, securefile.ReadLimitSmall)
+	if errors.Is(err, securefile.ErrNotRegular) {
+		return nil, fmt.Errorf("docker login receipt %s is not a regular file; not trusted", name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("docker login receipt %s: %w", name, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("docker login receipt %s is not a regular file; not trusted", name)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("docker login receipt %s has mode %04o (others may have written it); not trusted", name, fi.Mode().Perm())
 	}
 	if uid, _, ok := securefile.OwnerOf(fi); ok && uid != os.Geteuid() {
 		return nil, fmt.Errorf("docker login receipt %s belongs to uid %d, not to this user (%d); not trusted", name, uid, os.Geteuid())
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("docker login receipt %s: %w", name, err)
 	}
 	var saved savedReceipt
 	if err := json.Unmarshal(data, &saved); err != nil {

@@ -112,9 +112,9 @@ func TestSavedReceipt(t *testing.T) {
 	if got.Entries[0].HelperPath != want {
 		t.Errorf("helper path = %q, want %q (looked up by name)", got.Entries[0].HelperPath, want)
 	}
-	found, seals, err := FindReceipts(dir, lookPath)
-	if err != nil || len(found) != 1 || seals[0].ID != seal.ID {
-		t.Fatalf("FindReceipts = %d receipts, %v", len(found), err)
+	found, seals, skipped, err := FindReceipts(dir, lookPath)
+	if err != nil || len(found) != 1 || seals[0].ID != seal.ID || len(skipped) != 0 {
+		t.Fatalf("FindReceipts = %d receipts, %v skipped, %v", len(found), skipped, err)
 	}
 	if err := Logout(context.Background(), got); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestSavedReceipt(t *testing.T) {
 		t.Errorf("logout did not erase through the helper: %q", calls)
 	}
 	fixtures.Must(t, RemoveReceipt(seal))
-	if _, _, err := FindReceipts(dir, lookPath); !errors.Is(err, ErrNoSavedReceipt) {
+	if _, _, _, err := FindReceipts(dir, lookPath); !errors.Is(err, ErrNoSavedReceipt) {
 		t.Errorf("after RemoveReceipt: %v, want ErrNoSavedReceipt", err)
 	}
 }
