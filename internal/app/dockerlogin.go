@@ -34,13 +34,19 @@ func (d dockerLoginSink) stage(t *run) error {
 			return err
 		}
 	}
+	c := *cfg
+	c.DockerConfig = t.inWorkspace(cfg.DockerConfig)
+	origin, subject := dockerConfigOriginOf(cfg, t.e, d.github)
+	if dir, err := dockerConfigDir(&c, t.e); err != nil {
+		return err
+	} else if err := checkDockerConfigDir(dir, origin, subject, t.con); err != nil {
+		return err
+	}
 	if cfg.Verify {
 		if err := verifyAll(t.ctx, t.res, cfg.Timeout); err != nil {
 			return err
 		}
 	}
-	c := *cfg
-	c.DockerConfig = t.inWorkspace(cfg.DockerConfig)
 	var receipt *dockerconfig.Receipt
 	var err error
 	if cfg.Refresh {
