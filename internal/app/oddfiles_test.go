@@ -76,6 +76,19 @@ func TestOddFilesDoNotBlock(t *testing.T) {
 			return setup{args: []string{"docker-credential-ecr-credentials", "get"}, env: map[string]string{"ECR_CREDENTIALS_CONFIG": fifo},
 				stdin: "123456789012.dkr.ecr.eu-west-1.amazonaws.com\n"}
 		}, "named pipe"},
+		// The AWS SDK reads its shared files itself, from the process
+		// environment: they are checked before it is let at them.
+		{"CLI: AWS_CONFIG_FILE is a FIFO", func(t *testing.T) setup {
+			return setup{args: []string{"ecr-credentials", "json", "--region", "eu-west-1", "123456789012"}, env: map[string]string{"AWS_CONFIG_FILE": fifo}}
+		}, "environment variable AWS_CONFIG_FILE"},
+		{"plugin: AWS_CONFIG_FILE is a FIFO", func(t *testing.T) setup {
+			return setup{args: []string{"ecr-credentials"}, env: map[string]string{"DRONE": "true", "AWS_CONFIG_FILE": fifo,
+				"PLUGIN_REGION": "eu-west-1", "PLUGIN_DOCKER_LOGIN": "false"}}
+		}, "environment variable AWS_CONFIG_FILE"},
+		{"credential helper: AWS_SHARED_CREDENTIALS_FILE is /dev/zero", func(t *testing.T) setup {
+			return setup{args: []string{"docker-credential-ecr-credentials", "get"}, env: map[string]string{"AWS_SHARED_CREDENTIALS_FILE": "/dev/zero"},
+				stdin: "123456789012.dkr.ecr.eu-west-1.amazonaws.com\n"}
+		}, "environment variable AWS_SHARED_CREDENTIALS_FILE"},
 		{"credential helper: token cache is a FIFO", func(t *testing.T) setup {
 			// The cache is only a cache: the helper warns and goes on
 			// without it (and then fails here, with no token to use).
@@ -90,6 +103,9 @@ func TestOddFilesDoNotBlock(t *testing.T) {
 			s := tt.setup(t)
 			for k, v := range s.env {
 				env[k] = v
+				if strings.HasPrefix(k, "AWS_") {
+					t.Setenv(k, v) // the SDK reads the process environment
+				}
 			}
 			e := Env{Args: s.args, Getenv: func(k string) string { return env[k] }, Stdin: strings.NewReader(s.stdin), Dir: t.TempDir()}
 			for k, v := range env {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -141,6 +142,14 @@ func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, 
 	// Last, so that nothing turns the SDK's default logger (stderr) back
 	// on: every client made from the config logs through sdkLogger.
 	opts = append(opts, config.WithLogger(sdkLogger(log)), config.WithClientLogMode(0))
+	// The SDK reads the shared files, from the process environment, with
+	// os.ReadFile: a named pipe there would block past the timeout.
+	if err := checkSharedFiles(os.Getenv, shared.needed); err != nil {
+		if shared.needed {
+			return aws.Config{}, err
+		}
+		return loadSettingAside(ctx, shared, opts, err)
+	}
 	return loadSDKConfig(ctx, shared, opts)
 }
 

@@ -102,3 +102,23 @@ func kindOf(m fs.FileMode) string {
 	}
 	return "not a regular file (" + m.Type().String() + ")"
 }
+
+// CheckRegular reports, as ReadRegular would, whether path (following
+// links) is a regular file, without reading it: for a file another
+// library will read. A missing file gives an error matching
+// fs.ErrNotExist.
+func CheckRegular(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is %s: %w", path, kindOf(fi.Mode()), ErrNotRegular)
+	}
+	return nil
+}

@@ -55,6 +55,12 @@ func TestReadRegular(t *testing.T) {
 			if tt.noFollow {
 				read = ReadRegularNoFollow
 			}
+			if !tt.noFollow && tt.wantErr != ErrTooLarge {
+				// CheckRegular agrees, without reading.
+				if err := CheckRegular(tt.path); (err == nil) != (tt.wantErr == nil) || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+					t.Errorf("CheckRegular: %v, want %v", err, tt.wantErr)
+				}
+			}
 			data, _, err := read(tt.path, 100)
 			if tt.wantErr == nil {
 				if err != nil || string(data) != tt.want {
