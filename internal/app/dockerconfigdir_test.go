@@ -53,6 +53,16 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 			[]dockerconfig.Credential{{Host: "210987654321.dkr.ecr.eu-west-1.amazonaws.com", Username: "AWS", Password: "earlier-password-1234"}})
 		must(t, err)
 	}
+	harmless := func(t *testing.T, dir string) { // credentials and output formats only
+		t.Helper()
+		must(t, os.MkdirAll(dir, 0o700))
+		must(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":{"ghcr.io":{"auth":"eDp5"}},"psFormat":"table {{.ID}}"}`), 0o600))
+	}
+	builder := func(t *testing.T, dir string) { // buildx state: a builder docker build would use
+		t.Helper()
+		must(t, os.MkdirAll(filepath.Join(dir, "buildx", "instances"), 0o700))
+		must(t, os.WriteFile(filepath.Join(dir, "buildx", "current"), []byte(`{"Key":"x","Name":"remote"}`), 0o600))
+	}
 	none := func(*testing.T, string) {}
 	type mode struct {
 		name   string
@@ -88,6 +98,8 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 		{"plugin default holding a credsStore", drone, ".docker", nil, credsStore, `credsStore "evil"`, ""},
 		{"plugin default left by a login of ours", drone, ".docker", nil, ours, "", ""},
 		{"plugin default missing", drone, ".docker", nil, none, "", ""},
+		{"plugin default with credentials and formats only", drone, ".docker", nil, harmless, "", ""},
+		{"plugin default holding buildx state", drone, ".docker", nil, builder, "entries a login of ours does not write: buildx", ""},
 		{"plugin docker_config named", drone, ".docker", map[string]string{"PLUGIN_DOCKER_CONFIG": ".docker"}, plugin, "", "cli-plugins/docker-buildx"},
 		{"CLI --docker-config named", cli, "d", map[string]string{"flag:docker-config": "d"}, proxies, "", `currentContext "evil"`},
 	}

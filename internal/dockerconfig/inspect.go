@@ -39,7 +39,8 @@ type Contents struct {
 	// cliPluginsExtraDirs, a config.json that cannot be read as one.
 	Obeyed []string
 	// Foreign lists the entries that a login of this program does not
-	// write (names in the directory, keys of config.json), Obeyed or not.
+	// write (names in the directory, keys of config.json other than
+	// output formats and detachKeys), Obeyed or not.
 	Foreign []string
 }
 
@@ -139,6 +140,10 @@ func (c *Contents) inspectConfig(path string) {
 		switch k {
 		case "auths":
 			continue // credentials only: what a login writes
+		case "psFormat", "imagesFormat", "networksFormat", "pluginsFormat", "volumesFormat", "statsFormat",
+			"serviceInspectFormat", "servicesFormat", "tasksFormat", "secretFormat", "configFormat", "nodesFormat",
+			"detachKeys", "experimental":
+			continue // how docker prints, and keys to detach: nothing it runs or sends
 		case "credsStore":
 			var s string
 			_ = json.Unmarshal(v, &s)
