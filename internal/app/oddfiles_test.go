@@ -81,6 +81,12 @@ func TestOddFilesDoNotBlock(t *testing.T) {
 		{"CLI: AWS_CONFIG_FILE is a FIFO", func(t *testing.T) setup {
 			return setup{args: []string{"ecr-credentials", "json", "--region", "eu-west-1", "123456789012"}, env: map[string]string{"AWS_CONFIG_FILE": fifo}}
 		}, "environment variable AWS_CONFIG_FILE"},
+		{"CLI with static keys: AWS_CONFIG_FILE is a FIFO, set aside", func(t *testing.T) setup {
+			// Not needed for this identity: loaded without it, with a
+			// warning (then failing here, where no AWS endpoint answers).
+			return setup{args: []string{"ecr-credentials", "json", "--region", "eu-west-1", "--access-key-id", "AKIAIOSFODNN7EXAMPLE",
+				"--secret-access-key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "--timeout", "1s", "123456789012"}, env: map[string]string{"AWS_CONFIG_FILE": fifo}}
+		}, "loaded without the shared config files"},
 		{"plugin: AWS_CONFIG_FILE is a FIFO", func(t *testing.T) setup {
 			return setup{args: []string{"ecr-credentials"}, env: map[string]string{"DRONE": "true", "AWS_CONFIG_FILE": fifo,
 				"PLUGIN_REGION": "eu-west-1", "PLUGIN_DOCKER_LOGIN": "false"}}
