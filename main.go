@@ -12,7 +12,6 @@ import (
 )
 
 func main() {
-	app.TuneRuntime(os.Getenv)
 	// Only the program's console writes to the real stdout and stderr: a
 	// library that uses os.Stdin, os.Stdout or os.Stderr itself (the AWS
 	// SDK hands os.Stderr and os.Stdin to a credential_process) gets the

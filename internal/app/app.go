@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 )
@@ -58,11 +57,6 @@ func Main(ctx context.Context, e Env) int {
 	name := filepath.Base(e.Args[0])
 	args := e.Args[1:]
 	version := len(args) == 1 && (args[0] == "--version" || args[0] == "-version")
-	if !version && name != PostName {
-		// Reading the CA bundle: on the other core, while the settings
-		// load, not in front of the first handshake.
-		go awsauth.TrustedRoots().Preload()
-	}
 	switch {
 	case name == PostName:
 		return githubPost(ctx, e)

@@ -150,7 +150,13 @@ func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, 
 		}
 		return loadSettingAside(ctx, shared, opts, err)
 	}
-	return loadSDKConfig(ctx, shared, opts)
+	cfg, err := loadSDKConfig(ctx, shared, opts)
+	if err != nil {
+		if p := caBundleProblem(os.Getenv); p != nil {
+			return aws.Config{}, p
+		}
+	}
+	return cfg, err
 }
 
 // sdkLogger hands the SDK's log lines to log, which writes them as the

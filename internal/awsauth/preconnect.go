@@ -137,9 +137,8 @@ func requestToken(ctx context.Context, src oidc.Source) *tokenRequest {
 		t.token, t.err = src.Token(ctx)
 	}()
 	// Let the request run up to its first wait on the network (the DNS
-	// lookup) now: with every core busy (the CA bundle is read on the
-	// other one), it would otherwise wait for this goroutine to block,
-	// after the configuration has loaded.
+	// lookup) now: with every core busy, it would otherwise wait for this
+	// goroutine to block, after the configuration has loaded.
 	runtime.Gosched()
 	return t
 }

@@ -90,6 +90,5 @@ func NewHTTPClient(ctx context.Context, proxy Proxy) *awshttp.BuildableClient {
 			if proxy.URL != nil {
 				tr.Proxy = proxy.Func()
 			}
-			trustRoots(tr, proxy.URL != nil || ProxyConfigured()) // AWS_CA_BUNDLE, applied by the SDK later, still wins
 		})
 }

@@ -1,61 +1,26 @@
 package awsauth
 
 import (
-	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/preconnect"
-	"github.com/ecr-credentials/ecr-credentials/internal/trust"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
-// roots is the CA bundle every HTTPS client of this process trusts (see
-// internal/trust), made once.
-var roots = sync.OnceValue(loadRoots)
+// Servers are verified by crypto/tls itself, every connection alike. The
+// roots are Go's own (the system's: SSL_CERT_FILE and SSL_CERT_DIR, else
+// the distribution's bundle and certificate directories), except for the
+// AWS calls when AWS_CA_BUNDLE (or the shared config's ca_bundle) names a
+// bundle: the SDK loads it once, with crypto/x509, as the RootCAs of its
+// transport, and the connections opened ahead for those calls take that
+// transport's TLS configuration (see Opener).
 
-func loadRoots() *trust.Bundle { return trust.Load(os.Getenv) }
-
-// TrustedRoots is the CA bundle (read on first use, or by Preload); nil
-// means Go's default roots (SSL_CERT_DIR set, or off Linux).
-func TrustedRoots() *trust.Bundle { return roots() }
-
-// NewPool is a preconnect pool whose handshakes verify with TrustedRoots.
-func NewPool() *preconnect.Pool {
-	return preconnect.New(nil, TrustedRoots().Config)
-}
-
-// trustRoots makes tr verify the servers it talks to with TrustedRoots:
-// the TLS connections it dials itself go through a DialTLSContext whose
-// handshakes verify with the bundle (parsing only the CAs a chain may
-// need); when requests may go through a proxy (proxied), the transport's
-// own handshakes behind the proxy get the bundle's parsed pool. A TLS
-// configuration that has RootCAs when a connection is dialed (such as
-// AWS_CA_BUNDLE's, which the SDK applies after this) is verified with
-// them instead.
-func trustRoots(tr *http.Transport, proxied bool) {
-	b := TrustedRoots()
-	if b == nil {
-		return
-	}
-	if proxied {
-		if tr.TLSClientConfig == nil {
-			tr.TLSClientConfig = &tls.Config{}
-		} else {
-			tr.TLSClientConfig = tr.TLSClientConfig.Clone()
-		}
-		if tr.TLSClientConfig.RootCAs == nil {
-			tr.TLSClientConfig.RootCAs = b.Pool()
-		}
-	}
-	tr.DialTLSContext = NewPool().DialTLSContext(
-		func() *tls.Config { return transportTLS(tr) },
-		func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return transportDial(tr)(ctx, network, addr)
-		})
-}
+// NewPool is a preconnect pool (see internal/preconnect).
+func NewPool() *preconnect.Pool { return preconnect.New(nil) }
 
 // transportTLS is the TLS configuration tr's own handshakes would use,
 // with the ALPN list it would offer.
@@ -76,11 +41,31 @@ func transportDial(tr *http.Transport) preconnect.DialFunc {
 	return (&net.Dialer{}).DialContext
 }
 
-// Transport is an HTTP transport like http.DefaultTransport that trusts
-// TrustedRoots, for the clients that are not the SDK's (the OIDC token
-// request, the registry check).
+// Transport is an HTTP transport like http.DefaultTransport, for the
+// clients that are not the SDK's (the OIDC token request, the registry
+// check): Go verifies the servers with the system's roots.
 func Transport() *http.Transport {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	trustRoots(tr, ProxyConfigured())
-	return tr
+	return http.DefaultTransport.(*http.Transport).Clone()
+}
+
+// caBundleProblem explains an SDK configuration that failed to load because
+// of the CA bundle AWS_CA_BUNDLE names (the SDK's own message is withheld,
+// as library text may quote secrets): a file that cannot be read, or that
+// holds no PEM certificate. nil when the bundle is not the cause.
+func caBundleProblem(getenv func(string) string) *problem.Problem {
+	path := getenv("AWS_CA_BUNDLE")
+	if path == "" {
+		return nil
+	}
+	fix := "Point AWS_CA_BUNDLE at a readable PEM file of the CA certificates that issued the AWS endpoints' certificates, or unset it to use the system's trusted CAs."
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &problem.Problem{Code: problem.InvalidSetting, Subject: "AWS_CA_BUNDLE", Err: problem.Safe(err),
+			What: "the CA bundle file cannot be read", Fix: fix}
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		return &problem.Problem{Code: problem.InvalidSetting, Subject: "AWS_CA_BUNDLE",
+			What: "the CA bundle file holds no PEM certificate", Fix: fix}
+	}
+	return nil
 }

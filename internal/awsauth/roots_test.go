@@ -1,74 +1,71 @@
 package awsauth
 
 import (
-	"crypto/tls"
+	"context"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
+	"strings"
 	"testing"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
-	"github.com/ecr-credentials/ecr-credentials/internal/trust"
+	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
-// resetRoots makes TrustedRoots read the environment again.
-func resetRoots(t *testing.T) {
-	roots = sync.OnceValue(loadRoots)
-	t.Cleanup(func() { roots = sync.OnceValue(loadRoots) })
-}
-
-// TestTrustedRootsFromTheBundleFile: the bundle comes from SSL_CERT_FILE
-// alone; clients using it reach a server the bundle trusts, parsing only
-// the CA that issued its certificate, and refuse one it does not.
-func TestTrustedRootsFromTheBundleFile(t *testing.T) {
+// TestCABundle: the AWS calls' client trusts the CAs AWS_CA_BUNDLE names
+// (Go verifies, with them as its roots), and a bundle that cannot be read
+// or holds no certificate is a clear error naming AWS_CA_BUNDLE.
+func TestCABundle(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	other := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	other.TLS = &tls.Config{Certificates: []tls.Certificate{testenv.NewCA(t).Leaf}}
-	other.StartTLS()
-	defer other.Close()
-	bundle := filepath.Join(t.TempDir(), "bundle.pem")
-	var pemBytes []byte
-	for _, f := range trust.Files { // the system's CAs too, as in a real bundle
-		if b, err := os.ReadFile(f); err == nil {
-			pemBytes = b
-			break
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
 		}
+		return p
 	}
-	pemBytes = append(pemBytes, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})...)
-	if err := os.WriteFile(bundle, pemBytes, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SSL_CERT_FILE", bundle)
-	t.Setenv("SSL_CERT_DIR", "")
-	resetRoots(t)
+	trusting := write("server.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	garbage := write("garbage.pem", []byte("-----BEGIN NOTHING-----\nnot a certificate\n"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_PROFILE", "")
 
-	b := TrustedRoots()
-	if b == nil {
-		t.Fatal("no bundle from SSL_CERT_FILE")
-	}
-	client := &http.Client{Transport: Transport()}
-	resp, err := client.Get(srv.URL)
-	if err != nil {
-		t.Fatalf("a server the bundle trusts is refused: %v", err)
-	}
-	resp.Body.Close()
-	if b.Len() > 1 && b.Parsed() != 1 {
-		t.Errorf("%d of the bundle's %d CAs were parsed, want only the server's", b.Parsed(), b.Len())
-	}
-	if resp, err := client.Get(other.URL); err == nil {
-		resp.Body.Close()
-		t.Fatal("a server the bundle does not trust was accepted")
-	}
-}
-
-func TestTrustedRootsDefersToCertDirectories(t *testing.T) {
-	t.Setenv("SSL_CERT_DIR", t.TempDir())
-	resetRoots(t)
-	if TrustedRoots() != nil {
-		t.Error("SSL_CERT_DIR set, yet a bundle-only pool was used")
+	for _, tc := range []struct {
+		name    string
+		bundle  string
+		reaches bool   // the client reaches the server
+		problem string // else the configuration fails with this
+	}{
+		{name: "bundle with the server's CA", bundle: trusting, reaches: true},
+		{name: "no bundle: the system's roots", bundle: ""},
+		{name: "missing file", bundle: filepath.Join(dir, "missing.pem"), problem: "the CA bundle file cannot be read"},
+		{name: "no certificate in it", bundle: garbage, problem: "the CA bundle file holds no PEM certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("AWS_CA_BUNDLE", tc.bundle)
+			cfg, err := LoadConfig(context.Background(), "eu-west-1")
+			if tc.problem != "" {
+				var p *problem.Problem
+				if !errors.As(err, &p) || p.Code != problem.InvalidSetting || p.Subject != "AWS_CA_BUNDLE" || !strings.Contains(p.What, tc.problem) {
+					t.Fatalf("LoadConfig: %v, want an invalid-setting problem of AWS_CA_BUNDLE saying %q", err, tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			resp, err := cfg.HTTPClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if (err == nil) != tc.reaches {
+				t.Fatalf("request: %v, want reached %v", err, tc.reaches)
+			}
+		})
 	}
 }

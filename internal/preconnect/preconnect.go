@@ -25,8 +25,7 @@ type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 // value is not usable; make one with New. A nil *Pool opens nothing and
 // dials afresh.
 type Pool struct {
-	dial      DialFunc
-	configure ConfigFunc
+	dial DialFunc
 
 	mu      sync.Mutex
 	pending map[string][]*pending // by host:port, not yet taken
@@ -49,38 +48,16 @@ type pending struct {
 	stop context.CancelFunc
 }
 
-// ConfigFunc is the TLS configuration of a connection to host (without
-// port), made from the transport's: at least a clone of base with
-// ServerName defaulting to host (see ServerName).
-type ConfigFunc func(base *tls.Config, host string) *tls.Config
-
-// ServerName is the ConfigFunc of a transport's own handshakes: a clone of
-// base with ServerName defaulting to host.
-func ServerName(base *tls.Config, host string) *tls.Config {
-	c := base.Clone()
-	if c == nil {
-		c = &tls.Config{}
-	}
-	if c.ServerName == "" {
-		c.ServerName = host
-	}
-	return c
-}
-
-// New makes a pool that dials with dial (a zero net.Dialer's when nil)
-// and configures each handshake with configure (ServerName when nil).
-func New(dial DialFunc, configure ConfigFunc) *Pool {
+// New makes a pool that dials with dial (a zero net.Dialer's when nil).
+func New(dial DialFunc) *Pool {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	if configure == nil {
-		configure = ServerName
-	}
-	return &Pool{dial: dial, configure: configure, pending: map[string][]*pending{}, opened: map[string]bool{}}
+	return &Pool{dial: dial, pending: map[string][]*pending{}, opened: map[string]bool{}}
 }
 
 // Open starts connecting to addr (host:port) and its TLS handshake with
-// cfg (as the pool's ConfigFunc makes it for the host), in the background, unless addr
+// cfg (ServerName defaults to the host), in the background, unless addr
 // was opened before: one connection per address, as a transport keeps one
 // for calls made one after the other. ctx bounds the opening; cancelling
 // it later does not close a connection that was made.
@@ -101,7 +78,7 @@ func (p *Pool) Open(ctx context.Context, addr string, cfg *tls.Config) {
 	go func() {
 		defer close(pc.done)
 		defer stop()
-		pc.conn, pc.err = handshake(ctx, p.dial, p.configure, addr, cfg)
+		pc.conn, pc.err = handshake(ctx, p.dial, addr, cfg)
 		if pc.err != nil {
 			p.mu.Lock()
 			p.stats.Failed++
@@ -111,16 +88,23 @@ func (p *Pool) Open(ctx context.Context, addr string, cfg *tls.Config) {
 }
 
 // handshake dials addr and completes a TLS handshake on it.
-func handshake(ctx context.Context, dial DialFunc, configure ConfigFunc, addr string, cfg *tls.Config) (*tls.Conn, error) {
+func handshake(ctx context.Context, dial DialFunc, addr string, cfg *tls.Config) (*tls.Conn, error) {
 	raw, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
+	c := cfg.Clone()
+	if c == nil {
+		c = &tls.Config{}
 	}
-	conn := tls.Client(raw, configure(cfg, host))
+	if c.ServerName == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			host = addr
+		}
+		c.ServerName = host
+	}
+	conn := tls.Client(raw, c)
 	if err := conn.HandshakeContext(ctx); err != nil {
 		raw.Close()
 		return nil, err
@@ -150,9 +134,8 @@ func (p *Pool) take(addr string) *pending {
 // DialTLSContext returns a function for http.Transport.DialTLSContext:
 // the connection opened for addr if there is one (waiting for its
 // handshake to end), else a new connection dialed with dial (the pool's
-// dialer when nil) and a TLS handshake with tlsConfig() as the pool's
-// ConfigFunc makes it for the host - what the transport does itself
-// without the hook.
+// dialer when nil) and a TLS handshake with tlsConfig() - what the
+// transport does itself without the hook.
 func (p *Pool) DialTLSContext(tlsConfig func() *tls.Config, dial DialFunc) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if pc := p.take(addr); pc != nil {
@@ -172,15 +155,8 @@ func (p *Pool) DialTLSContext(tlsConfig func() *tls.Config, dial DialFunc) func(
 		if dial == nil {
 			dial = p.dialer()
 		}
-		return handshake(ctx, dial, p.configFunc(), addr, tlsConfig())
+		return handshake(ctx, dial, addr, tlsConfig())
 	}
-}
-
-func (p *Pool) configFunc() ConfigFunc {
-	if p == nil {
-		return ServerName
-	}
-	return p.configure
 }
 
 func (p *Pool) dialer() DialFunc {

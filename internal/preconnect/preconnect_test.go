@@ -102,7 +102,7 @@ func TestOpenedConnectionIsTakenAndNothingIsSentBefore(t *testing.T) {
 		t.Run(map[bool]string{false: "http1", true: "h2"}[h2], func(t *testing.T) {
 			s := newServer(t, h2)
 			cfg := s.tlsConfig(h2)
-			p := New(nil, nil)
+			p := New(nil)
 			defer p.Close()
 			p.Open(context.Background(), s.addr(), cfg)
 			p.Open(context.Background(), s.addr(), cfg) // once per address
@@ -133,7 +133,7 @@ func TestOpenedConnectionIsTakenAndNothingIsSentBefore(t *testing.T) {
 
 func TestAddressNotOpenedIsDialedAfresh(t *testing.T) {
 	s := newServer(t, false)
-	p := New(nil, nil)
+	p := New(nil)
 	defer p.Close()
 	wantProtocol(t, client(p, s.tlsConfig(false)), s.URL, "HTTP/1.1")
 	if conns, _ := s.counts(); conns != 1 {
@@ -147,7 +147,7 @@ func TestAddressNotOpenedIsDialedAfresh(t *testing.T) {
 
 func TestFailedOpeningFallsBackToAFreshDial(t *testing.T) {
 	s := newServer(t, false)
-	p := New(nil, nil)
+	p := New(nil)
 	defer p.Close()
 	// A configuration that does not trust the server: the handshake fails.
 	p.Open(context.Background(), s.addr(), &tls.Config{RootCAs: x509.NewCertPool()})
@@ -158,7 +158,7 @@ func TestFailedOpeningFallsBackToAFreshDial(t *testing.T) {
 
 func TestCloseClosesWhatWasNotTaken(t *testing.T) {
 	s := newServer(t, false)
-	p := New(nil, nil)
+	p := New(nil)
 	p.Open(context.Background(), s.addr(), s.tlsConfig(false))
 	<-p.pending[s.addr()][0].done
 	p.Close()
@@ -178,7 +178,7 @@ func TestCancelledDialLeavesNoConnection(t *testing.T) {
 	p := New(func(ctx context.Context, network, addr string) (net.Conn, error) {
 		<-release
 		return nil, context.Canceled
-	}, nil)
+	})
 	p.Open(context.Background(), "127.0.0.1:9", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -18,8 +18,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ecr-credentials/ecr-credentials/internal/trust"
 )
 
 // CA is a throw-away certificate authority and one server certificate it
@@ -213,8 +211,19 @@ func (c *CA) BundleWith(systemRoots bool) string {
 	return p
 }
 
+// systemBundlePaths are the bundle files Go's crypto/x509 tries on Linux,
+// in order.
+var systemBundlePaths = []string{
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+	"/etc/pki/tls/cacert.pem",
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+	"/etc/ssl/cert.pem",
+}
+
 func systemRootsPEM() ([]byte, string, error) {
-	paths := trust.Files // the files Go's crypto/x509 reads on Linux, in order
+	paths := systemBundlePaths
 	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
 		paths = append([]string{f}, paths...)
 	}

@@ -34,7 +34,6 @@ func main() {
 }
 
 func profiled() int {
-	app.TuneRuntime(os.Getenv) // as main.go does
 	if path := os.Getenv("ECR_BENCH_MEMSTATS"); path != "" {
 		defer writeMemStats(path)
 	}
