@@ -25,13 +25,13 @@ var ciTokenVariables = []struct{ name, ci string }{
 // chooseBase decides where the first AWS identity comes from: the
 // credential-source setting, or (auto) the first of static keys, the
 // GitHub OIDC token, a web identity token file or variable, and the SDK
-// default chain.
-func chooseBase(cfg *inputs.Config, e Env, con *output.Console) (awsauth.Base, error) {
+// default chain. The GitHub token request goes through proxy.
+func chooseBase(cfg *inputs.Config, e Env, con *output.Console, proxy *awsauth.Proxy) (awsauth.Base, error) {
 	spell := cfg.Describe
 	github := &oidc.GitHub{
 		Action: githubactions.New(
 			githubactions.WithGetenv(e.Getenv),
-			githubactions.WithHTTPClient(&http.Client{Timeout: awsauth.AttemptTimeoutFor(cfg.Timeout), Transport: awsauth.Transport()}),
+			githubactions.WithHTTPClient(&http.Client{Timeout: awsauth.AttemptTimeoutFor(cfg.Timeout), Transport: awsauth.Transport(proxy)}),
 		),
 		Audience: cfg.Audience,
 		Mask:     con.Mask,

@@ -286,7 +286,9 @@ func cacheIdentity(cfg *inputs.Config, e Env) []string {
 		parts = append(parts, r.ARN)
 	}
 	parts = append(parts, "policies", strings.Join(cfg.ManagedSessionPolicies, ","), "accounts", strings.Join(cfg.AllowedAccountIDs, ","))
-	parts = append(parts, "session", sessionShape(identityParams(cfg, awsauth.Base{}, defaultSessionTags(cfg, e), id, nil)))
+	session := identityParams(cfg, awsauth.Base{}, defaultSessionTags(cfg, e), id, nil)
+	session.Proxy = awsauth.NewProxy(cfg.HTTPProxy, cfg.NoProxy, e.Getenv) // as the flow decides
+	parts = append(parts, "session", sessionShape(session))
 	return append(parts, awsauth.SelectionInputs(e.Environ, e.Getenv)...)
 }
 
@@ -299,10 +301,6 @@ func cacheIdentity(cfg *inputs.Config, e Env) []string {
 // CloudTrail go by these. TestSessionShapeCoversParams fails when a field
 // is added to awsauth.Params without a decision here.
 func sessionShape(p awsauth.Params) string {
-	proxy := ""
-	if p.Proxy.URL != nil {
-		proxy = p.Proxy.URL.String()
-	}
 	chain := make([]string, len(p.Chain))
 	for i, r := range p.Chain {
 		chain[i] = r.ARN
@@ -321,9 +319,8 @@ func sessionShape(p awsauth.Params) string {
 		AllowedAccounts []string
 		DualStack       bool
 		Proxy           string
-		NoProxy         []string
 	}{p.Region, p.Role.ARN, chain, p.SessionName, p.Duration, p.ExternalID, p.SourceIdentity, p.Tags, p.DroppableTags,
-		p.Policy, p.PolicyARNs, p.AllowedAccounts, p.DualStack, proxy, p.Proxy.NoProxy})
+		p.Policy, p.PolicyARNs, p.AllowedAccounts, p.DualStack, p.Proxy.Key()})
 	if err != nil {
 		panic("sessionShape: " + err.Error()) // strings, lists and a map of strings always encode
 	}

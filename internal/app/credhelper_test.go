@@ -139,6 +139,7 @@ func TestSessionShapeCoversParams(t *testing.T) {
 		Region: "eu-west-1", Role: inputs.RoleARN{ARN: "arn:aws:iam::123456789012:role/a", AccountID: "123456789012"},
 		SessionName: "one", Duration: time.Hour, Tags: []inputs.Tag{{Key: "Team", Value: "a"}},
 	}
+	noEnv := func(string) string { return "" }
 	proxy, err := url.Parse("http://proxy.example:3128")
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +158,7 @@ func TestSessionShapeCoversParams(t *testing.T) {
 		"PolicyARNs":      func(p *awsauth.Params) { p.PolicyARNs = []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"} },
 		"AllowedAccounts": func(p *awsauth.Params) { p.AllowedAccounts = []string{"123456789012"} },
 		"DualStack":       func(p *awsauth.Params) { p.DualStack = true },
-		"Proxy":           func(p *awsauth.Params) { p.Proxy.URL = proxy },
+		"Proxy":           func(p *awsauth.Params) { p.Proxy = awsauth.NewProxy(proxy, nil, noEnv) },
 	}
 	// Decided elsewhere: the base identity is keyed by the settings that
 	// choose it (cacheIdentity); NeedIdentity only asks who the caller is;
@@ -181,7 +182,7 @@ func TestSessionShapeCoversParams(t *testing.T) {
 		}
 	}
 	p := base
-	p.Proxy.NoProxy = []string{"internal.example"}
+	p.Proxy = awsauth.NewProxy(nil, []string{"internal.example"}, noEnv)
 	if sessionShape(p) == sessionShape(base) {
 		t.Errorf("no-proxy changed, yet the token cache key stays the same")
 	}

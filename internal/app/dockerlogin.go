@@ -122,7 +122,7 @@ func verifyAll(ctx context.Context, res *Result, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	logins := res.Logins
-	tr, done := res.ahead.transportForVerify() // takes the connections opened ahead
+	tr, done := res.ahead.transportForVerify(res.proxy) // takes the connections opened ahead
 	defer done()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	errs := make([]error, len(logins))

@@ -32,6 +32,8 @@ type Result struct {
 	Sessions   []*awsauth.Session
 	// ahead holds the registry connections opened for verify.
 	ahead *ahead
+	// proxy is the run's proxy decision, which verify follows too.
+	proxy *awsauth.Proxy
 }
 
 // flow runs settings -> credentials -> logins. Every secret is masked on
@@ -49,7 +51,9 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	maskAccount := maskAccounts(cfg, con)
 	groups := identityGroups(cfg)
 	tags := defaultSessionTags(cfg, e)
-	base, err := chooseBase(baseConfig(cfg, groups), e, con)
+	// One proxy decision for every connection of the run.
+	proxy := awsauth.NewProxy(cfg.HTTPProxy, cfg.NoProxy, e.Getenv)
+	base, err := chooseBase(baseConfig(cfg, groups), e, con, proxy)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +67,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 
 	// verify runs before the docker login, or before the registry auth
 	// file's when that is the only login (see verifyAll's callers).
-	conns := openAhead(base, cfg.Verify && (cfg.DockerLogin || cfg.RegistryAuthFile != ""))
+	conns := openAhead(base, cfg.Verify && (cfg.DockerLogin || cfg.RegistryAuthFile != ""), proxy)
 	defer conns.doneWithAWS()
 	ok := false
 	defer func() {
@@ -92,6 +96,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 				regs[k] = cfg.Registries[idx]
 			}
 			params := identityParams(cfg, base, tags, g.id, con.Mask)
+			params.Proxy = proxy
 			params.MaskAccount = maskAccount
 			params.Warn = warnOnce
 			params.Log = con.Debugf // the SDK's own lines, never straight to stderr
@@ -160,7 +165,7 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	ok = true
 	// The session handed to later steps (export-aws-credentials) is the
 	// main identity's; when every registry names its own, the first's.
-	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob, Base: base, Identities: ids, Sessions: sessions, ahead: conns}, nil
+	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob, Base: base, Identities: ids, Sessions: sessions, ahead: conns, proxy: proxy}, nil
 }
 
 // finalAccount is the account of the last role p assumes, known from the
@@ -241,7 +246,6 @@ func identityParams(cfg *inputs.Config, base awsauth.Base, tags sessionTags, id 
 		AllowedAccounts: cfg.AllowedAccountIDs,
 		NeedIdentity:    cfg.Mode == inputs.GitHub, // aws-account-id and authenticated-arn outputs
 		DualStack:       cfg.DualStack,
-		Proxy:           awsauth.Proxy{URL: cfg.HTTPProxy, NoProxy: cfg.NoProxy},
 		Mask:            mask,
 	}
 	switch {

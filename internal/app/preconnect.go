@@ -25,15 +25,15 @@ type ahead struct {
 }
 
 // openAhead prepares the pools; nil when nothing is opened ahead (no
-// token to wait for, or a proxy carries the requests).
-func openAhead(base awsauth.Base, verify bool) *ahead {
-	if base.Kind != awsauth.WebIdentity || awsauth.ProxyConfigured() {
+// token to wait for, or proxy names a proxy, which carries the requests).
+func openAhead(base awsauth.Base, verify bool, proxy *awsauth.Proxy) *ahead {
+	if base.Kind != awsauth.WebIdentity || proxy.Configured() {
 		return nil
 	}
 	a := &ahead{aws: awsauth.NewPool()}
 	if verify {
 		a.registries = awsauth.NewPool()
-		a.verifyTransport, a.opener = awsauth.RegistryTransport(a.registries)
+		a.verifyTransport, a.opener = awsauth.RegistryTransport(a.registries, proxy)
 	}
 	return a
 }
@@ -70,11 +70,11 @@ func (a *ahead) doneWithAWS() {
 	}
 }
 
-// transportForVerify is the transport verify uses, and a function to call
-// when verify is done.
-func (a *ahead) transportForVerify() (*http.Transport, func()) {
+// transportForVerify is the transport verify uses (through proxy), and a
+// function to call when verify is done.
+func (a *ahead) transportForVerify(proxy *awsauth.Proxy) (*http.Transport, func()) {
 	if a == nil || a.verifyTransport == nil {
-		return awsauth.Transport(), func() {}
+		return awsauth.Transport(proxy), func() {}
 	}
 	return a.verifyTransport, a.registries.Close
 }

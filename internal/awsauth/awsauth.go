@@ -80,8 +80,8 @@ type Params struct {
 	NeedIdentity bool
 	// DualStack uses the dual-stack (IPv4 and IPv6) AWS API endpoints.
 	DualStack bool
-	// Proxy is where AWS calls go through (http-proxy, no-proxy).
-	Proxy Proxy
+	// Proxy is the run's proxy decision (nil: the environment's).
+	Proxy *Proxy
 	// Mask is called with every secret as soon as it is known.
 	Mask func(string)
 	// MaskAccount, if set, is called with the account ID of the
@@ -125,10 +125,10 @@ type Session struct {
 
 // LoadConfig loads the SDK configuration for region with our retry policy.
 func LoadConfig(ctx context.Context, region string, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
-	return loadConfig(ctx, region, nil, Proxy{}, sharedUse{needed: true}, nil, extra...)
+	return loadConfig(ctx, region, nil, nil, sharedUse{needed: true}, nil, extra...)
 }
 
-func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy Proxy, shared sharedUse, log func(string, ...any), extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+func loadConfig(ctx context.Context, region string, hook *sdkHook, proxy *Proxy, shared sharedUse, log func(string, ...any), extra ...func(*config.LoadOptions) error) (aws.Config, error) {
 	client := NewHTTPClient(ctx, proxy)
 	if hook != nil {
 		client = client.WithTransportOptions(hook.install)
@@ -190,7 +190,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 	if p.Base.Kind == WebIdentity && p.Role.ARN != "" {
 		token = requestToken(ctx, p.Base.WebIdentity)
 		defer token.abandon()
-		if p.Preconnect != nil && p.Proxy.URL == nil { // connections opened ahead would not go through the proxy
+		if p.Preconnect != nil && !p.Proxy.Configured() { // connections opened ahead would not go through the proxy
 			hook = &sdkHook{pool: p.Preconnect}
 		}
 	}

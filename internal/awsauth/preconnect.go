@@ -21,9 +21,10 @@ import (
 // internal/preconnect), with the TLS settings of the transport that will
 // take them.
 type Opener struct {
-	pool *preconnect.Pool
-	tls  *tls.Config // with the transport's ALPN list
-	dial preconnect.DialFunc
+	pool  *preconnect.Pool
+	tls   *tls.Config // with the transport's ALPN list
+	dial  preconnect.DialFunc
+	proxy func(*http.Request) (*url.URL, error) // the transport's
 }
 
 // sdkHook is the SDK transport's side of a pool: it is installed before
@@ -54,7 +55,7 @@ func (h *sdkHook) loaded(cfg aws.Config) bool {
 }
 
 func openerFor(pool *preconnect.Pool, tr *http.Transport) *Opener {
-	return &Opener{pool: pool, tls: transportTLS(tr), dial: transportDial(tr)}
+	return &Opener{pool: pool, tls: transportTLS(tr), dial: transportDial(tr), proxy: tr.Proxy}
 }
 
 // ProxyConfigured reports whether the environment names an HTTP(S) proxy
@@ -70,24 +71,26 @@ func ProxyConfigured() bool {
 	return false
 }
 
-// RegistryTransport is Transport taking the connections pool opened; its
-// Opener opens them with its settings.
-func RegistryTransport(pool *preconnect.Pool) (*http.Transport, *Opener) {
-	tr := Transport()
+// RegistryTransport is Transport(proxy) taking the connections pool
+// opened; its Opener opens them with its settings.
+func RegistryTransport(pool *preconnect.Pool, proxy *Proxy) (*http.Transport, *Opener) {
+	tr := Transport(proxy)
 	o := openerFor(pool, tr)
 	tr.DialTLSContext = pool.DialTLSContext(func() *tls.Config { return o.tls }, o.dial)
 	return tr, o
 }
 
-// Open starts opening a connection for an https URL, unless a proxy
-// would carry its requests (the transport then dials the proxy, not the
-// host).
+// Open starts opening a connection for an https URL, unless the
+// transport's proxy decision sends its requests through a proxy (the
+// transport then dials the proxy, not the host).
 func (o *Opener) Open(ctx context.Context, u *url.URL) {
 	if o == nil || u == nil || u.Scheme != "https" || u.Host == "" {
 		return
 	}
-	if p, err := http.ProxyFromEnvironment(&http.Request{URL: u}); err != nil || p != nil {
-		return
+	if o.proxy != nil {
+		if p, err := o.proxy(&http.Request{URL: u}); err != nil || p != nil {
+			return
+		}
 	}
 	port := u.Port()
 	if port == "" {

@@ -77,18 +77,17 @@ func AttemptTimeoutFor(total time.Duration) time.Duration {
 }
 
 // NewHTTPClient is the HTTP client of every AWS call made under ctx,
-// through proxy: the SDK's client (so AWS_CA_BUNDLE and the environment's
-// proxies still apply) with each attempt bounded by AttemptTimeout(ctx). A
-// bounded attempt fails as a timeout, which the retryer retries.
-func NewHTTPClient(ctx context.Context, proxy Proxy) *awshttp.BuildableClient {
+// through proxy (the run's decision; nil: the environment's): the SDK's
+// client (so AWS_CA_BUNDLE still applies) with each attempt bounded by
+// AttemptTimeout(ctx). A bounded attempt fails as a timeout, which the
+// retryer retries.
+func NewHTTPClient(ctx context.Context, proxy *Proxy) *awshttp.BuildableClient {
 	attempt := AttemptTimeout(ctx)
 	return awshttp.NewBuildableClient().
 		WithTimeout(attempt).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(d.Timeout, attempt) }).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = min(tr.TLSHandshakeTimeout, attempt)
-			if proxy.URL != nil {
-				tr.Proxy = proxy.Func()
-			}
+			tr.Proxy = proxy.Func()
 		})
 }

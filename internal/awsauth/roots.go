@@ -43,9 +43,12 @@ func transportDial(tr *http.Transport) preconnect.DialFunc {
 
 // Transport is an HTTP transport like http.DefaultTransport, for the
 // clients that are not the SDK's (the OIDC token request, the registry
-// check): Go verifies the servers with the system's roots.
-func Transport() *http.Transport {
-	return http.DefaultTransport.(*http.Transport).Clone()
+// check): its requests go through proxy (the run's decision; nil: the
+// environment's), and Go verifies the servers with the system's roots.
+func Transport(proxy *Proxy) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = proxy.Func()
+	return tr
 }
 
 // caBundleProblem explains an SDK configuration that failed to load because
