@@ -35,7 +35,8 @@ type Config struct {
 	Registries  []registry.Registry // empty: the credentials' own registry in Region
 	// DualStack: IPv6 registry hosts and API endpoints.
 	DualStack bool
-	// HTTPProxy (nil: the environment's) and NoProxy for AWS calls.
+	// HTTPProxy (nil: the environment's) and NoProxy (none: the
+	// environment's) for every connection.
 	HTTPProxy *url.URL
 	NoProxy   []string
 	// RegistryAliases maps other host names to the registry they stand for.

@@ -323,7 +323,7 @@ var (
 		Name:   "http-proxy",
 		Plugin: []string{"http_proxy"},
 		Flag:   []string{"http-proxy"},
-		Doc:    "Proxy for the AWS calls (STS, ECR), e.g. http://proxy.internal:3128 (http://, https:// or socks5://; a user:password in it is kept secret). Unset, the HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables apply as usual.",
+		Doc:    "Proxy for every connection (the OIDC token request, STS, ECR, the registry check), e.g. http://proxy.internal:3128 (http://, https:// or socks5://; a user:password in it is kept secret). Given, it stands for HTTPS_PROXY and HTTP_PROXY; unset, those variables apply as usual. Loopback addresses are never proxied.",
 		Kind:   String,
 		Secret: true,
 		Modes:  InAll,
@@ -344,7 +344,7 @@ var (
 		Name:   "no-proxy",
 		Plugin: []string{"no_proxy"},
 		Flag:   []string{"no-proxy"},
-		Doc:    "With http-proxy: hosts reached directly, separated by commas: host names (subdomains included), host:port, IP addresses, CIDR blocks, or * for all.",
+		Doc:    "Hosts reached directly, not through the proxy, separated by commas: host names (subdomains included; with a leading . only subdomains), host:port, IP addresses, CIDR blocks, or * for all. Given, it stands for NO_PROXY.",
 		Kind:   List,
 		Modes:  InAll,
 		setList: func(c *Config, list []string) error {

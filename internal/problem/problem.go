@@ -62,8 +62,13 @@ const (
 	DockerConfig Code = "docker-config"
 	// CredentialHelper: a docker credential helper is missing or failed.
 	CredentialHelper Code = "credential-helper"
-	// VerifyFailed: the registry did not accept the new credentials.
+	// VerifyFailed: the registry refused the new credentials, or answered
+	// the check in a way no registry does (TLS failure, not a registry).
 	VerifyFailed Code = "verify-failed"
+	// RegistryUnreachable: the registry could not be reached to check the
+	// new credentials (DNS, connection, timeout, or only 429 / 5xx
+	// answers), after the retries.
+	RegistryUnreachable Code = "registry-unreachable"
 	// OutputFailed: results could not be written where the CI reads them.
 	OutputFailed Code = "output-failed"
 	// Internal: a bug; please report it.
@@ -76,7 +81,7 @@ var Codes = []Code{
 	NoIDTokenPermission, IDTokenRequestFailed, WebIdentityTokenUnreadable,
 	NoCredentials, AssumeRoleDenied, InvalidIdentityToken, CredentialsRejected, STSFailed,
 	AccountNotAllowed, ECRDenied, ECRFailed, Timeout, DockerConfig, CredentialHelper,
-	VerifyFailed, OutputFailed, Internal,
+	VerifyFailed, RegistryUnreachable, OutputFailed, Internal,
 }
 
 // Problem is an error a person can act on.

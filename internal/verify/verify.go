@@ -4,6 +4,8 @@
 // challenge's realm) and reports failures as typed errors that tell the
 // user what went wrong — rejected credentials, an unreachable registry, a
 // TLS problem, or a registry that answered something unexpected.
+// Transient failures (no answer, 429, 5xx) are retried while the
+// context's deadline leaves time.
 //
 // Errors never contain the password or a registry token.
 package verify
@@ -16,10 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -30,7 +34,8 @@ const (
 	// Rejected: the registry (or its token service) refused the
 	// credentials with 401/403 after they were presented.
 	Rejected Kind = iota + 1
-	// Unreachable: no HTTP answer (DNS, connection, timeout, cancelled).
+	// Unreachable: no HTTP answer (DNS, connection, timeout, cancelled),
+	// or only 429 / 5xx answers, after the retries.
 	Unreachable
 	// TLS: the TLS handshake failed, usually an untrusted certificate.
 	TLS
@@ -85,9 +90,9 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	switch e.Kind {
 	case Rejected:
-		fmt.Fprintf(&b, "registry %s rejected the credentials", e.Host)
+		fmt.Fprintf(&b, "%s refused the credentials", e.Host)
 	case Unreachable:
-		fmt.Fprintf(&b, "cannot reach registry %s", e.Host)
+		fmt.Fprintf(&b, "could not reach %s", e.Host)
 	case TLS:
 		fmt.Fprintf(&b, "TLS connection to registry %s failed", e.Host)
 	default:
@@ -112,7 +117,7 @@ func (e *Error) Error() string {
 	case Rejected:
 		b.WriteString("; the user name or password/token is wrong, expired, for another registry or account, or lacks permission — get fresh credentials for this exact registry and check the role's ECR permissions")
 	case Unreachable:
-		b.WriteString("; check the registry host name, DNS, network/firewall and proxy settings (HTTPS_PROXY/NO_PROXY), and that the registry is up")
+		b.WriteString("; check the registry host name, DNS, network/firewall and proxy settings (http-proxy/no-proxy, HTTPS_PROXY/NO_PROXY), and that the registry is up")
 	case TLS:
 		b.WriteString("; the registry's certificate is not trusted for this host (unknown or private CA, self-signed, expired, or wrong host name) or it does not speak HTTPS — if it uses a private CA, add that CA to the system trust store")
 	default:
@@ -318,9 +323,63 @@ type response struct {
 	Body       []byte
 }
 
-// get performs one GET and reads (a bounded part of) the body. Transport
-// failures become Unreachable or TLS errors.
+// The retry policy of the registry check, as for the AWS calls (see
+// awsauth's): a transient failure (no answer: DNS, a refused or reset
+// connection, a timed-out attempt; or a 429 or 5xx answer) is retried
+// after a delay drawn uniformly below a ceiling that starts at baseDelay
+// and doubles up to maxDelay ("full jitter"), at most maxAttempts times in
+// all, and never past the context's deadline (the timeout setting).
+const (
+	maxAttempts = 6
+	baseDelay   = 100 * time.Millisecond
+	maxDelay    = 5 * time.Second
+)
+
+// get performs a GET, retrying transient failures, and reads (a bounded
+// part of) the body. Transport failures become Unreachable or TLS errors;
+// 429 and 5xx answers left after the retries, Unreachable.
 func (c *checker) get(u, authz string) (*response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := c.getOnce(u, authz)
+		transient := false
+		var verr *Error
+		switch {
+		case errors.As(err, &verr):
+			transient = verr.Kind == Unreachable && c.ctx.Err() == nil
+		case err == nil:
+			transient = resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 && resp.StatusCode <= 599
+		}
+		if !transient || attempt == maxAttempts || !c.wait(attempt) {
+			if err == nil && transient {
+				detail := fmt.Sprintf("answered %d %s to each of %d attempts", resp.StatusCode, http.StatusText(resp.StatusCode), attempt)
+				return nil, c.fail(Unreachable, stripQuery(u), resp.StatusCode, detail+suffix(c.registryMessage(resp)), nil)
+			}
+			return resp, err
+		}
+	}
+}
+
+// wait sleeps before retry number attempt; false, at once, when the
+// context's deadline would pass first or it ended.
+func (c *checker) wait(attempt int) bool {
+	ceiling := min(baseDelay<<(attempt-1), maxDelay)
+	d := time.Duration(rand.Int64N(int64(ceiling)))
+	if deadline, ok := c.ctx.Deadline(); ok && time.Until(deadline) < d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// getOnce performs one GET and reads (a bounded part of) the body.
+// Transport failures become Unreachable or TLS errors.
+func (c *checker) getOnce(u, authz string) (*response, error) {
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, c.fail(Unexpected, stripQuery(u), 0, "cannot build request", err)

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -225,7 +226,7 @@ func TestRegistryRejected(t *testing.T) {
 				t.Fatal("a rejected error matches another kind")
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "rejected the credentials") || !strings.Contains(msg, "fresh credentials") {
+			if !strings.Contains(msg, "refused the credentials") || !strings.Contains(msg, "fresh credentials") {
 				t.Fatalf("message %q should say the credentials were rejected and what to do", msg)
 			}
 			noSecrets(t, err)
@@ -318,7 +319,7 @@ func TestRegistryUnreachable(t *testing.T) {
 	if !errors.As(err, &verr) || verr.Kind != Unreachable || !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("Registry error = %v, want Unreachable", err)
 	}
-	if !strings.Contains(err.Error(), "cannot reach registry "+addr) || !strings.Contains(err.Error(), "network") {
+	if !strings.Contains(err.Error(), "could not reach "+addr) || !strings.Contains(err.Error(), "network") {
 		t.Fatalf("message %q should say the registry is unreachable and what to check", err)
 	}
 
@@ -354,7 +355,7 @@ func TestRegistryUnexpected(t *testing.T) {
 	}
 	emptyToken := httptest.NewTLSServer(handler(http.StatusOK, "", `{"expires_in": 60}`))
 	defer emptyToken.Close()
-	brokenToken := httptest.NewTLSServer(handler(http.StatusInternalServerError, "", "token service down"))
+	brokenToken := httptest.NewTLSServer(handler(http.StatusNotImplemented+100, "", "token service down")) // 601: no status we retry
 	defer brokenToken.Close()
 	tests := []struct {
 		name    string
@@ -363,7 +364,6 @@ func TestRegistryUnexpected(t *testing.T) {
 		want    string
 	}{
 		{"not a registry", handler(http.StatusNotFound, "", "404 page not found"), "", "404"},
-		{"server error", handler(http.StatusServiceUnavailable, "", "maintenance"), "", "maintenance"},
 		{"401 without challenge", handler(http.StatusUnauthorized, "", ""), "", "without a WWW-Authenticate"},
 		{"unsupported scheme", handler(http.StatusUnauthorized, `Negotiate`, ""), "", `"negotiate"`},
 		{"bearer without realm", handler(http.StatusUnauthorized, `Bearer service="s"`, ""), "", "realm"},
@@ -468,6 +468,99 @@ func TestRedirectIsNotAVerification(t *testing.T) {
 			}
 			if n := leaked.Load(); n != 0 {
 				t.Errorf("the redirect target received credentials %d time(s)", n)
+			}
+		})
+	}
+}
+
+// TestRegistryRetries: a transient failure (a 429 or 5xx answer, a reset
+// connection) is retried within the deadline, and the check passes once
+// the registry answers; one that persists is "could not reach", and a
+// refusal or a non-registry answer is not retried.
+func TestRegistryRetries(t *testing.T) {
+	ok := basicRegistry(t, http.StatusUnauthorized).Config.Handler
+	tests := []struct {
+		name      string
+		failures  []int // the answers before the registry's own: a status, or 0 for a reset connection
+		always    bool  // the failures never end
+		tokenFail bool  // the token service fails instead of the registry
+		wantKind  Kind  // 0: success
+		wantCalls int32
+		want      string
+	}{
+		{name: "503 twice, then 200", failures: []int{503, 503}, wantCalls: 3},
+		{name: "429, then 200", failures: []int{429}, wantCalls: 2},
+		{name: "a reset connection, then 200", failures: []int{0}, wantCalls: 2},
+		{name: "502 and 504, then 200", failures: []int{502, 504}, wantCalls: 3},
+		{name: "503 every time", failures: []int{503}, always: true, wantKind: Unreachable, wantCalls: maxAttempts, want: "could not reach"},
+		{name: "token service 500 every time", failures: []int{500}, always: true, tokenFail: true, wantKind: Unreachable, want: "could not reach"},
+		{name: "401 is not retried", failures: []int{401}, always: true, wantKind: Rejected, wantCalls: 1, want: "refused the credentials"},
+		{name: "404 is not retried", failures: []int{404}, always: true, wantKind: Unexpected, wantCalls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			fail := func(w http.ResponseWriter, n int32) bool {
+				i := int(n) - 1
+				if tt.always {
+					i = 0
+				} else if i >= len(tt.failures) {
+					return false
+				}
+				switch status := tt.failures[i]; status {
+				case 0:
+					conn, _, err := w.(http.Hijacker).Hijack()
+					if err == nil {
+						conn.(*tls.Conn).NetConn().(*net.TCPConn).SetLinger(0) //nolint:errcheck // a reset, not a clean close
+						conn.Close()
+					}
+				case 401:
+					w.Header().Set("WWW-Authenticate", `Basic realm="r"`)
+					w.WriteHeader(status)
+				default:
+					w.Header().Set("Content-Type", "text/plain")
+					w.WriteHeader(status)
+					fmt.Fprint(w, "maintenance")
+				}
+				return true
+			}
+			var handler http.Handler
+			if tt.tokenFail {
+				tokens := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					fail(w, calls.Add(1))
+				}))
+				defer tokens.Close()
+				handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="`+tokens.URL+`/token",service="s"`)
+					w.WriteHeader(http.StatusUnauthorized)
+				})
+			} else {
+				handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !fail(w, calls.Add(1)) {
+						ok.ServeHTTP(w, r)
+					}
+				})
+			}
+			srv := httptest.NewUnstartedServer(handler)
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.StartTLS()
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			client := srv.Client()
+			client.Transport.(*http.Transport).DisableKeepAlives = true
+			err := Registry(ctx, client, host(srv), user, password)
+			var verr *Error
+			switch {
+			case tt.wantKind == 0 && err != nil:
+				t.Fatalf("Registry error = %v, want success", err)
+			case tt.wantKind != 0 && (!errors.As(err, &verr) || verr.Kind != tt.wantKind):
+				t.Fatalf("Registry error = %v, want %v", err, tt.wantKind)
+			case err != nil && !strings.Contains(err.Error(), tt.want):
+				t.Errorf("message %q should say %q", err, tt.want)
+			}
+			if tt.wantCalls != 0 && calls.Load() != tt.wantCalls {
+				t.Errorf("%d requests, want %d", calls.Load(), tt.wantCalls)
 			}
 		})
 	}
