@@ -39,6 +39,7 @@ type fixture struct {
 	bin      string
 	password string
 	bundle   string // PEM file trusting the emulator's and the registry's CAs
+	ca       *testenv.CA
 }
 
 // ecrLikePassword makes a password shaped like ECR's: a long base64 blob.
@@ -67,7 +68,8 @@ func newFixtureWith(t *testing.T, opts awsfake.Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.fake.Close)
-	ca := testenv.NewCA(t)
+	ca := testenv.NewCA(t, proxiedRegistry) // the name only a test's proxy knows
+	f.ca = ca
 	f.reg = testenv.StartRegistry(t, testenv.RegistryOptions{Password: f.password, TLS: true, CA: ca})
 	f.fake.MapRegistry(account, region, f.reg.URL)
 	f.fake.SetRegistryPassword(account, region, f.password)
