@@ -18,6 +18,7 @@ func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
 		name          string
 		twoHosts      bool // STS and ECR under two names
 		proxy         bool // HTTPS_PROXY set
+		proxyInput    bool // the http-proxy input set instead
 		static        bool // static keys: nothing to wait for, nothing opened
 		wantConns     int  // at the emulator: the token request's and the AWS calls'
 		orConns       int  // another acceptable count
@@ -35,6 +36,8 @@ func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
 		// A proxy in the environment (loopback is never proxied, so the
 		// run still reaches the emulator): nothing opened ahead.
 		{name: "proxy configured", proxy: true, wantConns: 3, orConns: 2},
+		// The http-proxy input is the same decision.
+		{name: "http-proxy input", proxyInput: true, wantConns: 3, orConns: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A fixture each: the emulator logs a call after answering it,
@@ -48,6 +51,9 @@ func TestConnectionsOpenedAheadAreTheCallsOwn(t *testing.T) {
 					t.Fatal(err)
 				}
 				in = map[string]string{"aws-region": region, "aws-access-key-id": key.ID, "aws-secret-access-key": key.Secret}
+			}
+			if tc.proxyInput {
+				in["http-proxy"] = "http://127.0.0.1:9"
 			}
 			env := f.githubEnv(r, in)
 			env["RUNNER_DEBUG"] = "1"
