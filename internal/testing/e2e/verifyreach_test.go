@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
@@ -52,25 +53,35 @@ func startRegistryFront(t *testing.T, f *fixture, answer func(n int32) int) (str
 	return port, &calls
 }
 
-// TestVerifyFollowsHTTPProxy: with only the http-proxy input set, the
-// registry check goes through the proxy (the registry's name is one only
-// the proxy knows) and passes; the emulator, on loopback, is reached
-// directly.
+// TestVerifyFollowsHTTPProxy: with only the http-proxy input set, every
+// connection goes through the proxy, the registry check's included: the
+// emulator (OIDC token, STS, ECR) and the registry are addressed by names
+// only the proxy knows, and the login passes.
 func TestVerifyFollowsHTTPProxy(t *testing.T) {
-	f := newFixture(t)
+	const awsName = "aws.proxy.test"
+	f := newFixtureWith(t, awsfake.Options{TLS: true, DNSNames: []string{awsName}})
 	_, port, err := net.SplitHostPort(strings.TrimPrefix(f.reg.URL, "https://"))
 	must(t, err)
 	registry := net.JoinHostPort(proxiedRegistry, port)
 	f.fake.MapRegistry(account, region, "https://"+registry)
-	p := startConnectProxy(t, map[string]string{proxiedRegistry: "127.0.0.1"})
+	u, err := url.Parse(f.fake.URL())
+	must(t, err)
+	aws := net.JoinHostPort(awsName, u.Port())
+	p := startConnectProxy(t, map[string]string{proxiedRegistry: "127.0.0.1", awsName: "127.0.0.1"})
 	r := newRunner(t)
-	env := f.githubEnv(r, map[string]string{"role-to-assume": roleARN, "aws-region": region, "http-proxy": p.url})
+	env := f.githubEnv(r, map[string]string{"role-to-assume": roleARN, "aws-region": region, "http-proxy": p.url, "timeout": "30s"})
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ECR", "ACTIONS_ID_TOKEN_REQUEST_URL"} {
+		if !strings.Contains(env[k], u.Host) {
+			t.Fatalf("%s=%s is not the emulator's %s", k, env[k], u.Host)
+		}
+		env[k] = strings.Replace(env[k], u.Host, aws, 1)
+	}
 	res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env})
 	if res.ExitCode != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, res.Stderr)
 	}
-	if seen := p.hosts(); !slices.Contains(seen, registry) {
-		t.Errorf("the proxy was asked for %v; want the registry check's %s", seen, registry)
+	if seen := p.hosts(); !slices.Contains(seen, registry) || !slices.Contains(seen, aws) {
+		t.Errorf("the proxy was asked for %v; want the AWS calls' %s and the registry check's %s", seen, aws, registry)
 	}
 	if out := readFileCommands(t, r.output); out["registry"] != registry {
 		t.Errorf("registry output %q, want %q", out["registry"], registry)
