@@ -54,13 +54,12 @@ func TestProxyDecision(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if gotS := map[bool]string{true: ""}[got == nil]; got != nil {
+			gotS := "" // direct
+			if got != nil {
 				gotS = got.String()
-				if gotS != tc.want {
-					t.Errorf("%s: proxy %s, want %q", tc.url, gotS, tc.want)
-				}
-			} else if tc.want != "" {
-				t.Errorf("%s: direct, want %s", tc.url, tc.want)
+			}
+			if gotS != tc.want {
+				t.Errorf("%s: proxy %q, want %q (\"\": direct)", tc.url, gotS, tc.want)
 			}
 			if wantConfigured := tc.proxy != nil || tc.env["HTTPS_PROXY"] != "" || tc.env["https_proxy"] != ""; p.Configured() != wantConfigured {
 				t.Errorf("Configured() = %v, want %v", p.Configured(), wantConfigured)
