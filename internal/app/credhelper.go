@@ -131,9 +131,54 @@ func (h *helper) settings(host string) (*inputs.Config, error) {
 	return cfg, err
 }
 
-// Add is docker login storing credentials; ECR passwords are fetched fresh
-// on demand, so there is nothing to keep.
-func (h *helper) Add(*credentials.Credentials) error { return nil }
+// Add is docker login storing credentials. For a registry the helper
+// answers, there is nothing to keep: get fetches a fresh ECR password.
+// Anything else it cannot keep, so it refuses (as
+// amazon-ecr-credential-helper does) rather than throw the login away
+// while docker reports "Login Succeeded"; AWS_ECR_IGNORE_CREDS_STORAGE=true
+// makes it drop such logins without an error, as that helper's does.
+func (h *helper) Add(c *credentials.Credentials) error {
+	h.con.Mask(c.Secret)
+	if ignore, _ := inputs.ParseBool(h.e.Getenv("AWS_ECR_IGNORE_CREDS_STORAGE")); ignore {
+		h.con.Debugf("store for %s: dropped, as AWS_ECR_IGNORE_CREDS_STORAGE is true", c.ServerURL)
+		return nil
+	}
+	host, _, why, err := h.answers(c.ServerURL)
+	if err != nil {
+		return err
+	}
+	if why == "" {
+		h.con.Debugf("store for %s: nothing to keep, get fetches a fresh ECR password", host)
+		return nil
+	}
+	return &problem.Problem{Code: problem.CredentialHelper, Subject: "docker login " + c.ServerURL,
+		What: "this credential helper keeps no credentials, and does not answer for this registry (" + why + "), so the login would be lost",
+		Fix: "Name ecr-credentials for the ECR registries only, in credHelpers of config.json, and leave credsStore to a helper that keeps logins (or none); " +
+			"or set AWS_ECR_IGNORE_CREDS_STORAGE=true to have such logins dropped without an error."}
+}
+
+// answers reports whether Get answers serverURL: its host and settings,
+// or why not ("" when it does); err is a problem with the settings.
+func (h *helper) answers(serverURL string) (string, *inputs.Config, string, error) {
+	host, ok := helperHost(serverURL)
+	if !ok {
+		return "", nil, "the server URL names no single registry host", nil
+	}
+	cfg, err := h.settings(host)
+	if err != nil {
+		var se *inputs.SettingError
+		if errors.As(err, &se) && se.Setting == inputs.Registries {
+			if _, perr := registry.ParseHost(host); perr != nil {
+				return host, nil, host + " is neither an Amazon ECR registry nor one of registry-aliases", nil
+			}
+		}
+		return host, nil, "", err
+	}
+	if len(cfg.Registries) != 1 {
+		return host, nil, host + " names no single registry", nil
+	}
+	return host, cfg, "", nil
+}
 
 // Delete is docker logout: forget cached passwords for the host.
 func (h *helper) Delete(serverURL string) error {
@@ -165,22 +210,14 @@ func (h *helper) List() (map[string]string, error) {
 // of one); other registries are "not found", so docker goes on without
 // credentials as it would without the helper.
 func (h *helper) Get(serverURL string) (string, string, error) {
-	host, ok := helperHost(serverURL)
-	if !ok {
-		return "", "", credentials.NewErrCredentialsNotFound()
-	}
-	cfg, err := h.settings(host)
+	host, cfg, why, err := h.answers(serverURL)
 	if err != nil {
-		var se *inputs.SettingError
-		if errors.As(err, &se) && se.Setting == inputs.Registries {
-			if _, perr := registry.ParseHost(host); perr != nil {
-				return "", "", credentials.NewErrCredentialsNotFound()
-			}
-		}
 		return "", "", err
 	}
-	if len(cfg.Registries) != 1 {
-		// The host named no registry (or several): not ours to answer.
+	if why != "" {
+		// docker goes on without credentials; say why (debug only:
+		// docker asks for every registry it meets).
+		h.con.Debugf("get for %s: no credentials: %s", serverURL, why)
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
 	cache, err := h.cache()

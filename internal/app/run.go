@@ -109,6 +109,9 @@ func loadSettings(con *output.Console, src inputs.Source) (*inputs.Config, error
 	for _, w := range warnings {
 		con.Warnf("%s", w)
 	}
+	for _, n := range cfg.Notes {
+		con.Infof("%s", n)
+	}
 	return cfg, nil
 }
 

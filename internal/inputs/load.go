@@ -4,11 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
-
-	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
@@ -103,6 +100,9 @@ type Config struct {
 	// spelled (e.g. `input "aws-region"`); settings left to their defaults
 	// are absent.
 	Given map[string]string
+	// Notes say how names of other actions' settings were read (see
+	// Peers), for the log.
+	Notes []string
 	// Origin records where every setting with a value came from, explicit
 	// or environment fallback (e.g. `environment variable AWS_REGION`), for
 	// messages about it.
@@ -216,19 +216,27 @@ func Load(src Source) (*Config, []string, error) {
 	c := &Config{Mode: src.Mode, Given: map[string]string{}, Origin: map[string]string{}}
 	var warnings []string
 
-	if src.Mode == Plugin {
-		w, err := checkPluginVars(src.Environ)
+	if src.Mode == Plugin || src.Mode == GitHub {
+		w, err := checkVars(src.Mode, src.Environ)
 		if err != nil {
 			return nil, nil, err
 		}
 		warnings = append(warnings, w...)
 	}
+	peers, notes, err := resolvePeers(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Notes = notes
 
 	for _, s := range Table {
 		if !s.Modes.Has(src.Mode) {
 			continue
 		}
 		v, subject, explicit := lookup(s, src)
+		if p, ok := peers[s]; ok {
+			v, subject, explicit = p.value, p.subject, true
+		}
 		if v == "" {
 			continue
 		}
@@ -259,34 +267,15 @@ func Load(src Source) (*Config, []string, error) {
 // flag), then environment fallbacks, then the default. It returns the value,
 // how the user would name its origin, and whether it was explicit.
 func lookup(s *Setting, src Source) (string, string, bool) {
-	switch src.Mode {
-	case GitHub:
-		if s.FromArgs {
-			// Unexpanded when the program was not started from action.yml.
-			if v := strings.TrimSpace(src.Flags[s.Name]); v != "" && !strings.HasPrefix(v, "${{") {
-				return v, fmt.Sprintf("input %q", s.Name), true
-			}
-			return "", "", false
-		}
-		// go-githubactions reads INPUT_<NAME> the way actions/toolkit does.
-		if v := githubactions.New(githubactions.WithGetenv(src.Getenv)).GetInput(s.Name); v != "" {
+	if src.Mode == GitHub && s.FromArgs {
+		// Unexpanded when the program was not started from action.yml.
+		if v := strings.TrimSpace(src.Flags[s.Name]); v != "" && !strings.HasPrefix(v, "${{") {
 			return v, fmt.Sprintf("input %q", s.Name), true
 		}
-	case Plugin:
-		for _, name := range s.Plugin {
-			env := "PLUGIN_" + strings.ToUpper(name)
-			if v := strings.TrimSpace(src.Getenv(env)); v != "" {
-				return v, fmt.Sprintf("setting %q (%s)", name, env), true
-			}
-		}
-	case CLI:
-		for _, name := range s.Flag {
-			// An empty value (--duration=) means the default, as an
-			// empty input or plugin setting does.
-			if v := strings.TrimSpace(src.Flags[name]); v != "" {
-				return v, "flag --" + name, true
-			}
-		}
+		return "", "", false
+	}
+	if v, subject, ok := explicitValue(s, src); ok {
+		return v, subject, true
 	}
 	for _, env := range s.Env {
 		if v := strings.TrimSpace(src.Getenv(env)); v != "" {
@@ -359,64 +348,6 @@ func defaultSessionName(src Source) string {
 		return SanitizeSessionName("Drone-" + env("DRONE_BUILD_NUMBER"))
 	}
 	return "ecr-credentials"
-}
-
-// checkPluginVars rejects PLUGIN_* variables that no setting knows, with a
-// suggestion, so a typo never silently falls back to a default. Settings
-// that exist but do not apply to plugins produce a warning.
-func checkPluginVars(environ []string) ([]string, error) {
-	known := map[string]bool{}
-	other := map[string]string{}
-	for _, s := range Table {
-		for _, p := range s.Plugin {
-			known[strings.ToUpper(p)] = true
-		}
-		if !s.Modes.Has(Plugin) {
-			other[strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))] = s.Name
-		}
-	}
-	var unknown, warnings []string
-	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		rest, ok := strings.CutPrefix(name, "PLUGIN_")
-		if !ok || known[rest] {
-			continue
-		}
-		if gh, ok := other[rest]; ok {
-			warnings = append(warnings, fmt.Sprintf("%s is ignored: %q applies only to the GitHub action", name, gh))
-			continue
-		}
-		unknown = append(unknown, name)
-	}
-	if len(unknown) == 0 {
-		return warnings, nil
-	}
-	sort.Strings(unknown)
-	fix := "Check the spelling against the settings table in the README."
-	if s := suggest(strings.TrimPrefix(unknown[0], "PLUGIN_"), known); s != "" {
-		fix = fmt.Sprintf("Did you mean %q (PLUGIN_%s)? ", strings.ToLower(s), s) + fix
-	}
-	if dockerPluginSettings[strings.TrimPrefix(unknown[0], "PLUGIN_")] {
-		fix = "This step only logs in (it replaces the login of Drone's plugins/ecr, whose access_key, secret_key, region, registry, assume_role and external_id settings it takes): " +
-			"build and push in a later step (docker build/push, or plugins/docker with the login this step leaves in .docker), and drop the build settings here."
-	}
-	return nil, &problem.Problem{
-		Code:    problem.UnknownSetting,
-		Subject: strings.Join(unknown, ", "),
-		What:    "unknown plugin setting",
-		Fix:     fix,
-	}
-}
-
-// suggest returns the known name closest to name, if it is close.
-func suggest(name string, known map[string]bool) string {
-	best, bestD := "", 4
-	for k := range known {
-		if d := editDistance(name, k); d < bestD || d == bestD && k < best {
-			best, bestD = k, d
-		}
-	}
-	return best
 }
 
 func editDistance(a, b string) int {

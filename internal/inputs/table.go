@@ -665,13 +665,16 @@ var (
 		Modes:   InCLI,
 		setText: func(c *Config, v string) error {
 			v = strings.ToLower(v)
+			if v == "bash" || v == "zsh" {
+				v = "sh" // the same export lines
+			}
 			for _, s := range ShellNames {
 				if v == s {
 					c.Shell = v
 					return nil
 				}
 			}
-			return bad("Use one of "+strings.Join(ShellNames, ", ")+".", "%q is not a shell", shorten(v))
+			return bad("Use one of "+strings.Join(ShellNames, ", ")+" (bash and zsh are sh).", "%q is not a shell", shorten(v))
 		},
 	}
 	OutputDir = &Setting{
@@ -771,4 +774,57 @@ var Table = []*Setting{
 func isCIDR(s string) bool {
 	_, _, err := net.ParseCIDR(s)
 	return err == nil
+}
+
+// Peers are the names other actions and plugins give their settings, read
+// in the mode they belong to, so that a step moved over from a peer never
+// silently ignores one: each is taken with the peer's meaning (Setting,
+// Values, Variable) or refused with Fix, which names ours. The README's
+// table of peer names is generated from this list.
+var Peers = []*PeerName{
+	{Name: "registry-type", Mode: GitHub, Peer: "amazon-ecr-login", Setting: Registries,
+		Values: map[string]string{"private": "", "public": "public.ecr.aws"},
+		Doc:    "`public` adds ECR Public (public.ecr.aws) to registries (alone when registries is empty, as amazon-ecr-login logs in to ECR Public only); `private` is the default.",
+		Fix:    "Use private or public (public adds public.ecr.aws to registries)."},
+	{Name: "mask-passwords", Mode: GitHub, Peer: "a plural spelling of amazon-ecr-login's mask-password", Setting: MaskPassword,
+		Doc: "Read as mask-password."},
+	{Name: "role-chaining", Mode: GitHub, Peer: "configure-aws-credentials", Setting: CredentialSource,
+		Values: map[string]string{"true": string(SourceDefaultChain), "false": ""},
+		Doc:    "`true` is credential-source: default-chain: the AWS credentials already in the environment (an earlier step's) assume role-to-assume.",
+		Fix:    "Use true or false; true is credential-source: default-chain."},
+	{Name: "output-credentials", Mode: GitHub, Peer: "configure-aws-credentials", Setting: ExportAWSCredentials,
+		Values: map[string]string{"true": "true", "false": ""},
+		Doc:    "`true` is export-aws-credentials: true (the aws-* outputs, and the AWS_* variables that configure-aws-credentials exports by default too).",
+		Fix:    "Use true or false; true is export-aws-credentials: true."},
+	{Name: "output-env-credentials", Mode: GitHub, Peer: "configure-aws-credentials", Setting: ExportAWSCredentials,
+		Values: map[string]string{"true": "true", "false": ""},
+		Doc:    "`true` is export-aws-credentials: true (the AWS_* variables, and the masked aws-* outputs); `false` is the default here.",
+		Fix:    "Use true or false; true is export-aws-credentials: true."},
+	{Name: "aws-profile", Mode: GitHub, Peer: "configure-aws-credentials",
+		Doc: "Refused: this action writes no AWS profile files.",
+		Fix: "This action writes no AWS profile files: remove aws-profile, and set export-aws-credentials: true to hand the AWS credentials to later steps as AWS_* variables."},
+	{Name: "special-characters-workaround", Mode: GitHub, Peer: "configure-aws-credentials",
+		Values: map[string]string{"false": ""},
+		Doc:    "`false` is accepted; `true` is refused: not needed, the secret access key is never put through a shell.",
+		Fix:    "Not needed: this action never puts the secret access key through a shell (export-aws-credentials writes it to GITHUB_ENV as it is). Remove special-characters-workaround."},
+	{Name: "unset-current-credentials", Mode: GitHub, Peer: "configure-aws-credentials",
+		Values: map[string]string{"false": ""},
+		Doc:    "`false` is accepted; `true` is refused: this action never changes the job's AWS_* variables.",
+		Fix:    "This action never changes the job's AWS_* variables. To keep them out of the exchange, set credential-source: github-oidc; then remove unset-current-credentials."},
+	{Name: "disable-retry", Mode: GitHub, Peer: "configure-aws-credentials",
+		Values: map[string]string{"false": ""},
+		Doc:    "`false` is accepted; `true` is refused: retries stop at timeout.",
+		Fix:    "Retries of transient failures stop at timeout: set timeout (e.g. 30s) to bound them, and remove disable-retry."},
+	{Name: "retry-max-attempts", Mode: GitHub, Peer: "configure-aws-credentials",
+		Doc: "Refused: retries stop at timeout.",
+		Fix: "Retries of transient failures stop at timeout: set timeout (e.g. 30s) to bound them, and remove retry-max-attempts."},
+	{Name: "use-existing-credentials", Mode: GitHub, Peer: "configure-aws-credentials",
+		Values: map[string]string{"false": ""},
+		Doc:    "`false` is accepted; `true` is refused: use credential-source: default-chain.",
+		Fix:    "To log in with the AWS credentials already in the job's environment, set credential-source: default-chain (without role-to-assume), and remove use-existing-credentials."},
+	{Name: "transitive-tag-keys", Mode: GitHub, Peer: "configure-aws-credentials",
+		Doc: "Refused: session tags are not made transitive.",
+		Fix: "Session tags are set with role-session-tags and are not made transitive: remove transitive-tag-keys (and tag each role of role-chain in its own trust)."},
+	{Name: "oidc_token_id", Mode: Plugin, Peer: "Harness CI's Drone plugins", Setting: WebIdentityTokenEnv, Variable: true,
+		Doc: "The web identity token itself: read as web_identity_token_env naming PLUGIN_OIDC_TOKEN_ID, exchanged for role_arn (or assume_role)."},
 }

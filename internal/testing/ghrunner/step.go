@@ -29,13 +29,15 @@ func NewStepFiles(dir string) (StepFiles, error) {
 // ActionDefaults are the inputs the runner fills in from the defaults
 // action.yml declares, when the workflow does not set them.
 var ActionDefaults = map[string]string{
-	"audience":              "sts.amazonaws.com",
-	"role-duration-seconds": "3600",
-	"docker-login":          "true",
-	"verify":                "true",
-	"export-env":            "true",
-	"env-prefix":            "ECR_",
-	"mask-password":         "true",
+	"audience":               "sts.amazonaws.com",
+	"role-duration-seconds":  "3600",
+	"docker-login":           "true",
+	"verify":                 "true",
+	"export-env":             "true",
+	"env-prefix":             "ECR_",
+	"mask-password":          "true",
+	"credential-source":      "auto",
+	"export-aws-credentials": "false",
 }
 
 // Step is a container action step as the runner starts it.
