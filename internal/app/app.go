@@ -69,6 +69,9 @@ func Main(ctx context.Context, e Env) int {
 	case version:
 		fmt.Fprintln(e.Stdout, VersionString())
 		return ExitOK
+	case len(args) == 1 && (args[0] == "--help" || args[0] == "-help" || args[0] == "-h"):
+		usage(e.Stdout)
+		return ExitOK
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		return subcommand(ctx, e, args[0], args[1:])
 	}

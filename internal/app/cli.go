@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
 
 // cliCommand is a subcommand for people and scripts. Results go to stdout,
@@ -19,24 +21,31 @@ type cliCommand struct {
 	name, args, doc string
 	// dockerLogin is the default of docker-login for the command.
 	dockerLogin bool
-	run         func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string) error
+	// settings are the settings of commandSettings this command takes
+	// (the rest of the CLI settings every command takes).
+	settings []*inputs.Setting
+	// run prints the result; mask registers a secret derived from it
+	// (a format's encodings) before it is printed.
+	run func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string, mask func(string)) error
 }
 
 var cliCommands = []cliCommand{
 	{name: "login", args: "[REGISTRY...]", dockerLogin: true,
-		doc: "Write a docker login (config.json in DOCKER_CONFIG or ~/.docker) for the registries.",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+		settings: []*inputs.Setting{inputs.DockerLogin, inputs.DockerConfig, inputs.RegistryAuthFile, inputs.Verify},
+		doc:      "Write a docker login (config.json in DOCKER_CONFIG or ~/.docker) for the registries.",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
 			return nil // the login itself is done by the shared sink
 		}},
 	{name: "get-login-password", args: "[REGISTRY]",
-		doc: "Print the password, like `aws ecr get-login-password` (pipe it to `docker login --username AWS --password-stdin`).",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+		doc: "Print the password of one registry, like `aws ecr get-login-password` (pipe it to `docker login --username AWS --password-stdin`).",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
 			_, err := fmt.Fprintln(e.Stdout, res.Logins[0].Password)
 			return err
 		}},
 	{name: "env", args: "[REGISTRY...]",
-		doc: "Print `export ECR_USERNAME=...` lines for `eval \"$(ecr-credentials env)\"` (--shell fish, powershell or cmd for those shells).",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+		settings: []*inputs.Setting{inputs.Shell, inputs.EnvPrefix, inputs.ExportAWSCredentials},
+		doc:      "Print `export ECR_USERNAME=...` lines for `eval \"$(ecr-credentials env)\"` in sh, bash or zsh (--shell fish, powershell or cmd for those shells).",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
 			values := output.Env(res.Logins, res.JSON, cfg.EnvPrefix)
 			if cfg.ExportAWSCredentials {
 				_, aws := output.AWSCredentials(res.Session.Credentials, cfg.Region)
@@ -51,17 +60,21 @@ var cliCommands = []cliCommand{
 		}},
 	{name: "json", args: "[REGISTRY...]",
 		doc: "Print one JSON object: the first registry's credentials and every registry under \"registries\".",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string) error {
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
 			_, err := fmt.Fprintln(e.Stdout, res.JSON)
 			return err
 		}},
 	{name: "print", args: "FORMAT [REGISTRY...]",
-		doc: "Print another format: " + strings.Join(output.FormatNames(), ", ") + ".",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string) error {
+		settings: []*inputs.Setting{inputs.EnvPrefix, inputs.K8sSecretName, inputs.K8sNamespace, inputs.BambooNamespace},
+		doc:      "Print another format: " + strings.Join(output.FormatNames(), ", ") + ".",
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string, mask func(string)) error {
 			f, _ := output.LookupFormat(args[0])
 			text, err := f.Render(res.Logins, formatOptions(cfg))
 			if err != nil {
 				return err
+			}
+			for _, secret := range f.Secrets(text, res.Logins, formatOptions(cfg)) {
+				mask(secret)
 			}
 			if !strings.HasSuffix(text, "\n") {
 				text += "\n"
@@ -100,13 +113,34 @@ func (f *flagValue) Set(v string) error {
 	return nil
 }
 
+// commandSettings are the CLI settings only some commands take (those
+// that list them in settings): --help and the flags of a command show
+// only what it uses.
+func commandSettings() map[*inputs.Setting]bool {
+	only := map[*inputs.Setting]bool{}
+	for _, c := range cliCommands {
+		for _, s := range c.settings {
+			only[s] = true
+		}
+	}
+	return only
+}
+
+// takes reports whether the command takes the setting.
+func (c cliCommand) takes(s *inputs.Setting) bool {
+	if !s.Modes.Has(inputs.CLI) || len(s.Flag) == 0 {
+		return false
+	}
+	return !commandSettings()[s] || slices.Contains(c.settings, s)
+}
+
 // cliFlags builds the flag set of a command from the settings table.
-func cliFlags(name string) (*flag.FlagSet, map[string]string) {
-	fs := flag.NewFlagSet("ecr-credentials "+name, flag.ContinueOnError)
+func cliFlags(cmd cliCommand) (*flag.FlagSet, map[string]string) {
+	fs := flag.NewFlagSet("ecr-credentials "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	set := map[string]string{}
 	for _, s := range inputs.Table {
-		if !s.Modes.Has(inputs.CLI) {
+		if !cmd.takes(s) {
 			continue
 		}
 		for _, fl := range s.Flag {
@@ -116,8 +150,36 @@ func cliFlags(name string) (*flag.FlagSet, map[string]string) {
 	return fs, set
 }
 
+// unknownFlag explains a flag the command does not have: the closest of
+// its flags, or the commands that take it.
+func unknownFlag(cmd cliCommand, fs *flag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return ""
+	}
+	name = strings.TrimLeft(name, "-")
+	for _, s := range inputs.Table {
+		if !slices.Contains(s.Flag, name) || !s.Modes.Has(inputs.CLI) {
+			continue
+		}
+		var others []string
+		for _, c := range cliCommands {
+			if c.takes(s) {
+				others = append(others, c.name)
+			}
+		}
+		return fmt.Sprintf("--%s is a flag of %s, not of %s.", name, strings.Join(others, ", "), cmd.name)
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if best := inputs.Suggest(name, names); best != "" {
+		return fmt.Sprintf("Did you mean --%s?", best)
+	}
+	return ""
+}
+
 func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
-	fs, flags := cliFlags(cmd.name)
+	fs, flags := cliFlags(cmd)
 	// Flags may come before, between and after the arguments
 	// (`print bamboo --bamboo-namespace x`).
 	var rest []string
@@ -128,7 +190,11 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 				return ExitOK
 			}
 			// The flag package quotes values but not flag names: one line.
-			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %s\nRun `ecr-credentials %s --help` for the flags.\n", cmd.name, output.OneLine(err.Error()), cmd.name)
+			hint := unknownFlag(cmd, fs, err)
+			if hint != "" {
+				hint = output.OneLine(hint) + " "
+			}
+			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %s\n%sRun `ecr-credentials %s --help` for the flags.\n", cmd.name, output.OneLine(err.Error()), hint, cmd.name)
 			return ExitUsage
 		}
 		if fs.NArg() == 0 {
@@ -158,12 +224,24 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 		}
 		inputs.Registries.SetFlag(flags, strings.Join(positional, ","))
 	}
+	if cmd.name == "get-login-password" {
+		v, _ := inputs.Registries.FlagValue(flags)
+		if items, err := registry.SplitList(v); err == nil && len(items) > 1 {
+			fmt.Fprintf(e.Stderr, "ecr-credentials get-login-password: %d registries given, but it prints one password: give one registry, or use `json` or `env` for several\n", len(items))
+			return ExitUsage
+		}
+	}
 	if _, ok := inputs.DockerLogin.FlagValue(flags); !ok && cmd.dockerLogin {
 		inputs.DockerLogin.SetFlag(flags, "true")
 	}
 	v, _ := inputs.Debug.FlagValue(flags)
 	debug, _ := inputs.ParseBool(v)
 	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
+	if e.Getenv("GITHUB_ACTIONS") == "true" {
+		// A run: step of a GitHub job: the runner masks what it is told
+		// of on stderr, and stdout stays the result alone.
+		con.AnnounceMasks()
+	}
 	if err := cliRun(ctx, e, con, cmd, flags, rest); err != nil {
 		con.Problem(err)
 		return ExitError
@@ -203,7 +281,7 @@ func cliHelp(w io.Writer, cmd cliCommand) {
 	fmt.Fprintf(w, "Usage: ecr-credentials %s [flags] %s\n\n%s\n\nFlags (every one also has an environment or plugin form; see the README):\n", cmd.name, cmd.args, cmd.doc)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, s := range inputs.Table {
-		if !s.Modes.Has(inputs.CLI) || len(s.Flag) == 0 {
+		if !cmd.takes(s) {
 			continue
 		}
 		names := make([]string, len(s.Flag))

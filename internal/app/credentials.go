@@ -105,7 +105,8 @@ func chooseBase(cfg *inputs.Config, e Env, con *output.Console, proxy *awsauth.P
 		return static()
 	}
 	if cfg.Role.ARN != "" {
-		if cfg.Mode == inputs.GitHub && github.Available() {
+		// In every mode: the CLI in a run: step of a GitHub job too.
+		if github.Available() {
 			return webIdentity(github, "GitHub Actions job with id-token: write")
 		}
 		if cfg.WebIdentityTokenFile != "" {

@@ -215,7 +215,7 @@ type stdout struct {
 func (stdout) stage(*run) error { return nil }
 
 func (s stdout) commit(t *run) error {
-	if err := s.cmd.run(t.ctx, t.e, t.cfg, t.res, s.args); err != nil {
+	if err := s.cmd.run(t.ctx, t.e, t.cfg, t.res, s.args, t.con.Mask); err != nil {
 		what := "writing the result failed"
 		if t.receipt != nil {
 			what += " (the docker login was undone)"

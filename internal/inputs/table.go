@@ -72,7 +72,7 @@ var (
 		Plugin:  []string{"credential_source"},
 		Flag:    []string{"credential-source"},
 		Default: "auto",
-		Doc:     "Where the AWS identity comes from: auto, github-oidc, web-identity-file, web-identity-env, static or default-chain. auto picks, in order: static keys if given, the GitHub OIDC token (GitHub, with role-to-assume), a web identity token file or variable (with role-to-assume), then the AWS SDK default chain (environment, shared config, ECS, EC2 instance role).",
+		Doc:     "Where the AWS identity comes from: auto, github-oidc, web-identity-file, web-identity-env, static or default-chain. auto picks, in order: static keys if given, the GitHub OIDC token (in a GitHub job that may request one, the CLI's included, with role-to-assume), a web identity token file or variable (with role-to-assume), then the AWS SDK default chain (environment, shared config, ECS, EC2 instance role).",
 		Kind:    String,
 		Modes:   InAll,
 		setText: func(c *Config, v string) error {

@@ -86,7 +86,17 @@ type Console struct {
 
 	maskMu sync.Mutex
 	masked map[string]bool // told to the runner already (::add-mask::)
+	// announce: a plain console that tells the runner of secrets too
+	// (the CLI in a GitHub job; see AnnounceMasks).
+	announce bool
 }
+
+// AnnounceMasks makes a plain console tell the GitHub runner of every
+// secret (::add-mask::, on the informational writer) before Mask returns,
+// as the GitHub style does: for the CLI in a GitHub job, whose results go
+// to stdout and whose log (stderr) the runner reads workflow commands
+// from too. Call it before the first Mask.
+func (c *Console) AnnounceMasks() { c.announce = true }
 
 // NewConsole makes a console. info receives informational lines (stdout
 // for CIs; stderr for the CLI, whose stdout carries results); errs receives
@@ -117,7 +127,7 @@ func (c *Console) Mask(secret string) {
 	if strings.TrimSpace(secret) == "" {
 		return
 	}
-	if c.style == StyleGitHub {
+	if c.style == StyleGitHub || c.announce {
 		c.tellRunner(secret)
 	}
 	c.red.Add(secret)

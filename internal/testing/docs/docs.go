@@ -203,6 +203,21 @@ func docWithEnv(s *inputs.Setting) string {
 
 func escape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
+// PeersTable renders the README table of the names other actions and
+// plugins give settings (inputs.Peers): what each does here.
+func PeersTable() string {
+	var b strings.Builder
+	b.WriteString("| Name | Where | Whose | Here |\n| --- | --- | --- | --- |\n")
+	for _, p := range inputs.Peers {
+		where := "GitHub input"
+		if p.Mode == inputs.Plugin {
+			where = "plugin setting"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", p.Name, where, escape(p.Peer), escape(p.Doc))
+	}
+	return b.String()
+}
+
 // OutputsTable renders the README table of outputs and environment variables.
 func OutputsTable() string {
 	var b strings.Builder

@@ -66,7 +66,7 @@ func TestREADMETablesUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(readme)
-	for name, body := range map[string]string{"settings": SettingsTable(), "outputs": OutputsTable()} {
+	for name, body := range map[string]string{"settings": SettingsTable(), "outputs": OutputsTable(), "peers": PeersTable()} {
 		doc, err = Replace(doc, name, body)
 		if err != nil {
 			t.Fatal(err)
@@ -183,6 +183,24 @@ func TestSettingsTableSane(t *testing.T) {
 		}
 		if s.Modes.Has(inputs.CLI) && len(s.Flag) == 0 {
 			t.Errorf("%s applies to the CLI but has no flag", s.Name)
+		}
+	}
+	// Peer names: none is ours too, each is documented, a refused one
+	// (or a refused value) says what to write instead.
+	for _, p := range inputs.Peers {
+		kind := "input"
+		if p.Mode == inputs.Plugin {
+			kind = "plugin"
+		}
+		if _, ours := names[kind+":"+p.Name]; ours {
+			t.Errorf("peer name %q is also ours", p.Name)
+		}
+		claim(kind, p.Name, "peer "+p.Name)
+		if p.Doc == "" || p.Peer == "" {
+			t.Errorf("peer name %q lacks Doc or Peer", p.Name)
+		}
+		if (p.Setting == nil || p.Values != nil) && p.Fix == "" {
+			t.Errorf("peer name %q can be refused but has no Fix", p.Name)
 		}
 	}
 }

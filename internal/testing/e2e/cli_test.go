@@ -68,6 +68,18 @@ func TestCLICommands(t *testing.T) {
 	if string(out) != host+" "+f.password {
 		t.Errorf("fish source of `env --shell fish` gives %q...", abbreviate(string(out)))
 	}
+	// env --shell bash and zsh (issue 24 item 8): sh's lines, evaluated by
+	// a real bash and zsh.
+	for _, shell := range []string{"bash", "zsh"} {
+		res := run("env", "--shell", shell)
+		cmd := exec.Command(testenv.RequireTool(t, shell), "-c", `eval "$1"; printf '%s %s' "$ECR_REGISTRY" "$ECR_PASSWORD"`, shell, res.Stdout)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+		out, err := cmd.Output()
+		must(t, err)
+		if string(out) != host+" "+f.password {
+			t.Errorf("%s eval of `env --shell %s` gives %q...", shell, shell, abbreviate(string(out)))
+		}
+	}
 	for shell, want := range map[string]string{"powershell": "$Env:ECR_PASSWORD = '" + f.password + "'\n", "cmd": "set ECR_PASSWORD=" + f.password + "\r\n"} {
 		if res := run("env", "--shell", shell); !strings.Contains(res.Stdout, want) {
 			t.Errorf("env --shell %s lacks the password line", shell)
@@ -120,6 +132,63 @@ func TestCLICommands(t *testing.T) {
 	for _, flag := range []string{"--role-arn", "--region", "--registries", "--web-identity-token-file", "--role-chain", "--docker-config"} {
 		if !strings.Contains(help.Stdout, flag) {
 			t.Errorf("login --help lacks %s", flag)
+		}
+	}
+}
+
+// TestCLIHelpAndFlags (issue 24 items 1 and 8): `<command> --help` and
+// `ecr-credentials --help` print on stdout and exit 0, each command lists
+// only its own flags (before, every command listed every flag: --shell,
+// --bamboo-namespace, ... under get-login-password); an unknown or
+// misplaced flag names the nearest flag or the commands that take it;
+// get-login-password refuses two registries.
+func TestCLIHelpAndFlags(t *testing.T) {
+	bin := testenv.BuildBinary(t, modulePk)
+	help := []struct {
+		args          []string
+		want, notWant []string
+	}{
+		{[]string{"--help"}, []string{"Commands", "get-login-password", "credential-helper"}, nil},
+		{[]string{"-h"}, []string{"Commands"}, nil},
+		{[]string{"get-login-password", "--help"}, []string{"--role-arn", "--region", "--registries", "--timeout"},
+			[]string{"--bamboo-namespace", "--shell", "--docker-config", "--env-prefix", "--k8s-namespace", "--verify"}},
+		{[]string{"env", "--help"}, []string{"--shell", "--env-prefix", "--export-aws-credentials", "--role-arn"},
+			[]string{"--bamboo-namespace", "--docker-config", "--k8s-secret-name"}},
+		{[]string{"print", "--help"}, []string{"--bamboo-namespace", "--k8s-namespace", "--env-prefix"}, []string{"--shell", "--docker-config"}},
+		{[]string{"login", "--help"}, []string{"--docker-config", "--verify", "--registry-auth-file", "--docker-login"}, []string{"--shell", "--bamboo-namespace"}},
+		{[]string{"json", "-h"}, []string{"--role-arn"}, []string{"--shell", "--docker-config"}},
+	}
+	for _, tc := range help {
+		res := testenv.RunProgram(t, bin, testenv.RunOptions{Args: tc.args})
+		if res.ExitCode != 0 || res.Stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q; want 0 and nothing on stderr", tc.args, res.ExitCode, res.Stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(res.Stdout, w) {
+				t.Errorf("%v lacks %s", tc.args, w)
+			}
+		}
+		for _, w := range tc.notWant {
+			if strings.Contains(res.Stdout, w+" ") || strings.Contains(res.Stdout, w+",") {
+				t.Errorf("%v lists %s, a flag of another command", tc.args, w)
+			}
+		}
+	}
+	usage := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"login", "--regoin", "eu-west-1"}, "Did you mean --region?"},
+		{[]string{"json", "--role-to-asume", roleARN}, "Did you mean --role-to-assume?"},
+		{[]string{"get-login-password", "--shell", "fish"}, "--shell is a flag of env, not of get-login-password"},
+		{[]string{"get-login-password", "--docker-config", "/tmp/x"}, "--docker-config is a flag of login, not of get-login-password"},
+		{[]string{"get-login-password", account, "210987654321"}, "2 registries given, but it prints one password"},
+		{[]string{"get-login-password", "--registries", account + ",public.ecr.aws"}, "it prints one password"},
+	}
+	for _, tc := range usage {
+		res := testenv.RunProgram(t, bin, testenv.RunOptions{Args: tc.args})
+		if res.ExitCode != 2 || !strings.Contains(res.Stderr, tc.want) || res.Stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", tc.args, res.ExitCode, res.Stderr, res.Stdout, tc.want)
 		}
 	}
 }

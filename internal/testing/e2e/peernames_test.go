@@ -35,7 +35,7 @@ func TestPeerNames(t *testing.T) {
 		// wantRegistries is the registries output; wantOp the STS call
 		// that issued the session.
 		wantRegistries, wantOp string
-		check              func(t *testing.T, r *runner, res testenv.Result)
+		check                  func(t *testing.T, r *runner, res testenv.Result)
 	}{
 		{name: "registry-type public alone: ECR Public only",
 			inputs:         map[string]string{"registry-type": "public"},

@@ -32,6 +32,7 @@ var toolPackages = map[string]string{
 	"git":             "git",
 	"openssl":         "openssl",
 	"fish":            "fish",
+	"zsh":             "zsh",
 	"podman":          "podman",
 	"buildah":         "buildah",
 }
