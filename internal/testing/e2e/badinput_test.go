@@ -55,6 +55,7 @@ func TestBadInput(t *testing.T) {
 		set   map[string]string // inputs, plugin settings (without PLUGIN_) or nothing for the CLI
 		env   map[string]string // extra environment; del removes
 		args  []string          // program arguments (CLI: after the command)
+		cmd   []string          // CLI: the command taking args (default: login --verify=false)
 		setup func(c *badCtx)
 		code  string
 		inMsg []string
@@ -158,7 +159,7 @@ func TestBadInput(t *testing.T) {
 			code: "invalid-setting", inMsg: []string{`input "env-prefix"`}},
 		{name: "env prefix with an equals sign", mode: "plugin", set: map[string]string{"env_prefix": "PATH=/tmp:"},
 			code: "invalid-setting", inMsg: []string{"PLUGIN_ENV_PREFIX"}},
-		{name: "env prefix lower case", mode: "cli", args: []string{"--env-prefix", "ecr_"},
+		{name: "env prefix lower case", mode: "cli", cmd: []string{"env"}, args: []string{"--env-prefix", "ecr_"},
 			code: "invalid-setting", inMsg: []string{"flag --env-prefix"}},
 		{name: "audience with a newline", mode: "github", set: map[string]string{"audience": "sts.amazonaws.com\nGITHUB_ENV"},
 			code: "invalid-setting", inMsg: []string{`input "audience"`, "white space"}},
@@ -215,9 +216,9 @@ func TestBadInput(t *testing.T) {
 			code: "invalid-setting", inMsg: []string{`input "bamboo-namespace"`, "is not a Bamboo variable namespace"}},
 		{name: "bamboo namespace with an empty part", mode: "plugin", set: map[string]string{"formats": "bamboo", "bamboo_namespace": "custom..ecr"},
 			code: "invalid-setting", inMsg: []string{"PLUGIN_BAMBOO_NAMESPACE"}},
-		{name: "bamboo namespace with a new line", mode: "cli", args: []string{"--bamboo-namespace", "a\nb=c"},
+		{name: "bamboo namespace with a new line", mode: "cli", cmd: []string{"print", "bamboo"}, args: []string{"--bamboo-namespace", "a\nb=c"},
 			code: "invalid-setting", inMsg: []string{"flag --bamboo-namespace"}},
-		{name: "unknown shell", mode: "cli", args: []string{"--shell", "tcsh"},
+		{name: "unknown shell", mode: "cli", cmd: []string{"env"}, args: []string{"--shell", "tcsh"},
 			code: "invalid-setting", inMsg: []string{"flag --shell", `"tcsh" is not a shell`, "sh, fish, powershell, cmd"}},
 
 		// other settings
@@ -387,7 +388,11 @@ func TestBadInput(t *testing.T) {
 			c.setDockerConfig(existingConfig)
 			c.args = append([]string(nil), tt.args...)
 			if tt.mode == "cli" {
-				c.args = append([]string{"login", "--verify=false"}, c.args...)
+				cmd := tt.cmd
+				if cmd == nil {
+					cmd = []string{"login", "--verify=false"}
+				}
+				c.args = append(append([]string(nil), cmd...), c.args...)
 			}
 			if tt.setup != nil {
 				tt.setup(c)
