@@ -28,7 +28,7 @@ func TestCredentialHelperStore(t *testing.T) {
 	helper := filepath.Join(helperDir, "docker-credential-ecr-credentials")
 	must(t, os.Symlink(f.bin, helper))
 
-	login := func(extra map[string]string) (string, error, string) {
+	login := func(extra map[string]string) (string, string, error) {
 		dockerDir := t.TempDir()
 		config := filepath.Join(dockerDir, "config.json")
 		must(t, os.WriteFile(config, []byte(`{"credsStore":"ecr-credentials"}`), 0o600))
@@ -47,10 +47,10 @@ func TestCredentialHelperStore(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		b, rerr := os.ReadFile(config)
 		must(t, rerr)
-		return string(out), err, string(b)
+		return string(out), string(b), err
 	}
 
-	out, err, config := login(nil)
+	out, config, err := login(nil)
 	if err == nil || strings.Contains(out, "Login Succeeded") {
 		t.Errorf("docker login through the helper as credsStore succeeded; want it refused:\n%s", out)
 	}
@@ -61,7 +61,7 @@ func TestCredentialHelperStore(t *testing.T) {
 		t.Error("the password appears in docker's output or config.json")
 	}
 
-	out, err, _ = login(map[string]string{"AWS_ECR_IGNORE_CREDS_STORAGE": "true"})
+	out, _, err = login(map[string]string{"AWS_ECR_IGNORE_CREDS_STORAGE": "true"})
 	if err != nil || !strings.Contains(out, "Login Succeeded") {
 		t.Errorf("with AWS_ECR_IGNORE_CREDS_STORAGE=true: %v\n%s", err, out)
 	}
