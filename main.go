@@ -33,6 +33,7 @@ func main() {
 		Stdin:   stdin,
 		Stdout:  stdout,
 		Stderr:  stderr,
+		Dev:     devCommands,
 	})
 	stop()
 	os.Exit(code)

@@ -33,6 +33,10 @@ type Env struct {
 	Stderr  io.Writer
 	// Dir is the working directory (the workspace, for CI plugins).
 	Dir string
+	// Dev are the development commands (demo, emulator) that package main
+	// hands in: none in a release build. The product packages carry no
+	// development code of their own.
+	Dev []DevCommand
 }
 
 // Exit codes.
@@ -70,7 +74,7 @@ func Main(ctx context.Context, e Env) int {
 		fmt.Fprintln(e.Stdout, VersionString())
 		return ExitOK
 	case len(args) == 1 && (args[0] == "--help" || args[0] == "-help" || args[0] == "-h"):
-		usage(e.Stdout)
+		usage(e.Stdout, e.Dev)
 		return ExitOK
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		return subcommand(ctx, e, args[0], args[1:])
@@ -81,7 +85,7 @@ func Main(ctx context.Context, e Env) int {
 	case inputs.Plugin:
 		return pluginMain(ctx, e)
 	}
-	usage(e.Stderr)
+	usage(e.Stderr, e.Dev)
 	return ExitUsage
 }
 
@@ -124,42 +128,42 @@ func subcommand(ctx context.Context, e Env, name string, args []string) int {
 		fmt.Fprintln(e.Stdout, VersionString())
 		return ExitOK
 	case "help", "--help", "-h":
-		usage(e.Stdout)
+		usage(e.Stdout, e.Dev)
 		return ExitOK
 	}
 	if cmd, ok := lookupCLI(name); ok {
 		return runCLI(ctx, e, cmd, args)
 	}
-	if cmd, ok := lookupDev(name); ok {
-		if err := cmd.run(ctx, args, e); err != nil {
+	if cmd, ok := lookupDev(e, name); ok {
+		if err := cmd.Run(ctx, args, e); err != nil {
 			fmt.Fprintf(e.Stderr, "ecr-credentials %s: %v\n", name, err)
 			return ExitError
 		}
 		return ExitOK
 	}
 	fmt.Fprintf(e.Stderr, "ecr-credentials: unknown command %q\n\n", name)
-	usage(e.Stderr)
+	usage(e.Stderr, e.Dev)
 	return ExitUsage
 }
 
-// devCommand is a command compiled into development builds only (demo,
-// emulator): the list is devCommands, in dev.go or devcommands_release.go
-// as the build tags choose.
-type devCommand struct {
-	name, doc string
-	run       func(ctx context.Context, args []string, e Env) error
+// DevCommand is a development command (demo, emulator). Package main
+// builds the list (see dev.go there): the product packages import no
+// development or test code.
+type DevCommand struct {
+	Name, Doc string
+	Run       func(ctx context.Context, args []string, e Env) error
 }
 
-func lookupDev(name string) (devCommand, bool) {
-	for _, c := range devCommands {
-		if c.name == name {
+func lookupDev(e Env, name string) (DevCommand, bool) {
+	for _, c := range e.Dev {
+		if c.Name == name {
 			return c, true
 		}
 	}
-	return devCommand{}, false
+	return DevCommand{}, false
 }
 
-func usage(w io.Writer) {
+func usage(w io.Writer, dev []DevCommand) {
 	fmt.Fprintf(w, `ecr-credentials %s: log in to Amazon ECR from CI with the job's identity.
 
 As a GitHub Action it reads INPUT_* (see action.yml); as a Drone or Woodpecker
@@ -170,10 +174,10 @@ plugin it reads PLUGIN_* settings; from a shell, run one of the commands.
                                  Docker credential helper protocol (also as docker-credential-ecr-credentials)
   version                        Print version, commit and build date
 `)
-	if len(devCommands) > 0 {
+	if len(dev) > 0 {
 		fmt.Fprint(w, "\nDevelopment build commands:\n")
-		for _, c := range devCommands {
-			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.doc)
+		for _, c := range dev {
+			fmt.Fprintf(w, "  %-10s %s\n", c.Name, c.Doc)
 		}
 	}
 }

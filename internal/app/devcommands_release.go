@@ -1,6 +1,0 @@
-//go:build release
-
-package app
-
-// devCommands: a release build carries no development commands.
-var devCommands []devCommand
