@@ -2,8 +2,8 @@ package demo
 
 import (
 	"bytes"
-	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -17,13 +17,21 @@ func TestMain(m *testing.M) {
 	os.Exit(testenv.IsolateNetwork(m))
 }
 
-// TestDemo runs the README's demo command against a fresh build and checks
-// it reaches the end, showing no secret.
+// TestDemo runs the README's demo command, `go run . demo`, in the
+// checkout and checks it reaches the end, showing no secret. A build
+// without tags carries no development code: the command runs the program
+// again as `go run -tags dev . demo` (devrun.go in package main).
 func TestDemo(t *testing.T) {
-	bin := testenv.BuildBinary(t, "github.com/ecr-credentials/ecr-credentials")
+	goBin, err := testenv.GoCommand()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
-	if err := Run(context.Background(), bin, &out); err != nil {
-		t.Fatalf("demo: %v\n%s", err, out.String())
+	cmd := exec.Command(goBin, "run", ".", "demo")
+	cmd.Dir = testenv.ModuleRoot(t)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go run . demo: %v\n%s", err, out.String())
 	}
 	s := out.String()
 	for _, want := range []string{"pushed ", "wrong password is refused", "Removed the docker login", "demo finished"} {
