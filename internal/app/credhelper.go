@@ -122,13 +122,25 @@ func (h *helper) settings(host string) (*inputs.Config, error) {
 		for _, r := range cfg.Registries {
 			if r.Host == host {
 				cfg.Registries = []registry.Registry{r}
+				h.applyFile(cfg)
 				return cfg, nil
 			}
 		}
 	}
 	inputs.Registries.SetFlag(flags, host)
 	cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ, Flags: flags})
-	return cfg, err
+	if err != nil {
+		return nil, err
+	}
+	h.applyFile(cfg)
+	return cfg, nil
+}
+
+// applyFile gives cfg what the settings file says beyond settings.
+func (h *helper) applyFile(cfg *inputs.Config) {
+	if h.file != nil {
+		h.file.Apply(cfg)
+	}
 }
 
 // Add is docker login storing credentials. For a registry the helper

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -167,7 +168,7 @@ func verifyProblem(host string, err error) *problem.Problem {
 }
 
 func dockerLogin(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login) (*dockerconfig.Receipt, error) {
-	return loginWith(ctx, cfg, e, logins, "")
+	return loginWith(ctx, cfg, e, logins, nil)
 }
 
 // dockerConfigDir is the docker config directory the login goes to.
@@ -182,18 +183,26 @@ func dockerConfigDir(cfg *inputs.Config, e Env) (string, error) {
 	return d, nil
 }
 
-// loginWith writes the docker login; refreshHelper, if set, is named in
-// credHelpers for every registry (see refreshLogin).
-func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login, refreshHelper string) (*dockerconfig.Receipt, error) {
+// loginWith writes the docker login; refresh, if set, is the credential
+// helper left beside it and named in credHelpers for every registry (see
+// refreshLogin).
+func loginWith(ctx context.Context, cfg *inputs.Config, e Env, logins []ecr.Login, refresh *dockerconfig.RefreshHelper) (*dockerconfig.Receipt, error) {
 	dir, err := dockerConfigDir(cfg, e)
 	if err != nil {
 		return nil, err
 	}
-	r, err := writeLogin(ctx, dockerconfig.Options{Dir: dir, RefreshHelper: refreshHelper}, logins)
+	r, err := writeLogin(ctx, dockerconfig.Options{Dir: dir, Refresh: refresh}, logins)
 	if err != nil {
 		var p *problem.Problem
 		if errors.As(err, &p) {
 			return nil, p
+		}
+		var rd *dockerconfig.RefreshDirError
+		if errors.As(err, &rd) {
+			return nil, &problem.Problem{Code: problem.DockerConfig, Subject: cfg.Describe(inputs.Refresh),
+				What: fmt.Sprintf("the credential helper's directory is not one this step can trust: %s %s (later steps would run what it holds); nothing was written", rd.Path, rd.Why),
+				Fix: fmt.Sprintf("Remove %s (a refresh login creates it itself), or set %s to a directory of this job's own.",
+					filepath.Join(dir, dockerconfig.RefreshDirName), cfg.Describe(inputs.DockerConfig))}
 		}
 		if errors.Is(err, dockerconfig.ErrCredentialHelper) {
 			return nil, problem.Wrap(problem.CredentialHelper, err, "writing the docker login through a credential helper failed", "")

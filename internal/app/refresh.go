@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
@@ -15,7 +13,6 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
-	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
 // A login that stays fresh (the refresh setting) is the usual docker
@@ -24,17 +21,26 @@ import (
 // binary in the docker config directory (dockerconfig.RefreshDirName/bin),
 // beside the settings it needs to log in again as this run did and the
 // token cache. Each run of a job takes a helper name of its own
-// (dockerconfig.RefreshHelperName, then -2, -3, ...) with its own settings
-// file, so a second step with other roles adds or replaces only its own
+// (dockerconfig.RefreshHelperName, then -2, -3, ..., reserved under the
+// config lock) with its own settings file, so a second step with other roles adds or replaces only its own
 // hosts' entries, and its logout (the post step) restores the entries it
 // replaced and removes only its helper; the last one removes the directory.
 
 // refreshBinDir is where the helper binaries live, below the refresh dir.
 const refreshBinDir = "bin"
 
-// refreshLogin writes the docker login with credHelpers entries and then
-// the helper beside it. On error nothing is left.
+// refreshLogin writes the docker login with credHelpers entries and the
+// helper beside it (dockerconfig.Options.Refresh: the directory is checked
+// or made, the helper's name reserved under the config lock). On error
+// nothing is left.
 func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (*dockerconfig.Receipt, error) {
+	dockerDir, err := dockerConfigDir(cfg, e)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPathEntry(cfg, dockerDir); err != nil {
+		return nil, err
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err, "cannot find this program's binary to leave it as the credential helper", "")
@@ -43,92 +49,60 @@ func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err, "cannot read this program's binary to leave it as the credential helper", "")
 	}
-	settings := refreshSettings(cfg, res)
-	if f := settings.Settings["web-identity-token-file"]; f != "" && !filepath.IsAbs(f) && e.Dir != "" {
+	settings := refreshSettings(cfg, e, res)
+	if f := settings.Settings[inputs.WebIdentityTokenFile.Name]; f != "" && !filepath.IsAbs(f) && e.Dir != "" {
 		// The helper runs from wherever docker runs.
-		settings.Settings["web-identity-token-file"] = filepath.Join(e.Dir, f)
+		settings.Settings[inputs.WebIdentityTokenFile.Name] = filepath.Join(e.Dir, f)
 	}
-	dockerDir, err := dockerConfigDir(cfg, e)
+	data, err := settings.Encode()
+	if err != nil {
+		return nil, problem.Wrap(problem.Internal, err, "encoding the credential helper's settings failed", "")
+	}
+	r, err := loginWith(ctx, cfg, e, res.Logins, &dockerconfig.RefreshHelper{Program: bin, Settings: data})
 	if err != nil {
 		return nil, err
-	}
-	dir := filepath.Join(dockerDir, dockerconfig.RefreshDirName)
-	name := freeRefreshHelperName(dir)
-	r, err := loginWith(ctx, cfg, e, res.Logins, name)
-	if err != nil {
-		return nil, err
-	}
-	r.RefreshDir = filepath.Join(filepath.Dir(r.ConfigFile), dockerconfig.RefreshDirName)
-	if err := writeRefreshHelper(r.RefreshDir, name, bin, settings); err != nil {
-		_ = dockerconfig.Logout(ctx, r) // removes this helper's files too
-		return nil, problem.Wrap(problem.DockerConfig, err, "leaving the credential helper beside the docker config failed (the docker login was undone)", "Check that the docker config directory is writable.")
 	}
 	return r, nil
 }
 
-// freeRefreshHelperName is the first helper name no earlier refresh login
-// left in dir.
-func freeRefreshHelperName(dir string) string {
-	name := dockerconfig.RefreshHelperName
-	for n := 2; ; n++ {
-		bin, settings := dockerconfig.RefreshHelperFiles(dir, name)
-		if !exists(bin) && !exists(settings) {
-			return name
-		}
-		name = dockerconfig.RefreshHelperName + "-" + strconv.Itoa(n)
+// checkPathEntry refuses a docker config directory whose refresh bin would
+// not be one PATH entry for later steps (GITHUB_PATH, the plugin's `export
+// PATH=`): a path list separator in it would make two, one of them a
+// directory nobody checked.
+func checkPathEntry(cfg *inputs.Config, dir string) error {
+	if !strings.ContainsAny(dir, string(os.PathListSeparator)+"\r\n") {
+		return nil
 	}
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
-}
-
-// writeRefreshHelper writes the helper binary called name and its settings
-// into dir, owned like the docker config directory (the container action
-// runs as root, later steps as the runner user). Other helpers in dir are
-// left as they are.
-func writeRefreshHelper(dir, name string, bin []byte, settings *inputs.SettingsFile) error {
-	binDir := filepath.Join(dir, refreshBinDir)
-	if err := securefile.EnsureDir(binDir); err != nil {
-		return err
-	}
-	uid, gid, ok := securefile.Owner(filepath.Dir(dir))
-	if !ok {
-		uid, gid = -1, -1
-	}
-	securefile.ChownIfRoot(dir, uid, gid)
-	securefile.ChownIfRoot(binDir, uid, gid)
-	helper, settingsFile := dockerconfig.RefreshHelperFiles(dir, name)
-	if err := securefile.WriteAtomic(helper, bin, 0o700, uid, gid, ok); err != nil {
-		return err
-	}
-	if err := inputs.WriteSettingsFile(settingsFile, settings); err != nil {
-		return err
-	}
-	securefile.ChownIfRoot(settingsFile, uid, gid)
-	return nil
+	return &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.DockerConfig),
+		What: fmt.Sprintf("the docker config directory %q holds %q or a line break, so the credential helper's directory would not be one PATH entry for later steps", dir, string(os.PathListSeparator)),
+		Fix:  fmt.Sprintf("Use a docker config directory without %q in its path, or drop refresh.", string(os.PathListSeparator))}
 }
 
 // refreshSettings are the settings that let the helper log in again the
-// way this run did: the same base identity (the GitHub OIDC token, a token
-// file or variable, the static keys, the default chain), roles, session
-// options and registries with their identities. Registry hosts that are
-// not ECR hosts (a proxy endpoint, an alias) become aliases.
-func refreshSettings(cfg *inputs.Config, res *Result) *inputs.SettingsFile {
-	set := map[string]string{
-		"aws-region":            cfg.Region,
-		"role-session-name":     cfg.SessionName,
-		"role-duration-seconds": strconv.Itoa(int(cfg.Duration / time.Second)),
-		"timeout":               cfg.Timeout.String(),
-	}
-	put := func(name, v string) {
-		if v != "" {
-			set[name] = v
+// way this run did. Every setting the table marks inherited
+// (inputs.HelperInherits: the role, the session's name, lifetime, policies
+// and tags, the allowed accounts, the proxy, dual-stack, ...) goes with the
+// value this run used; the others the helper needs are derived here: the
+// base identity the run started from (the GitHub OIDC token, a token file
+// or variable, the static keys, the default chain), the session tags with
+// GitHub's default ones, and the registries with their identities.
+// Registry hosts that are not ECR hosts (a proxy endpoint, an alias)
+// become aliases.
+func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFile {
+	set := map[string]string{}
+	for _, s := range inputs.Table {
+		if s.Helper != inputs.HelperInherits {
+			continue
+		}
+		if v := s.HelperValue(cfg); v != "" {
+			set[s.Name] = v
 		}
 	}
-	put("role-to-assume", cfg.Role.ARN)
-	put("audience", cfg.Audience)
+	put := func(s *inputs.Setting, v string) {
+		if v != "" {
+			set[s.Name] = v
+		}
+	}
 	switch res.Base.Kind {
 	case awsauth.WebIdentity:
 		src := res.Base.WebIdentity
@@ -137,35 +111,34 @@ func refreshSettings(cfg *inputs.Config, res *Result) *inputs.SettingsFile {
 		}
 		switch s := src.(type) {
 		case *oidc.GitHub:
-			set["credential-source"] = string(inputs.SourceGitHubOIDC)
+			put(inputs.CredentialSource, string(inputs.SourceGitHubOIDC))
 		case *oidc.File:
-			set["credential-source"] = string(inputs.SourceWebIdentityFile)
-			put("web-identity-token-file", s.Path)
+			put(inputs.CredentialSource, string(inputs.SourceWebIdentityFile))
+			put(inputs.WebIdentityTokenFile, s.Path)
 		case *oidc.Env:
-			set["credential-source"] = string(inputs.SourceWebIdentityEnv)
-			put("web-identity-token-env", s.Name)
+			put(inputs.CredentialSource, string(inputs.SourceWebIdentityEnv))
+			put(inputs.WebIdentityTokenEnv, s.Name)
 		}
 	case awsauth.Static:
-		set["credential-source"] = string(inputs.SourceStatic)
-		put("aws-access-key-id", cfg.Static.AccessKeyID)
-		put("aws-secret-access-key", cfg.Static.SecretAccessKey)
-		put("aws-session-token", cfg.Static.SessionToken)
+		put(inputs.CredentialSource, string(inputs.SourceStatic))
+		put(inputs.AWSAccessKeyID, cfg.Static.AccessKeyID)
+		put(inputs.AWSSecretAccessKey, cfg.Static.SecretAccessKey)
+		put(inputs.AWSSessionToken, cfg.Static.SessionToken)
 	case awsauth.DefaultChain:
-		set["credential-source"] = string(inputs.SourceDefaultChain)
+		put(inputs.CredentialSource, string(inputs.SourceDefaultChain))
 	}
-	var chain []string
-	for _, r := range cfg.RoleChain {
-		chain = append(chain, r.ARN)
-	}
-	put("role-chain", strings.Join(chain, ","))
-	put("role-external-id", cfg.ExternalID)
-	var tags []string
-	for _, t := range cfg.SessionTags {
+	// The tags the step sends, GitHub's default ones included (they name
+	// the step's job, which a later step's environment no longer does),
+	// and which of them may be dropped.
+	st := defaultSessionTags(cfg, e)
+	var tags, droppable []string
+	for _, t := range st.tags {
 		tags = append(tags, t.Key+"="+t.Value)
+		if st.droppable[t.Key] {
+			droppable = append(droppable, t.Key)
+		}
 	}
-	put("role-session-tags", strings.Join(tags, ","))
-	put("role-source-identity", cfg.SourceIdentity)
-	put("inline-session-policy", cfg.SessionPolicy)
+	put(inputs.RoleSessionTags, strings.Join(tags, ","))
 
 	var regs, aliases []string
 	for alias, r := range cfg.RegistryAliases {
@@ -191,9 +164,9 @@ func refreshSettings(cfg *inputs.Config, res *Result) *inputs.SettingsFile {
 			aliases = append(aliases, l.Registry.Host+"="+std.Host)
 		}
 	}
-	put("registries", strings.Join(regs, "\n"))
-	put("registry-aliases", strings.Join(aliases, ","))
-	return &inputs.SettingsFile{Settings: set, CacheDir: "cache"}
+	put(inputs.Registries, strings.Join(regs, "\n"))
+	put(inputs.RegistryAliases, strings.Join(aliases, ","))
+	return &inputs.SettingsFile{Settings: set, CacheDir: "cache", DroppableTags: droppable}
 }
 
 // hostRefreshBin is the directory later GitHub steps find the helper in:
@@ -208,6 +181,9 @@ func hostRefreshBin(r *dockerconfig.Receipt, cfg *inputs.Config, e Env) (string,
 				Fix:  "Leave docker-config unset (the login then goes to /github/home/.docker), use the action as owner/repo@ref, or drop refresh."}
 		}
 		host = dir
+	}
+	if err := checkPathEntry(cfg, host); err != nil {
+		return "", err
 	}
 	return filepath.Join(host, dockerconfig.RefreshDirName, refreshBinDir), nil
 }

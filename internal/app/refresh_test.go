@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestRefreshSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res.Base = tt.base
-			f := refreshSettings(cfg, res)
+			f := refreshSettings(cfg, Env{Getenv: func(string) string { return "" }}, res)
 			for k, v := range tt.want {
 				if f.Settings[k] != v {
 					t.Errorf("%s = %q, want %q", k, f.Settings[k], v)
@@ -81,5 +82,38 @@ func TestRefreshSettings(t *testing.T) {
 				t.Errorf("loaded registries %s", got)
 			}
 		})
+	}
+}
+
+// TestRefreshSettingsCarryGitHubsDefaultTags (issue 21, finding 1): the
+// tags a GitHub step adds (GitHub=Actions, Repository, ... from the step's
+// environment) reach the helper as role-session-tags, in the step's order
+// and with the convenience ones still droppable, so the helper, which
+// runs in CLI mode in another step's environment, sends what the step sent.
+func TestRefreshSettingsCarryGitHubsDefaultTags(t *testing.T) {
+	role, _ := inputs.ParseRoleARN("arn:aws:iam::123456789012:role/ci")
+	cfg := &inputs.Config{Mode: inputs.GitHub, Region: "eu-west-1", Role: role, SessionName: "GitHubActions-1", Duration: time.Hour, Timeout: time.Minute,
+		SessionTags: []inputs.Tag{{Key: "Team", Value: "build"}}}
+	stepEnv := map[string]string{"GITHUB_REPOSITORY": "octo-org/octo-repo", "GITHUB_WORKFLOW": " ci ", "GITHUB_ACTION": "login", "GITHUB_RUN_ID": "42"}
+	res := &Result{Base: awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &oidc.GitHub{}}}
+	step := defaultSessionTags(cfg, Env{Getenv: func(k string) string { return stepEnv[k] }})
+	f := refreshSettings(cfg, Env{Getenv: func(k string) string { return stepEnv[k] }}, res)
+
+	// The helper: CLI mode, another step's environment.
+	laterEnv := map[string]string{"GITHUB_ACTION": "__run_2", "GITHUB_RUN_ID": "42"}
+	loaded, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: func(k string) string { return laterEnv[k] }, Flags: f.Flags()})
+	if err != nil {
+		t.Fatalf("the helper cannot load the settings: %v", err)
+	}
+	f.Apply(loaded)
+	helper := defaultSessionTags(loaded, Env{Getenv: func(k string) string { return laterEnv[k] }})
+	if fmt.Sprint(helper.tags) != fmt.Sprint(step.tags) {
+		t.Errorf("the helper's tags %v, the step's %v", helper.tags, step.tags)
+	}
+	if fmt.Sprint(helper.droppable) != fmt.Sprint(step.droppable) {
+		t.Errorf("the helper may drop %v, the step %v", helper.droppable, step.droppable)
+	}
+	if !strings.Contains(f.Settings["role-session-tags"], "Action=login") {
+		t.Errorf("role-session-tags %q do not name the step's action", f.Settings["role-session-tags"])
 	}
 }

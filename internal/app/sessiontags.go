@@ -31,10 +31,12 @@ var (
 // defaultSessionTags: in GitHub mode (unless role-skip-session-tagging) the
 // job's tags, then role-session-tags, which replace a default tag of the
 // same key (STS keys are case-insensitive); elsewhere role-session-tags
-// alone.
+// alone, of which a refresh helper's settings file may say some are
+// droppable (the GitHub step's default tags, which it hands on; see
+// refreshSettings).
 func defaultSessionTags(cfg *inputs.Config, e Env) sessionTags {
 	if cfg.Mode != inputs.GitHub || cfg.SkipSessionTagging {
-		return sessionTags{tags: cfg.SessionTags}
+		return sessionTags{tags: cfg.SessionTags, droppable: cfg.DroppableTags}
 	}
 	given := map[string]bool{}
 	for _, t := range cfg.SessionTags {
@@ -70,8 +72,11 @@ func defaultSessionTags(cfg *inputs.Config, e Env) sessionTags {
 }
 
 // tagValue makes a value STS accepts: characters outside letters, digits,
-// white space and _ . : / = + - @ become _, and it is cut to 256 characters.
+// white space and _ . : / = + - @ become _, and it is cut to 256 characters;
+// white space around it is dropped, as role-session-tags drops it, so the
+// value reaches a refresh helper unchanged.
 func tagValue(v string) string {
+	v = strings.TrimSpace(v)
 	out := make([]rune, 0, len(v))
 	for _, r := range v {
 		if !(unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp) || strings.ContainsRune("_.:/=+-@", r)) {

@@ -46,12 +46,14 @@ type Options struct {
 	// LockTimeout bounds the wait for another process that holds the
 	// config lock; default 2 minutes.
 	LockTimeout time.Duration
-	// RefreshHelper, when set, is the name of a credential helper
-	// (docker-credential-<name>) that Login names in credHelpers for every
-	// host, beside the auths entry: docker then asks the helper for fresh
-	// credentials, and tools that read only auths still have these. Such
-	// hosts are never stored through another helper.
-	RefreshHelper string
+	// Refresh, when set, is a credential helper Login leaves in the
+	// refresh directory beside config.json (RefreshDirName, see
+	// refreshdir.go) under a name of its own and names in credHelpers for
+	// every host: docker then asks the helper for fresh credentials. The
+	// auths entry is written too, for tools that read only auths, unless
+	// config.json names a credsStore (its owner keeps no passwords in the
+	// file). Such hosts are never stored through another helper.
+	Refresh *RefreshHelper
 }
 
 // Receipt records what Login changed so that Logout can undo exactly that.
@@ -75,7 +77,7 @@ type Receipt struct {
 	// AuthsWasNull is true when "auths" was null before Login.
 	AuthsWasNull bool `json:"authsWasNull,omitempty"`
 	// CredHelpersAdded / CredHelpersWasNull: the same for "credHelpers"
-	// (Options.RefreshHelper).
+	// (Options.Refresh).
 	CredHelpersAdded   bool `json:"credHelpersAdded,omitempty"`
 	CredHelpersWasNull bool `json:"credHelpersWasNull,omitempty"`
 	// Entries lists the hosts Login wrote, in the order given.
@@ -86,7 +88,7 @@ type Receipt struct {
 }
 
 // RefreshDirName is the directory, in the docker config directory, where a
-// login that stays fresh (Options.RefreshHelper) keeps the credential
+// login that stays fresh (Options.Refresh) keeps the credential
 // helper binaries, their settings and their token cache.
 const RefreshDirName = "ecr-credentials-refresh"
 
@@ -120,36 +122,21 @@ func isRefreshHelperName(name string) bool {
 
 // removeRefreshDir deletes the helpers r's entries name from r's refresh
 // directory, if any, and the directory with its token cache once no other
-// login's helper is left in it.
+// login's helper is left in it (see removeRefreshHelpers).
 func removeRefreshDir(r *Receipt) error {
 	if r.RefreshDir == "" || filepath.Base(r.RefreshDir) != RefreshDirName {
 		return nil
 	}
-	var errs []error
+	var names []string
 	done := map[string]bool{}
 	for _, e := range r.Entries {
 		if done[e.RefreshHelper] || !isRefreshHelperName(e.RefreshHelper) {
 			continue
 		}
 		done[e.RefreshHelper] = true
-		bin, settings := RefreshHelperFiles(r.RefreshDir, e.RefreshHelper)
-		for _, p := range []string{bin, settings} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("docker logout: remove the refresh helper's %s: %w", p, err))
-			}
-		}
+		names = append(names, e.RefreshHelper)
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	left, err := filepath.Glob(filepath.Join(r.RefreshDir, "bin", HelperPrefix+"*"))
-	if err != nil || len(left) > 0 {
-		return nil // another refresh login still uses the directory
-	}
-	if err := os.RemoveAll(r.RefreshDir); err != nil {
-		return fmt.Errorf("docker logout: remove the refresh helper %s: %w", r.RefreshDir, err)
-	}
-	return nil
+	return removeRefreshHelpers(r.RefreshDir, names)
 }
 
 // ReceiptEntry is one host written by Login.
@@ -169,7 +156,7 @@ type ReceiptEntry struct {
 	// placeholder for a helper-stored host.
 	PlaceholderAdded bool `json:"placeholderAdded,omitempty"`
 	// RefreshHelper is the helper Login named in credHelpers for Key
-	// (Options.RefreshHelper), "" if none.
+	// (Options.Refresh), "" if none.
 	RefreshHelper string `json:"refreshHelper,omitempty"`
 }
 
@@ -189,7 +176,7 @@ type backup struct {
 	// Ours are the sums (store.sum) of the values Login wrote, by key.
 	Ours map[string]string `json:"ours,omitempty"`
 	// PrevCredHelpers are the credHelpers values Login replaced
-	// (Options.RefreshHelper), by key.
+	// (Options.Refresh), by key.
 	PrevCredHelpers map[string]json.RawMessage `json:"prevCredHelpers,omitempty"`
 }
 
@@ -264,7 +251,7 @@ func writeBackup(path string, b *backup) error {
 }
 
 func readBackup(path string) (*backup, error) {
-	data, _, err := securefile.ReadRegularNoFollow(path, securefile.ReadLimitLarge)
+	data, err := readPrivateFile(path, "backup")
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("docker logout: backup %s is gone, so this receipt was already used (or the file was deleted); nothing was changed: %w", path, err)
@@ -293,8 +280,8 @@ const rollbackTimeout = 30 * time.Second
 // Hosts routed to a credential helper by credHelpers/credsStore are stored
 // through that helper. On error nothing is left changed. The returned
 // Receipt undoes the login with Logout.
-func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, error) {
-	if err := validateCredentials(creds); err != nil {
+func Login(ctx context.Context, opts Options, creds []Credential) (_ *Receipt, err error) {
+	if err = validateCredentials(creds); err != nil {
 		return nil, err
 	}
 	if opts.Dir == "" {
@@ -302,6 +289,13 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 	}
 	if opts.LookPath == nil {
 		opts.LookPath = exec.LookPath
+	}
+	if opts.Refresh != nil {
+		// Before anything is written (the directory, the lock): a refresh
+		// directory that is not to be trusted stops the login.
+		if err := precheckRefreshDir(opts); err != nil {
+			return nil, err
+		}
 	}
 	f, unlock, err := openConfig(ctx, opts)
 	if err != nil {
@@ -315,7 +309,24 @@ func Login(ctx context.Context, opts Options, creds []Credential) (*Receipt, err
 	bk := &backup{OriginalExists: f.info != nil, Original: f.data, Prev: map[string]json.RawMessage{}, Ours: map[string]string{},
 		PrevCredHelpers: map[string]json.RawMessage{}}
 
-	p, err := planLogin(ctx, opts, f, creds, r, bk)
+	refreshName := ""
+	if opts.Refresh != nil {
+		// Under the lock: the helper's name is reserved in the directory
+		// it is written to, so overlapping logins take names of their own.
+		left, lerr := leaveRefreshHelper(filepath.Dir(f.path), opts.Refresh)
+		if lerr != nil {
+			return nil, lerr
+		}
+		defer func() {
+			if err != nil {
+				left.undo()
+			}
+		}()
+		refreshName = left.name
+		r.RefreshDir = filepath.Join(filepath.Dir(f.path), RefreshDirName)
+	}
+
+	p, err := planLogin(ctx, opts, refreshName, f, creds, r, bk)
 	if err != nil {
 		return nil, err
 	}
@@ -383,16 +394,18 @@ type put struct {
 type loginPlan struct {
 	files *authsStore
 	later []put
+	// refresh is the refresh helper's name (Options.Refresh), "" if none.
+	refresh string
 }
 
 // planLogin sends each credential to its store, recording in r what it
 // will change and in bk what it replaces.
-func planLogin(ctx context.Context, opts Options, f *configFile, creds []Credential, r *Receipt, bk *backup) (*loginPlan, error) {
+func planLogin(ctx context.Context, opts Options, refreshName string, f *configFile, creds []Credential, r *Receipt, bk *backup) (*loginPlan, error) {
 	doc := f.data
 	if isBlank(doc) {
 		doc = []byte("{}")
 	}
-	p := &loginPlan{files: &authsStore{path: f.path, doc: doc}}
+	p := &loginPlan{files: &authsStore{path: f.path, doc: doc}, refresh: refreshName}
 	for _, c := range creds {
 		e, err := p.add(ctx, opts, f, c, r, bk)
 		if err != nil {
@@ -411,10 +424,10 @@ func (p *loginPlan) add(ctx context.Context, opts Options, f *configFile, c Cred
 	var st store = files
 	var h *helper
 	var err error
-	if opts.RefreshHelper != "" {
+	if p.refresh != "" {
 		// credHelpers names our helper for the host; auths keeps the
 		// login for tools that read only auths.
-		res, err := setEntry(files.doc, credHelpersMember, key, opts.RefreshHelper)
+		res, err := setEntry(files.doc, credHelpersMember, key, p.refresh)
 		if err != nil {
 			return e, fmt.Errorf("docker config %s: %w", f.path, err)
 		}
@@ -422,9 +435,14 @@ func (p *loginPlan) add(ctx context.Context, opts Options, f *configFile, c Cred
 		if res.prev != nil {
 			bk.PrevCredHelpers[key] = res.prev
 		}
-		e.RefreshHelper = opts.RefreshHelper
+		e.RefreshHelper = p.refresh
 		r.CredHelpersAdded = r.CredHelpersAdded || res.authsAdded
 		r.CredHelpersWasNull = r.CredHelpersWasNull || res.authsWasNull
+		if f.view.CredsStore != "" {
+			// The file's owner keeps no passwords in it: the helper
+			// alone serves the host, no plain-text auths entry.
+			return e, nil
+		}
 	} else if st, h, err = storeFor(f.view, key, f.path, files, opts.LookPath); err != nil {
 		return e, err
 	}

@@ -584,7 +584,7 @@ func TestDiscardRemovesTheBackup(t *testing.T) {
 	}
 }
 
-// TestLoginRefreshHelper: with RefreshHelper every host gets a credHelpers
+// TestLoginRefreshHelper: with Refresh every host gets a credHelpers
 // entry naming the helper beside its auths entry, even a host another
 // helper had (that value comes back at logout). Logout of an unchanged
 // file restores it byte for byte; after another tool's change it removes
@@ -600,7 +600,7 @@ func TestLoginRefreshHelper(t *testing.T) {
 			t.Fatal(err)
 		}
 		lookPath := func(name string) (string, error) { return "", fmt.Errorf("%s must not be run", name) }
-		r, err := Login(context.Background(), Options{Dir: dir, RefreshHelper: "ecr-credentials", LookPath: lookPath}, creds)
+		r, err := Login(context.Background(), Options{Dir: dir, Refresh: &RefreshHelper{Program: []byte("#!/bin/sh\n"), Settings: []byte("{}\n")}, LookPath: lookPath}, creds)
 		if err != nil {
 			t.Fatal(err)
 		}

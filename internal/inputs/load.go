@@ -80,6 +80,10 @@ type Config struct {
 	AllowedAccountIDs []string
 	// SkipSessionTagging turns off the default GitHub session tags.
 	SkipSessionTagging bool
+	// DroppableTags (no setting: a refresh helper's settings file gives
+	// them) are keys of SessionTags that may be dropped when STS finds the
+	// tags too large, as GitHub mode's convenience tags are for the step.
+	DroppableTags map[string]bool
 
 	ExportAWSCredentials bool
 

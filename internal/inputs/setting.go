@@ -42,6 +42,12 @@ type Setting struct {
 	// rewrites host paths in INPUT_* variables to container paths but
 	// passes args untouched, so host paths must come this way.
 	FromArgs bool
+	// Helper says what the credential helper a refresh login leaves
+	// behind takes of this setting (see HelperUse); every setting says.
+	Helper HelperUse
+	// helperValue, for a setting the helper inherits, renders the
+	// step's value in the form the setting's flag takes ("" for none).
+	helperValue func(c *Config) string
 
 	// The function for the setting's Kind stores the parsed value in the
 	// config; exactly that one is set (a test checks). Those that return
@@ -51,6 +57,42 @@ type Setting struct {
 	setInt      func(c *Config, n int)
 	setList     func(c *Config, items []string) error
 	setDuration func(c *Config, d time.Duration)
+}
+
+// HelperUse is what the credential helper that a refresh login leaves
+// behind (it runs in later steps, from a settings file) takes of a setting.
+// A setting that shapes the identity, its scope or its network path must
+// reach the helper, or every docker command after the step runs with
+// another session than the step's: such a setting is HelperInherits, or
+// HelperDerived when the value to hand on is worked out from the run.
+type HelperUse int
+
+// The helper uses.
+const (
+	// HelperUnset: not said (a test fails for every such setting).
+	HelperUnset HelperUse = iota
+	// HelperInherits: the helper gets the step's value as it was in
+	// effect (defaults and environment fallbacks applied), rendered by
+	// HelperValue.
+	HelperInherits
+	// HelperDerived: the refresh login works out what the helper gets
+	// from what the run used (the credential source it chose, the token
+	// file by its absolute path, the registries with their identities,
+	// the session tags with GitHub's default tags).
+	HelperDerived
+	// HelperIgnores: the setting decides nothing the helper does (where
+	// results go, logging).
+	HelperIgnores
+)
+
+// HelperValue is the step's value of a HelperInherits setting in the form
+// its flag takes, for the refresh helper's settings file; "" when the
+// setting has none.
+func (s *Setting) HelperValue(c *Config) string {
+	if s.helperValue == nil {
+		return ""
+	}
+	return s.helperValue(c)
 }
 
 // DefaultFor returns the literal default in mode m ("" if none).

@@ -26,6 +26,30 @@ type SettingsFile struct {
 	// CacheDir is the helper's token cache, relative to the file's
 	// directory unless absolute ("" for the default).
 	CacheDir string `json:"cacheDir,omitempty"`
+	// DroppableTags are keys of the role-session-tags setting that may be
+	// dropped when STS finds the tags too large (the convenience tags
+	// GitHub mode adds; see Config.DroppableTags).
+	DroppableTags []string `json:"droppableTags,omitempty"`
+}
+
+// Apply gives c what the file says beyond settings.
+func (f *SettingsFile) Apply(c *Config) {
+	if len(f.DroppableTags) == 0 {
+		return
+	}
+	c.DroppableTags = map[string]bool{}
+	for _, k := range f.DroppableTags {
+		c.DroppableTags[k] = true
+	}
+}
+
+// Encode is the file's content, as WriteSettingsFile writes it.
+func (f *SettingsFile) Encode() ([]byte, error) {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // ReadSettingsFile reads and checks a settings file. A missing file is
@@ -78,11 +102,11 @@ func (f *SettingsFile) Flags() map[string]string {
 // WriteSettingsFile writes f to path, mode 0600 whatever a file already
 // there had (it may hold static keys), replacing it atomically.
 func WriteSettingsFile(path string, f *SettingsFile) error {
-	b, err := json.MarshalIndent(f, "", "  ")
+	b, err := f.Encode()
 	if err != nil {
 		return err
 	}
-	return securefile.WriteAtomic(path, append(b, '\n'), 0o600, -1, -1, false)
+	return securefile.WriteAtomic(path, b, 0o600, -1, -1, false)
 }
 
 // IsNotExist reports whether err says a settings file does not exist.

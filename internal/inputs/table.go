@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,13 +19,15 @@ import (
 // a typo does not compile. Table lists them in the order they are applied.
 var (
 	RoleToAssume = &Setting{
-		Name:   "role-to-assume",
-		Plugin: []string{"role_arn", "role_to_assume", "assume_role"},
-		Flag:   []string{"role-arn", "role-to-assume"},
-		Env:    []string{"AWS_ROLE_ARN"},
-		Doc:    "ARN of the IAM role to assume with the job's web identity (OIDC) token, e.g. arn:aws:iam::123456789012:role/ecr-push. Required unless other AWS credentials are configured.",
-		Kind:   String,
-		Modes:  InAll,
+		Name:        "role-to-assume",
+		Plugin:      []string{"role_arn", "role_to_assume", "assume_role"},
+		Flag:        []string{"role-arn", "role-to-assume"},
+		Env:         []string{"AWS_ROLE_ARN"},
+		Doc:         "ARN of the IAM role to assume with the job's web identity (OIDC) token, e.g. arn:aws:iam::123456789012:role/ecr-push. Required unless other AWS credentials are configured.",
+		Kind:        String,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.Role.ARN },
 		setText: func(c *Config, v string) error {
 			a, err := ParseRoleARN(v)
 			if err != nil {
@@ -35,13 +38,15 @@ var (
 		},
 	}
 	AWSRegion = &Setting{
-		Name:   "aws-region",
-		Plugin: []string{"region", "aws_region"},
-		Flag:   []string{"region", "aws-region"},
-		Env:    []string{"AWS_REGION", "AWS_DEFAULT_REGION"},
-		Doc:    "AWS region of STS and of registries given as account IDs, e.g. eu-west-1. Falls back to AWS_REGION, then AWS_DEFAULT_REGION.",
-		Kind:   String,
-		Modes:  InAll,
+		Name:        "aws-region",
+		Plugin:      []string{"region", "aws_region"},
+		Flag:        []string{"region", "aws-region"},
+		Env:         []string{"AWS_REGION", "AWS_DEFAULT_REGION"},
+		Doc:         "AWS region of STS and of registries given as account IDs, e.g. eu-west-1. Falls back to AWS_REGION, then AWS_DEFAULT_REGION.",
+		Kind:        String,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.Region },
 		setText: func(c *Config, v string) error {
 			v = strings.ToLower(v)
 			if err := registry.ValidRegion(v); err != nil {
@@ -52,13 +57,15 @@ var (
 		},
 	}
 	Audience = &Setting{
-		Name:    "audience",
-		Plugin:  []string{"audience"},
-		Flag:    []string{"audience"},
-		Default: "sts.amazonaws.com",
-		Doc:     "Audience (aud) requested for the GitHub OIDC token; must match the audience of the IAM OIDC identity provider.",
-		Kind:    String,
-		Modes:   InAll,
+		Name:        "audience",
+		Plugin:      []string{"audience"},
+		Flag:        []string{"audience"},
+		Default:     "sts.amazonaws.com",
+		Doc:         "Audience (aud) requested for the GitHub OIDC token; must match the audience of the IAM OIDC identity provider.",
+		Kind:        String,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.Audience },
 		setText: func(c *Config, v string) error {
 			if strings.ContainsAny(v, " \t\r\n") {
 				return bad("Use the audience configured on the IAM OIDC provider, usually sts.amazonaws.com.", "%q contains white space", v)
@@ -75,6 +82,7 @@ var (
 		Doc:     "Where the AWS identity comes from: auto, github-oidc, web-identity-file, web-identity-env, static or default-chain. auto picks, in order: static keys if given, the GitHub OIDC token (in a GitHub job that may request one, the CLI's included, with role-to-assume), a web identity token file or variable (with role-to-assume), then the AWS SDK default chain (environment, shared config, ECS, EC2 instance role).",
 		Kind:    String,
 		Modes:   InAll,
+		Helper:  HelperDerived,
 		setText: func(c *Config, v string) error {
 			v = strings.ToLower(v)
 			switch BaseSource(v) {
@@ -93,6 +101,7 @@ var (
 		Doc:     "File holding a web identity (OIDC) token to exchange for role-to-assume, re-read on every use (Kubernetes, Buildkite `buildkite-agent oidc request-token > file`, any CI).",
 		Kind:    String,
 		Modes:   InAll,
+		Helper:  HelperDerived,
 		setText: func(c *Config, v string) error { c.WebIdentityTokenFile = v; return nil },
 	}
 	WebIdentityTokenEnv = &Setting{
@@ -102,6 +111,7 @@ var (
 		Doc:    "Name of an environment variable holding the web identity token, e.g. the one a GitLab job declares under id_tokens. CIRCLE_OIDC_TOKEN_V2 (CircleCI) and BITBUCKET_STEP_OIDC_TOKEN (Bitbucket) are found without it.",
 		Kind:   String,
 		Modes:  InAll,
+		Helper: HelperDerived,
 		setText: func(c *Config, v string) error {
 			if !envNameRe.MatchString(v) {
 				return bad("Give the variable's name, not its value, e.g. ECR_ID_TOKEN.", "%q is not an environment variable name", shorten(v))
@@ -118,6 +128,7 @@ var (
 		Kind:   String,
 		Secret: true,
 		Modes:  InAll,
+		Helper: HelperDerived,
 		setText: func(c *Config, v string) error {
 			if strings.ContainsAny(v, " \t\r\n") || len(v) < 16 || len(v) > 128 {
 				return bad("Give the access key ID as IAM shows it (AKIA... or ASIA...).", "it does not look like an access key ID (%d characters)", len(v))
@@ -134,6 +145,7 @@ var (
 		Kind:    String,
 		Secret:  true,
 		Modes:   InAll,
+		Helper:  HelperDerived,
 		setText: func(c *Config, v string) error { c.Static.SecretAccessKey = v; return nil },
 	}
 	AWSSessionToken = &Setting{
@@ -144,15 +156,18 @@ var (
 		Kind:    String,
 		Secret:  true,
 		Modes:   InAll,
+		Helper:  HelperDerived,
 		setText: func(c *Config, v string) error { c.Static.SessionToken = v; return nil },
 	}
 	RoleChain = &Setting{
-		Name:   "role-chain",
-		Plugin: []string{"role_chain"},
-		Flag:   []string{"role-chain"},
-		Doc:    "Further roles to assume, in order, after role-to-assume (or after the base credentials), separated by commas or new lines; e.g. a role in the registry's account. Chained sessions last at most 1 hour.",
-		Kind:   List,
-		Modes:  InAll,
+		Name:        "role-chain",
+		Plugin:      []string{"role_chain"},
+		Flag:        []string{"role-chain"},
+		Doc:         "Further roles to assume, in order, after role-to-assume (or after the base credentials), separated by commas or new lines; e.g. a role in the registry's account. Chained sessions last at most 1 hour.",
+		Kind:        List,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return joinRoles(c.RoleChain) },
 		setList: func(c *Config, list []string) error {
 			for _, item := range list {
 				a, err := ParseRoleARN(item)
@@ -165,12 +180,14 @@ var (
 		},
 	}
 	RoleExternalID = &Setting{
-		Name:   "role-external-id",
-		Plugin: []string{"external_id", "role_external_id"},
-		Flag:   []string{"external-id"},
-		Doc:    "External ID presented to sts:AssumeRole (role chaining, or role-to-assume with static or default-chain credentials).",
-		Kind:   String,
-		Modes:  InAll,
+		Name:        "role-external-id",
+		Plugin:      []string{"external_id", "role_external_id"},
+		Flag:        []string{"external-id"},
+		Doc:         "External ID presented to sts:AssumeRole (role chaining, or role-to-assume with static or default-chain credentials).",
+		Kind:        String,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.ExternalID },
 		setText: func(c *Config, v string) error {
 			if len(v) < 2 || len(v) > 1224 || strings.ContainsAny(v, " \t\r\n") {
 				return bad("Use 2 to 1224 characters without white space.", "the external ID is not valid")
@@ -186,6 +203,7 @@ var (
 		Doc:    "Session tags for sts:AssumeRole, as Key=Value pairs separated by commas or new lines (at most 50).",
 		Kind:   List,
 		Modes:  InAll,
+		Helper: HelperDerived,
 		setList: func(c *Config, list []string) error {
 			for _, item := range list {
 				k, val, ok := strings.Cut(item, "=")
@@ -202,12 +220,14 @@ var (
 		},
 	}
 	RoleSourceIdentity = &Setting{
-		Name:   "role-source-identity",
-		Plugin: []string{"source_identity"},
-		Flag:   []string{"source-identity"},
-		Doc:    "Source identity set on sts:AssumeRole sessions (shown in CloudTrail; cannot be changed further down a chain).",
-		Kind:   String,
-		Modes:  InAll,
+		Name:        "role-source-identity",
+		Plugin:      []string{"source_identity"},
+		Flag:        []string{"source-identity"},
+		Doc:         "Source identity set on sts:AssumeRole sessions (shown in CloudTrail; cannot be changed further down a chain).",
+		Kind:        String,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.SourceIdentity },
 		setText: func(c *Config, v string) error {
 			if !validSourceIdentity(v) {
 				return bad("Use 2 to 64 characters from letters, digits and + = , . @ - _.", "%q is not a valid source identity", shorten(v))
@@ -217,12 +237,14 @@ var (
 		},
 	}
 	InlineSessionPolicy = &Setting{
-		Name:   "inline-session-policy",
-		Plugin: []string{"session_policy"},
-		Flag:   []string{"session-policy", "inline-session-policy"},
-		Doc:    "Inline IAM policy (JSON) that scopes the final role session down, e.g. to ecr:GetAuthorizationToken and one repository.",
-		Kind:   String,
-		Modes:  InAll,
+		Name:        "inline-session-policy",
+		Plugin:      []string{"session_policy"},
+		Flag:        []string{"session-policy", "inline-session-policy"},
+		Doc:         "Inline IAM policy (JSON) that scopes the final role session down, e.g. to ecr:GetAuthorizationToken and one repository.",
+		Kind:        String,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.SessionPolicy },
 		setText: func(c *Config, v string) error {
 			if !json.Valid([]byte(v)) || !strings.HasPrefix(strings.TrimSpace(v), "{") {
 				return bad("Give the policy document as a JSON object, e.g. {\"Version\":\"2012-10-17\",\"Statement\":[...]}.", "the session policy is not a JSON object")
@@ -232,12 +254,14 @@ var (
 		},
 	}
 	ManagedSessionPolicies = &Setting{
-		Name:   "managed-session-policies",
-		Plugin: []string{"managed_session_policies"},
-		Flag:   []string{"managed-session-policies", "managed-session-policy"},
-		Doc:    "ARNs of IAM managed policies that scope the final role session down (at most 10), separated by commas or new lines, e.g. arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly.",
-		Kind:   List,
-		Modes:  InAll,
+		Name:        "managed-session-policies",
+		Plugin:      []string{"managed_session_policies"},
+		Flag:        []string{"managed-session-policies", "managed-session-policy"},
+		Doc:         "ARNs of IAM managed policies that scope the final role session down (at most 10), separated by commas or new lines, e.g. arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly.",
+		Kind:        List,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return strings.Join(c.ManagedSessionPolicies, ",") },
 		setList: func(c *Config, list []string) error {
 			const fix = "Give IAM policy ARNs such as arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly or arn:aws:iam::123456789012:policy/ecr-push."
 			for _, item := range list {
@@ -255,12 +279,14 @@ var (
 		},
 	}
 	AllowedAccountIDs = &Setting{
-		Name:   "allowed-account-ids",
-		Plugin: []string{"allowed_account_ids"},
-		Flag:   []string{"allowed-account-ids"},
-		Doc:    "AWS account IDs the credentials may belong to, separated by commas or new lines: a run whose credentials are of another account stops before asking ECR for anything.",
-		Kind:   List,
-		Modes:  InAll,
+		Name:        "allowed-account-ids",
+		Plugin:      []string{"allowed_account_ids"},
+		Flag:        []string{"allowed-account-ids"},
+		Doc:         "AWS account IDs the credentials may belong to, separated by commas or new lines: a run whose credentials are of another account stops before asking ECR for anything.",
+		Kind:        List,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return strings.Join(c.AllowedAccountIDs, ",") },
 		setList: func(c *Config, list []string) error {
 			for _, item := range list {
 				if !registry.IsAccountID(item) {
@@ -277,16 +303,19 @@ var (
 		Doc:     "Do not set the session tags configure-aws-credentials sets on sts:AssumeRole (GitHub=Actions, Repository, Workflow, Action, Actor, Commit, Branch, and, dropped first when too large, EventName, BaseRef, HeadRef, RunId, Job, TriggeringActor). A web identity exchange never sends tags (the token's claims are the tags).",
 		Kind:    Bool,
 		Modes:   InGitHub,
+		Helper:  HelperDerived,
 		setBool: func(c *Config, b bool) { c.SkipSessionTagging = b },
 	}
 	RoleSessionName = &Setting{
-		Name:       "role-session-name",
-		Plugin:     []string{"role_session_name", "session_name"},
-		Flag:       []string{"role-session-name"},
-		DefaultDoc: "GitHubActions-<run id>-<run attempt> (Drone-<build>, Woodpecker-<pipeline>, ecr-credentials on the CLI)",
-		Doc:        "Session name of the assumed role, shown in CloudTrail. 2 to 64 characters of letters, digits and + = , . @ - _.",
-		Kind:       String,
-		Modes:      InAll,
+		Name:        "role-session-name",
+		Plugin:      []string{"role_session_name", "session_name"},
+		Flag:        []string{"role-session-name"},
+		DefaultDoc:  "GitHubActions-<run id>-<run attempt> (Drone-<build>, Woodpecker-<pipeline>, ecr-credentials on the CLI)",
+		Doc:         "Session name of the assumed role, shown in CloudTrail. 2 to 64 characters of letters, digits and + = , . @ - _.",
+		Kind:        String,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.SessionName },
 		setText: func(c *Config, v string) error {
 			if !validSessionName(v) {
 				return bad("Use 2 to 64 characters from letters, digits and + = , . @ - _.", "%q is not a valid role session name", v)
@@ -296,37 +325,43 @@ var (
 		},
 	}
 	RoleDurationSeconds = &Setting{
-		Name:    "role-duration-seconds",
-		Plugin:  []string{"role_duration_seconds", "duration"},
-		Flag:    []string{"role-duration-seconds", "duration"},
-		Default: "3600",
-		Doc:     "Lifetime of the assumed role's credentials in seconds, 900 to 43200 (and at most the role's maximum session duration). The ECR token itself is valid for 12 hours regardless.",
-		Kind:    Int,
-		Modes:   InAll,
-		Min:     900,
-		Max:     43200,
-		Unit:    "seconds",
-		setInt:  func(c *Config, n int) { c.Duration = time.Duration(n) * time.Second },
+		Name:        "role-duration-seconds",
+		Plugin:      []string{"role_duration_seconds", "duration"},
+		Flag:        []string{"role-duration-seconds", "duration"},
+		Default:     "3600",
+		Doc:         "Lifetime of the assumed role's credentials in seconds, 900 to 43200 (and at most the role's maximum session duration). The ECR token itself is valid for 12 hours regardless.",
+		Kind:        Int,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return strconv.Itoa(int(c.Duration / time.Second)) },
+		Min:         900,
+		Max:         43200,
+		Unit:        "seconds",
+		setInt:      func(c *Config, n int) { c.Duration = time.Duration(n) * time.Second },
 	}
 	DualStack = &Setting{
-		Name:    "dual-stack",
-		Plugin:  []string{"dual_stack", "ipv6"},
-		Flag:    []string{"dual-stack", "ipv6"},
-		Env:     []string{"AWS_USE_DUALSTACK_ENDPOINT"},
-		Default: "false",
-		Doc:     "Use IPv6: registries given as account IDs (and the credentials' own registry) become dual-stack hosts (123456789012.dkr-ecr.eu-west-1.on.aws), and STS and the ECR API are called at their dual-stack endpoints. Falls back to AWS_USE_DUALSTACK_ENDPOINT.",
-		Kind:    Bool,
-		Modes:   InAll,
-		setBool: func(c *Config, b bool) { c.DualStack = b },
+		Name:        "dual-stack",
+		Plugin:      []string{"dual_stack", "ipv6"},
+		Flag:        []string{"dual-stack", "ipv6"},
+		Env:         []string{"AWS_USE_DUALSTACK_ENDPOINT"},
+		Default:     "false",
+		Doc:         "Use IPv6: registries given as account IDs (and the credentials' own registry) become dual-stack hosts (123456789012.dkr-ecr.eu-west-1.on.aws), and STS and the ECR API are called at their dual-stack endpoints. Falls back to AWS_USE_DUALSTACK_ENDPOINT.",
+		Kind:        Bool,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return strconv.FormatBool(c.DualStack) },
+		setBool:     func(c *Config, b bool) { c.DualStack = b },
 	}
 	HTTPProxy = &Setting{
-		Name:   "http-proxy",
-		Plugin: []string{"http_proxy"},
-		Flag:   []string{"http-proxy"},
-		Doc:    "Proxy for every connection (the OIDC token request, STS, ECR, the registry check), e.g. http://proxy.internal:3128 (http://, https:// or socks5://; a user:password in it is kept secret). Given, it stands for HTTPS_PROXY and HTTP_PROXY; unset, those variables apply as usual. Loopback addresses are never proxied.",
-		Kind:   String,
-		Secret: true,
-		Modes:  InAll,
+		Name:        "http-proxy",
+		Plugin:      []string{"http_proxy"},
+		Flag:        []string{"http-proxy"},
+		Doc:         "Proxy for every connection (the OIDC token request, STS, ECR, the registry check), e.g. http://proxy.internal:3128 (http://, https:// or socks5://; a user:password in it is kept secret). Given, it stands for HTTPS_PROXY and HTTP_PROXY; unset, those variables apply as usual. Loopback addresses are never proxied.",
+		Kind:        String,
+		Secret:      true,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return urlString(c.HTTPProxy) },
 		setText: func(c *Config, v string) error {
 			const fix = "Give the proxy as a URL, e.g. http://proxy.internal:3128."
 			u, err := url.Parse(strings.TrimSpace(v))
@@ -341,12 +376,14 @@ var (
 		},
 	}
 	NoProxy = &Setting{
-		Name:   "no-proxy",
-		Plugin: []string{"no_proxy"},
-		Flag:   []string{"no-proxy"},
-		Doc:    "Hosts reached directly, not through the proxy, separated by commas: host names (subdomains included; with a leading . only subdomains), host:port, IP addresses, CIDR blocks, or * for all. Given, it stands for NO_PROXY.",
-		Kind:   List,
-		Modes:  InAll,
+		Name:        "no-proxy",
+		Plugin:      []string{"no_proxy"},
+		Flag:        []string{"no-proxy"},
+		Doc:         "Hosts reached directly, not through the proxy, separated by commas: host names (subdomains included; with a leading . only subdomains), host:port, IP addresses, CIDR blocks, or * for all. Given, it stands for NO_PROXY.",
+		Kind:        List,
+		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return strings.Join(c.NoProxy, ",") },
 		setList: func(c *Config, list []string) error {
 			for _, item := range list {
 				if strings.ContainsAny(item, " \t/") && !isCIDR(item) || strings.Contains(item, "://") {
@@ -365,6 +402,7 @@ var (
 		Doc:    "Other host names that stand for an ECR registry (a pull-through proxy, a mirror, a private DNS name), as alias=registry pairs separated by commas, e.g. ecr.example.internal=123456789012.dkr.ecr.eu-west-1.amazonaws.com. An alias may then appear in registries, and the credential helper answers for it.",
 		Kind:   List,
 		Modes:  InAll,
+		Helper: HelperDerived,
 		setList: func(c *Config, list []string) error {
 			const fix = "Write each as alias=registry, e.g. ecr.example.internal=123456789012.dkr.ecr.eu-west-1.amazonaws.com."
 			c.RegistryAliases = map[string]registry.Registry{}
@@ -391,6 +429,7 @@ var (
 		Doc:        "Registries to log in to, separated by commas or new lines: AWS account IDs (in aws-region), registry hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, public.ecr.aws, or registry-aliases. An entry may name its own identity after `=`: a role assumed from the base identity instead of role-to-assume (222222222222.dkr.ecr.us-east-1.amazonaws.com=arn:aws:iam::222222222222:role/pull; on an account ID, 222222222222=arn:..., the role also serves that account's other registries), or an AWS profile (…=profile:dev, for the credential helper on a developer's machine).",
 		Kind:       List,
 		Modes:      InAll,
+		Helper:     HelperDerived,
 		setList: func(c *Config, list []string) error {
 			const fix = "Use account IDs (123456789012), hosts such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com, or public.ecr.aws, each optionally followed by =<role ARN> or =profile:<name>."
 			seen := map[string]bool{}
@@ -464,6 +503,7 @@ var (
 		Doc:         "Write the login to the docker client configuration (config.json), so that later steps can push and pull.",
 		Kind:        Bool,
 		Modes:       InAll,
+		Helper:      HelperIgnores,
 		setBool:     func(c *Config, b bool) { c.DockerLogin = b },
 	}
 	DockerConfig = &Setting{
@@ -475,6 +515,7 @@ var (
 		Doc:         "Directory of the docker client configuration to write the login to (the directory that holds config.json).",
 		Kind:        String,
 		Modes:       InAll,
+		Helper:      HelperIgnores,
 		setText: func(c *Config, v string) error {
 			c.DockerConfig = v
 			return nil
@@ -487,6 +528,7 @@ var (
 		Doc:    "Also (or, with docker-login false, instead) write the login to this containers auth.json, the file podman, buildah and skopeo read, and export REGISTRY_AUTH_FILE naming it; undone like the docker login (GitHub: in the post step, the file must then be named auth.json). Relative paths are in the workspace (plugin).",
 		Kind:   String,
 		Modes:  InAll,
+		Helper: HelperIgnores,
 		setText: func(c *Config, v string) error {
 			if strings.ContainsAny(v, "\r\n\x00") || strings.HasSuffix(v, "/") || filepath.Base(v) == "." || filepath.Base(v) == ".." {
 				return bad("Give the path of a file, e.g. /tmp/containers/auth.json.", "%q is not a file path", shorten(v))
@@ -501,6 +543,7 @@ var (
 		Doc:     "Export DOCKER_CONFIG so that later steps (on the host and in containers) use this login. In a container action this is the runner's host path of the config directory.",
 		Kind:    Bool,
 		Modes:   InGitHub,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.ExportDockerConfig = b },
 	}
 	HostRunnerTemp = &Setting{
@@ -509,6 +552,7 @@ var (
 		Doc:      "Leave unset: the runner fills it in, so that the login can be exported with its host path.",
 		Kind:     String,
 		Modes:    InGitHub,
+		Helper:   HelperIgnores,
 		FromArgs: true,
 		setText:  func(c *Config, v string) error { c.HostRunnerTemp = v; return nil },
 	}
@@ -518,6 +562,7 @@ var (
 		Doc:      "Leave unset: the runner fills it in, so that a docker-config inside the workspace can be exported with its host path.",
 		Kind:     String,
 		Modes:    InGitHub,
+		Helper:   HelperIgnores,
 		FromArgs: true,
 		setText:  func(c *Config, v string) error { c.HostWorkspace = v; return nil },
 	}
@@ -529,6 +574,7 @@ var (
 		Doc:     "After docker-login, check that the registry accepts the new credentials (an authenticated GET /v2/).",
 		Kind:    Bool,
 		Modes:   InAll,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.Verify = b },
 	}
 	SkipLogout = &Setting{
@@ -537,6 +583,7 @@ var (
 		Doc:     "Keep the docker login after the job instead of removing it in the post step.",
 		Kind:    Bool,
 		Modes:   InGitHub,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.SkipLogout = b },
 	}
 	Refresh = &Setting{
@@ -546,6 +593,7 @@ var (
 		Doc:     "Keep the docker login fresh for the whole job: a copy of this program is left beside the docker config as the credential helper docker-credential-ecr-credentials (GitHub: on PATH), with the settings it needs, and config.json names it in credHelpers for the registries, so docker gets new credentials after the role session or the 12-hour password has expired. Turn it on for jobs that may run docker after the password expires (long builds, many hours of tests). The GitHub post step removes it.",
 		Kind:    Bool,
 		Modes:   InGitHub | InPlugin,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.Refresh = b },
 	}
 	ExportEnv = &Setting{
@@ -557,6 +605,7 @@ var (
 		Doc:         "Export the credentials as environment variables for later steps (GitHub: GITHUB_ENV; plugin: a dotenv file in the workspace).",
 		Kind:        Bool,
 		Modes:       InGitHub | InPlugin,
+		Helper:      HelperIgnores,
 		setBool:     func(c *Config, b bool) { c.ExportEnv = b },
 	}
 	EnvPrefix = &Setting{
@@ -567,6 +616,7 @@ var (
 		Doc:     "Prefix of the exported environment variable names (ECR_USERNAME, ECR_PASSWORD, ...). Upper-case letters, digits and underscores.",
 		Kind:    String,
 		Modes:   InAll,
+		Helper:  HelperIgnores,
 		setText: func(c *Config, v string) error {
 			if !validEnvPrefix(v) {
 				return bad("Use upper-case letters, digits and underscores, starting with a letter and not with GITHUB_ or RUNNER_ (GitHub reserves those), e.g. ECR_ or PROD_ECR_.", "%q is not a usable prefix for environment variable names", v)
@@ -581,6 +631,7 @@ var (
 		Doc:     "Mask the password, authorization token and JSON outputs in the log. Set to false only to pass the password to a later job's container.credentials (GitHub drops job outputs that contain masked values).",
 		Kind:    Bool,
 		Modes:   InGitHub,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.MaskPassword = b },
 	}
 	MaskAWSAccountID = &Setting{
@@ -589,6 +640,7 @@ var (
 		Doc:     "Also mask the AWS account IDs (and so the registry hosts) in the log.",
 		Kind:    Bool,
 		Modes:   InGitHub,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.MaskAccountID = b },
 	}
 	Formats = &Setting{
@@ -598,6 +650,7 @@ var (
 		Doc:    "Extra formats to produce, separated by commas: ecs (ECS repositoryCredentials / Secrets Manager JSON), dockerconfigjson (Kubernetes .dockerconfigjson), k8s-secret (a Secret manifest for imagePullSecrets), dotenv. GitHub: outputs of the same names (ecs-credentials, dockerconfigjson, k8s-secret, dotenv), masked; plugin: files in output-dir.",
 		Kind:   List,
 		Modes:  InGitHub | InPlugin,
+		Helper: HelperIgnores,
 		setList: func(c *Config, list []string) error {
 			for _, f := range list {
 				f = strings.ToLower(f)
@@ -617,6 +670,7 @@ var (
 		Doc:     "metadata.name of the k8s-secret format's Secret.",
 		Kind:    String,
 		Modes:   InAll,
+		Helper:  HelperIgnores,
 		setText: func(c *Config, v string) error {
 			if !dnsLabel.MatchString(v) || len(v) > 253 {
 				return bad("Use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.", "%q is not a Kubernetes object name", shorten(v))
@@ -632,6 +686,7 @@ var (
 		Doc:    "metadata.namespace of the k8s-secret format's Secret (omitted when empty).",
 		Kind:   String,
 		Modes:  InAll,
+		Helper: HelperIgnores,
 		setText: func(c *Config, v string) error {
 			if !dnsLabel.MatchString(v) || len(v) > 63 || strings.Contains(v, ".") {
 				return bad("Use lower-case letters, digits and '-', starting and ending with a letter or digit.", "%q is not a Kubernetes namespace", shorten(v))
@@ -648,6 +703,7 @@ var (
 		Doc:     "Namespace of the bamboo format's variables (<namespace>.username, <namespace>.password, ...): names separated by dots, of letters, digits, '_' and '-'.",
 		Kind:    String,
 		Modes:   InAll,
+		Helper:  HelperIgnores,
 		setText: func(c *Config, v string) error {
 			if !bambooNamespace.MatchString(v) || len(v) > 200 {
 				return bad("Use names of letters, digits, '_' and '-' separated by dots, e.g. custom.aws.ecr.", "%q is not a Bamboo variable namespace", shorten(v))
@@ -663,6 +719,7 @@ var (
 		Doc:     "The shell `env` prints for: sh (export NAME='...', also bash and zsh), fish (set -gx NAME '...'), powershell ($Env:NAME = '...') or cmd (set NAME=..., for a batch file you `call`).",
 		Kind:    String,
 		Modes:   InCLI,
+		Helper:  HelperIgnores,
 		setText: func(c *Config, v string) error {
 			v = strings.ToLower(v)
 			if v == "bash" || v == "zsh" {
@@ -684,6 +741,7 @@ var (
 		Doc:     "Directory (relative to the workspace) for the plugin's files: ecr.env with the exported variables, and the files of `formats`. Mode 0700, files 0600.",
 		Kind:    String,
 		Modes:   InPlugin,
+		Helper:  HelperIgnores,
 		setText: func(c *Config, v string) error { c.OutputDir = v; return nil },
 	}
 	ExportAWSCredentials = &Setting{
@@ -694,6 +752,7 @@ var (
 		Doc:     "Also hand the temporary AWS credentials to later steps (GitHub: AWS_* environment variables and aws-* outputs, masked; plugin: the dotenv file). Off by default: ECR needs only the registry password.",
 		Kind:    Bool,
 		Modes:   InAll,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.ExportAWSCredentials = b },
 	}
 	Debug = &Setting{
@@ -703,6 +762,7 @@ var (
 		Doc:     "Print debug lines (never secrets). In GitHub, use the runner's debug logging (ACTIONS_STEP_DEBUG) instead.",
 		Kind:    Bool,
 		Modes:   InPlugin | InCLI,
+		Helper:  HelperIgnores,
 		setBool: func(c *Config, b bool) { c.Debug = b },
 	}
 	Timeout = &Setting{
@@ -713,6 +773,8 @@ var (
 		Doc:         "Overall deadline for getting the credentials, retries included, as a Go duration (90s, 2m).",
 		Kind:        Duration,
 		Modes:       InAll,
+		Helper:      HelperInherits,
+		helperValue: func(c *Config) string { return c.Timeout.String() },
 		setDuration: func(c *Config, d time.Duration) { c.Timeout = d },
 	}
 )
@@ -769,6 +831,21 @@ var Table = []*Setting{
 	ExportAWSCredentials,
 	Debug,
 	Timeout,
+}
+
+func joinRoles(roles []RoleARN) string {
+	arns := make([]string, len(roles))
+	for i, r := range roles {
+		arns[i] = r.ARN
+	}
+	return strings.Join(arns, ",")
+}
+
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
 }
 
 func isCIDR(s string) bool {

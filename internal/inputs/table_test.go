@@ -49,3 +49,78 @@ func TestFlagValueAndSetFlag(t *testing.T) {
 		t.Error("FlagValue found a flag that was not given")
 	}
 }
+
+// Every setting says what a refresh login's credential helper takes of it;
+// one it inherits can be given to the helper (a CLI flag) and renders the
+// step's value, the others render nothing. A new setting that forgets to
+// say fails here, so a setting that shapes the session cannot silently be
+// left out of the helper (issue 21, finding 1).
+func TestEverySettingSaysWhatTheRefreshHelperTakes(t *testing.T) {
+	for _, s := range Table {
+		switch s.Helper {
+		case HelperInherits:
+			if s.helperValue == nil || !s.Modes.Has(CLI) || len(s.Flag) == 0 {
+				t.Errorf("setting %s: the helper inherits it, so it needs a helperValue and a CLI flag", s.Name)
+			}
+		case HelperDerived, HelperIgnores:
+			if s.helperValue != nil {
+				t.Errorf("setting %s: only an inherited setting renders a value for the helper", s.Name)
+			}
+		default:
+			t.Errorf("setting %s does not say what the refresh helper takes of it (Helper)", s.Name)
+		}
+	}
+}
+
+// The value an inherited setting renders loads back, as the helper's
+// flag, into the same value: the helper's session is the step's.
+func TestRefreshHelperValuesRoundTrip(t *testing.T) {
+	given := map[*Setting]string{
+		RoleToAssume:           "arn:aws:iam::123456789012:role/ci",
+		AWSRegion:              "eu-west-1",
+		Audience:               "sts.example",
+		RoleChain:              "arn:aws:iam::222222222222:role/a,arn:aws:iam::333333333333:role/b",
+		RoleExternalID:         "ext-1",
+		RoleSourceIdentity:     "octocat",
+		InlineSessionPolicy:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}`,
+		ManagedSessionPolicies: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly,arn:aws:iam::123456789012:policy/p",
+		AllowedAccountIDs:      "123456789012,222222222222",
+		RoleSessionName:        "GitHubActions-1-2",
+		RoleDurationSeconds:    "2700",
+		DualStack:              "true",
+		HTTPProxy:              "http://user:pw@proxy.internal:3128",
+		NoProxy:                "example.com,10.0.0.0/8",
+		Timeout:                "45s",
+	}
+	flags := map[string]string{}
+	for _, s := range Table {
+		if s.Helper != HelperInherits {
+			continue
+		}
+		v, ok := given[s]
+		if !ok {
+			t.Fatalf("setting %s is inherited by the helper: give it a value in this test", s.Name)
+		}
+		flags[s.Flag[0]] = v
+	}
+	env := func(string) string { return "" }
+	step, _, err := Load(Source{Mode: CLI, Getenv: env, Flags: flags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := map[string]string{}
+	for _, s := range Table {
+		if s.Helper == HelperInherits {
+			again[s.Flag[0]] = s.HelperValue(step)
+		}
+	}
+	helper, _, err := Load(Source{Mode: CLI, Getenv: env, Flags: again})
+	if err != nil {
+		t.Fatalf("the helper cannot load what the step hands on: %v", err)
+	}
+	for _, s := range Table {
+		if s.Helper == HelperInherits && s.HelperValue(helper) != s.HelperValue(step) {
+			t.Errorf("%s: the helper has %q, the step had %q", s.Name, s.HelperValue(helper), s.HelperValue(step))
+		}
+	}
+}

@@ -344,6 +344,11 @@ type Call struct {
 	// order) and the managed session policy ARNs (PolicyArns).
 	Tags       []string
 	PolicyARNs []string
+	// STSParams are an STS call's parameters as sent (RoleArn,
+	// RoleSessionName, DurationSeconds, Policy, PolicyArns.member.N.arn,
+	// Tags.member.N.Key, SourceIdentity, ExternalId, ...), without the
+	// web identity token, for comparing two clients' requests.
+	STSParams map[string]string
 }
 
 // Connections is the number of connections the main listener (OIDC, STS,

@@ -82,6 +82,12 @@ func (s *Server) serveSTS(ex *exchange) {
 	for i := 1; p.Has(fmt.Sprintf("PolicyArns.member.%d.arn", i)); i++ {
 		ex.call.PolicyARNs = append(ex.call.PolicyARNs, p.Get(fmt.Sprintf("PolicyArns.member.%d.arn", i)))
 	}
+	ex.call.STSParams = map[string]string{}
+	for k := range p {
+		if k != "WebIdentityToken" {
+			ex.call.STSParams[k] = strings.Join(p[k], "\x00")
+		}
+	}
 	switch ex.call.Operation {
 	case "AssumeRoleWithWebIdentity":
 		result, serr = s.assumeRoleWithWebIdentity(p)
