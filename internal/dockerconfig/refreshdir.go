@@ -177,7 +177,12 @@ func checkRefreshContent(sub *os.Root, path string, uid int, haveOwner bool) err
 			}
 		case name == refreshCacheDir:
 			// Its files are the token cache's to check when it is used.
-			if err := checkTrusted(p, fi, true, uid, haveOwner); err != nil {
+			// A helper that ran as root (a job container) made it root's.
+			owner := uid
+			if got, _, ok := securefile.OwnerOf(fi); ok && got == 0 {
+				owner = 0
+			}
+			if err := checkTrusted(p, fi, true, owner, haveOwner); err != nil {
 				return err
 			}
 		case refreshSettingsPattern.MatchString(name):

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
@@ -245,9 +246,7 @@ func TestRefreshHelperEnforcesAllowedAccounts(t *testing.T) {
 // before anything is written: no config.json, no PATH entry for later
 // steps, the planted files untouched.
 func TestRefreshRefusesADirectoryItFinds(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the ownership case needs root (the image tests run as root)")
-	}
+	testenv.RequireRoot(t) // the ownership case
 	f := newFixture(t)
 	token, err := f.fake.MintIDToken("sts.amazonaws.com", awsfake.WithSubject(subject))
 	must(t, err)
@@ -496,5 +495,44 @@ func TestRefreshRefusesADockerConfigThatIsTwoPathEntries(t *testing.T) {
 				t.Errorf("the docker config directory was created")
 			}
 		})
+	}
+}
+
+// TestRefreshAsRootUsesTheHomeOwnersDirectory: the container action runs
+// as root in a home of the runner's user (uid 1001). The refresh directory
+// the first step makes goes to that user, so a second step accepts it (and
+// takes a second helper name), and the helper and its settings are that
+// user's too.
+func TestRefreshAsRootUsesTheHomeOwnersDirectory(t *testing.T) {
+	testenv.RequireRoot(t)
+	const uid, gid = 1001, 1002
+	f := newFixture(t)
+	home := t.TempDir()
+	must(t, os.Chown(home, uid, gid))
+	for i, want := range []string{"ecr-credentials", "ecr-credentials-2"} {
+		r := newRunner(t)
+		r.homeDir = home
+		env := f.githubEnv(r, map[string]string{"role-to-assume": roleARN, "aws-region": region, "refresh": "true"})
+		env["GITHUB_PATH"] = filepath.Join(r.dir, "path")
+		must(t, os.WriteFile(env["GITHUB_PATH"], nil, 0o644))
+		res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env})
+		if res.ExitCode != 0 {
+			t.Fatalf("step %d: exit %d\n%s%s", i, res.ExitCode, res.Stdout, abbreviate(res.Stderr))
+		}
+		refresh := filepath.Join(home, ".docker", "ecr-credentials-refresh")
+		settings := "helper.json"
+		if i > 0 {
+			settings = "helper-2.json"
+		}
+		for _, p := range []string{refresh, filepath.Join(refresh, "bin"), filepath.Join(refresh, "bin", "docker-credential-"+want), filepath.Join(refresh, settings)} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Errorf("%v", err)
+				continue
+			}
+			if st := fi.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+				t.Errorf("%s is owned by %d:%d, want %d:%d", p, st.Uid, st.Gid, uid, gid)
+			}
+		}
 	}
 }
