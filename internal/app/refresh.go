@@ -22,9 +22,10 @@ import (
 // beside the settings it needs to log in again as this run did and the
 // token cache. Each run of a job takes a helper name of its own
 // (dockerconfig.RefreshHelperName, then -2, -3, ..., reserved under the
-// config lock) with its own settings file, so a second step with other roles adds or replaces only its own
-// hosts' entries, and its logout (the post step) restores the entries it
-// replaced and removes only its helper; the last one removes the directory.
+// config lock) with its own settings file, so a second step with other
+// roles adds or replaces only its own hosts' entries, and its logout (the
+// post step) restores the entries it replaced and removes only its helper;
+// the last one removes the directory.
 
 // refreshBinDir is where the helper binaries live, below the refresh dir.
 const refreshBinDir = "bin"
