@@ -17,16 +17,23 @@ func CancelOnSignal(parent context.Context, signals <-chan os.Signal, exit func(
 	ctx, cancel := context.WithCancel(parent)
 	done := make(chan struct{})
 	go func() {
-		select {
-		case <-signals:
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case s := <-signals:
-			exit(signalExitCode(s))
-		case <-done:
+		for first := true; ; first = false {
+			select {
+			case s := <-signals:
+				// stop may have come first: a signal after it does nothing.
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if !first {
+					exit(signalExitCode(s))
+					return
+				}
+				cancel()
+			case <-done:
+				return
+			}
 		}
 	}()
 	var once sync.Once
