@@ -3,8 +3,6 @@ package dockerconfig
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,58 +85,6 @@ type Receipt struct {
 	RefreshDir string `json:"refreshDir,omitempty"`
 }
 
-// RefreshDirName is the directory, in the docker config directory, where a
-// login that stays fresh (Options.Refresh) keeps the credential
-// helper binaries, their settings and their token cache.
-const RefreshDirName = "ecr-credentials-refresh"
-
-// RefreshHelperName is the credHelpers name of the first refresh login in a
-// docker config directory; a later login there (another step of the job,
-// with other roles) takes RefreshHelperName-2, -3, ... so that each host's
-// credHelpers entry names the helper, and so the settings, it was logged in
-// with, and a logout leaves the other logins' helpers alone.
-const RefreshHelperName = "ecr-credentials"
-
-// RefreshHelperFiles are the helper binary and its settings file for the
-// refresh helper name in the refresh directory dir: bin/docker-credential-<name>
-// and helper.json for RefreshHelperName, helper-<n>.json for
-// RefreshHelperName-<n>.
-func RefreshHelperFiles(dir, name string) (bin, settings string) {
-	settings = "helper.json"
-	if n, ok := strings.CutPrefix(name, RefreshHelperName+"-"); ok {
-		settings = "helper-" + n + ".json"
-	}
-	return filepath.Join(dir, "bin", HelperPrefix+name), filepath.Join(dir, settings)
-}
-
-// isRefreshHelperName tells the names RefreshHelperFiles is for.
-func isRefreshHelperName(name string) bool {
-	n, ok := strings.CutPrefix(name, RefreshHelperName+"-")
-	if !ok {
-		return name == RefreshHelperName
-	}
-	return n != "" && strings.Trim(n, "0123456789") == ""
-}
-
-// removeRefreshDir deletes the helpers r's entries name from r's refresh
-// directory, if any, and the directory with its token cache once no other
-// login's helper is left in it (see removeRefreshHelpers).
-func removeRefreshDir(r *Receipt) error {
-	if r.RefreshDir == "" || filepath.Base(r.RefreshDir) != RefreshDirName {
-		return nil
-	}
-	var names []string
-	done := map[string]bool{}
-	for _, e := range r.Entries {
-		if done[e.RefreshHelper] || !isRefreshHelperName(e.RefreshHelper) {
-			continue
-		}
-		done[e.RefreshHelper] = true
-		names = append(names, e.RefreshHelper)
-	}
-	return removeRefreshHelpers(r.RefreshDir, names)
-}
-
 // ReceiptEntry is one host written by Login.
 type ReceiptEntry struct {
 	// Host is the registry host from the Credential.
@@ -158,26 +104,6 @@ type ReceiptEntry struct {
 	// RefreshHelper is the helper Login named in credHelpers for Key
 	// (Options.Refresh), "" if none.
 	RefreshHelper string `json:"refreshHelper,omitempty"`
-}
-
-// backup is the content of Receipt.BackupFile. Everything secret that
-// Logout needs lives here, never in the Receipt.
-type backup struct {
-	// OriginalExists tells whether config.json existed before Login.
-	OriginalExists bool `json:"originalExists"`
-	// Original is config.json's exact content before Login.
-	Original []byte `json:"original,omitempty"`
-	// After is the SHA-256 of config.json as Login left it ("" when
-	// Login did not change the file).
-	After string `json:"after,omitempty"`
-	// Prev are the values Login replaced, by key, in the form of the store
-	// that holds the key (see store).
-	Prev map[string]json.RawMessage `json:"prev,omitempty"`
-	// Ours are the sums (store.sum) of the values Login wrote, by key.
-	Ours map[string]string `json:"ours,omitempty"`
-	// PrevCredHelpers are the credHelpers values Login replaced
-	// (Options.Refresh), by key.
-	PrevCredHelpers map[string]json.RawMessage `json:"prevCredHelpers,omitempty"`
 }
 
 // helperCred is a credential helper's value, as helperStore keeps it.
@@ -213,56 +139,6 @@ func validateCredentials(creds []Credential) error {
 		seen[k] = true
 	}
 	return nil
-}
-
-// newBackupPath returns a fresh backup file name beside configFile.
-func newBackupPath(configFile string) (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return filepath.Join(filepath.Dir(configFile), "."+filepath.Base(configFile)+".ecr-credentials-"+hex.EncodeToString(b[:])+".bak"), nil
-}
-
-// writeBackup creates the backup file exclusively with mode 0600.
-func writeBackup(path string, b *backup) error {
-	data, err := json.Marshal(b)
-	if err != nil {
-		return fmt.Errorf("encode docker config backup: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
-	if err != nil {
-		if securefile.IsPermission(err) {
-			return fmt.Errorf("create docker config backup %s: %w; %s", path, err, writableHint)
-		}
-		return fmt.Errorf("create docker config backup %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		_ = os.Remove(path)
-		return fmt.Errorf("write docker config backup %s: %w", path, err)
-	}
-	// Not synced: a new file (see internal/securefile on syncing).
-	if err := f.Close(); err != nil {
-		_ = os.Remove(path)
-		return fmt.Errorf("close docker config backup %s: %w", path, err)
-	}
-	return nil
-}
-
-func readBackup(path string) (*backup, error) {
-	data, err := readPrivateFile(path, "backup")
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("docker logout: backup %s is gone, so this receipt was already used (or the file was deleted); nothing was changed: %w", path, err)
-		}
-		return nil, fmt.Errorf("docker logout: read backup %s: %w", path, err)
-	}
-	var b backup
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, fmt.Errorf("docker logout: backup %s is corrupt; nothing was changed; restore config.json by hand and delete the backup", path)
-	}
-	return &b, nil
 }
 
 // helperMissingError explains a missing credential helper binary.
@@ -483,35 +359,6 @@ func rollBack(ctx context.Context, st store, key string, prev json.RawMessage) e
 	return nil
 }
 
-// restoreCredHelpers undoes the credHelpers entries Login named its
-// refresh helper in, where they still name it, and the credHelpers member
-// if Login added it.
-func restoreCredHelpers(r *Receipt, bk *backup, doc []byte) ([]byte, error) {
-	var err error
-	for _, e := range r.Entries {
-		if e.RefreshHelper == "" {
-			continue
-		}
-		raw, ok, gerr := getEntry(doc, credHelpersMember, e.Key)
-		if gerr != nil {
-			return nil, fmt.Errorf("docker logout: %s: %w", r.ConfigFile, gerr)
-		}
-		ours, _ := json.Marshal(e.RefreshHelper)
-		if !ok || canonicalHash(raw) != canonicalHash(ours) {
-			continue // gone or changed by someone else since: leave it
-		}
-		if doc, err = restoreEntry(doc, credHelpersMember, e.Key, bk.PrevCredHelpers[e.Key]); err != nil {
-			return nil, fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
-		}
-	}
-	if r.CredHelpersAdded || r.CredHelpersWasNull {
-		if doc, err = dropEmptyMap(doc, credHelpersMember, r.CredHelpersWasNull); err != nil {
-			return nil, fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
-		}
-	}
-	return doc, nil
-}
-
 // configFile is config.json opened for a login, under its lock.
 type configFile struct {
 	path, lock string // after following symlinks
@@ -571,150 +418,4 @@ func (f *configFile) read() error {
 	}
 	f.uid, f.gid, f.haveOwner = securefile.OwnerOf(fi)
 	return nil
-}
-
-// Discard keeps the login for good: it deletes the backup of what Login
-// replaced (which holds the previous credentials), so nothing secret is
-// left behind for a logout that will never come (a CLI login, a plugin
-// step, skip-logout). The receipt is useless afterwards.
-func Discard(r *Receipt) error {
-	if r == nil || r.BackupFile == "" {
-		return nil
-	}
-	if err := os.Remove(r.BackupFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove backup %s: %w; delete it by hand, it holds the previous credentials", r.BackupFile, err)
-	}
-	return nil
-}
-
-// Logout undoes the Login that produced r: entries Login added are
-// removed, values it replaced are restored (from the backup file, which is
-// then deleted). If config.json is still exactly as Login left it, its
-// original bytes and mode come back (or it is deleted if Login created
-// it). Otherwise only the entries that still hold Login's values are
-// undone, so changes other tools made in between survive. Logout may be
-// retried after an error; a second Logout of the same receipt fails
-// without changing anything.
-func Logout(ctx context.Context, r *Receipt) error {
-	if r == nil || r.ConfigFile == "" || r.BackupFile == "" || r.LockFile == "" {
-		return errors.New("docker logout: empty receipt; nothing to undo")
-	}
-	unlock, err := lockFile(ctx, r.LockFile, 0)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	bk, err := readBackup(r.BackupFile)
-	if err != nil {
-		return err
-	}
-
-	var errs []error
-	erased := map[string]bool{}
-	for _, e := range r.Entries {
-		if e.Helper == "" {
-			continue
-		}
-		st := helperStore{helper{name: e.Helper, path: e.HelperPath}}
-		cur, found, err := st.get(ctx, e.Key)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("docker logout %s: %w", e.Key, err))
-			continue
-		}
-		if !found || st.sum(cur) != bk.Ours[e.Key] {
-			continue // gone or replaced by someone else since: leave it
-		}
-		prev, replaced := bk.Prev[e.Key]
-		err = st.restore(ctx, e.Key, prev)
-		erased[e.Key] = !replaced && err == nil
-		if err != nil {
-			errs = append(errs, fmt.Errorf("docker logout %s: %w", e.Key, err))
-		}
-	}
-
-	if bk.After != "" {
-		if err := restoreFile(r, bk, erased); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := removeRefreshDir(r); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		errs = append(errs, fmt.Errorf("the backup %s was kept; run logout again once the problem is fixed", r.BackupFile))
-		return errors.Join(errs...)
-	}
-	if err := os.Remove(r.BackupFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("docker logout: remove backup %s: %w; delete it by hand, it holds credentials", r.BackupFile, err)
-	}
-	return nil
-}
-
-// restoreFile undoes Login's changes to config.json.
-func restoreFile(r *Receipt, bk *backup, erased map[string]bool) error {
-	data, fi, err := readConfig(r.ConfigFile)
-	if err != nil {
-		return fmt.Errorf("docker logout: %w", err)
-	}
-	if fi == nil {
-		return nil // removed since; nothing of ours is left
-	}
-	uid, gid, haveOwner := securefile.OwnerOf(fi)
-	if sha256Hex(data) == bk.After {
-		if !bk.OriginalExists {
-			if err := os.Remove(r.ConfigFile); err != nil {
-				return fmt.Errorf("docker logout: remove %s: %w", r.ConfigFile, err)
-			}
-			securefile.SyncDir(filepath.Dir(r.ConfigFile))
-			return nil
-		}
-		mode := r.FileMode
-		if mode == 0 {
-			mode = fileMode
-		}
-		return writeAtomic(r.ConfigFile, bk.Original, mode, uid, gid, haveOwner)
-	}
-
-	// The file changed since Login: undo only what is still ours.
-	if _, err := parseConfig(r.ConfigFile, data); err != nil {
-		return fmt.Errorf("docker logout: %w; our entries were left in place", err)
-	}
-	if isBlank(data) {
-		return nil
-	}
-	files := &authsStore{path: r.ConfigFile, doc: data}
-	for _, e := range r.Entries {
-		raw, ok, err := files.get(context.Background(), e.Key)
-		if err != nil {
-			return fmt.Errorf("docker logout: %w", err)
-		}
-		if !ok {
-			continue
-		}
-		switch {
-		case e.Helper == "" && files.sum(raw) == bk.Ours[e.Key]:
-			err = files.restore(context.Background(), e.Key, bk.Prev[e.Key])
-		case e.Helper != "" && e.PlaceholderAdded && erased[e.Key] && files.sum(raw) == canonicalHash([]byte("{}")):
-			err = files.restore(context.Background(), e.Key, nil)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	doc := files.doc
-	if r.AuthsAdded || r.AuthsWasNull {
-		if doc, err = dropEmptyAuths(doc, r.AuthsWasNull); err != nil {
-			return fmt.Errorf("docker logout: %s: %w", r.ConfigFile, err)
-		}
-	}
-	if doc, err = restoreCredHelpers(r, bk, doc); err != nil {
-		return err
-	}
-	if bytes.Equal(doc, data) {
-		return nil
-	}
-	if !json.Valid(doc) {
-		return fmt.Errorf("docker logout: internal error: edited %s is not valid JSON; the file was left unchanged", r.ConfigFile)
-	}
-	return writeAtomic(r.ConfigFile, doc, fi.Mode().Perm(), uid, gid, haveOwner)
 }
