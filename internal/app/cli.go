@@ -250,8 +250,8 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 }
 
 // cliSinks: where a CLI command's result goes, in order.
-func cliSinks(cmd cliCommand, args []string) []sink {
-	return []sink{stdout{cmd: cmd, args: args}, authFileSink{}, dockerLoginSink{}}
+func cliSinks(cmd cliCommand, args []string, l loginSinks) []sink {
+	return []sink{stdout{cmd: cmd, args: args, docker: l.docker}, l.authFile, l.docker}
 }
 
 func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, flags map[string]string, args []string) error {
@@ -264,14 +264,15 @@ func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, fla
 		return err
 	}
 	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: con.Mask}
-	if err := t.deliver(cliSinks(cmd, args)); err != nil {
+	logins := newLoginSinks(false)
+	if err := t.deliver(cliSinks(cmd, args, logins)); err != nil {
 		return err
 	}
-	if t.receipt != nil {
+	if logins.docker.login != nil {
 		for _, l := range res.Logins {
 			con.Infof("Login Succeeded: %s (expires %s)", l.Registry.Host, output.FormatTime(l.ExpiresAt))
 		}
-		t.logDockerLogin()
+		logins.docker.logWritten(t)
 	}
 	return nil
 }

@@ -141,7 +141,7 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 				res: &Result{Logins: []ecr.Login{{Registry: registry.Registry{Host: host}, Username: "AWS", Password: "new-password-1234",
 					ExpiresAt: time.Now().Add(time.Hour)}}},
 				fc: output.NewFileCommands(getenv), workspace: ws}
-			sink := dockerLoginSink{github: tt.mode.github}
+			sink := newLoginSinks(tt.mode.github).docker
 			err = sink.stage(r)
 			defer sink.undo(r)
 			config, _ := os.ReadFile(filepath.Join(dir, "config.json"))

@@ -48,7 +48,9 @@ func githubArgs(args []string) (map[string]string, error) {
 }
 
 // githubSinks: where a container action's result goes, in order.
-var githubSinks = []sink{stepOutputs, stepEnv, formatOutputs, awsCredentialOutputs, stepSummary, fileCommands{}, authFileSink{github: true}, dockerLoginSink{github: true}}
+func githubSinks(l loginSinks) []sink {
+	return []sink{stepOutputs, stepEnv, formatOutputs, awsCredentialOutputs, stepSummary, fileCommands{}, l.authFile, l.docker}
+}
 
 func githubRun(ctx context.Context, e Env, args []string, con *output.Console) error {
 	flags, err := githubArgs(args)
@@ -69,14 +71,15 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 	}
 
 	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: maskRegistry, fc: output.NewFileCommands(e.Getenv)}
-	if err := t.deliver(githubSinks); err != nil {
+	l := newLoginSinks(true)
+	if err := t.deliver(githubSinks(l)); err != nil {
 		return err
 	}
 	t.logExpiry()
-	t.logDockerLogin()
-	if t.receipt != nil {
-		if t.exportNote != "" {
-			con.Infof("%s", t.exportNote)
+	l.docker.logWritten(t)
+	if l.docker.login != nil {
+		if l.docker.exportNote != "" {
+			con.Infof("%s", l.docker.exportNote)
 		}
 		if e.Getenv("DOCKER_AUTH_CONFIG") != "" {
 			con.Warnf("DOCKER_AUTH_CONFIG is set in this job: docker 28.3 and later prefer it to config.json, so later steps may not use this login. Unset it, or let this action's login be the only one.")

@@ -32,7 +32,10 @@ func ciName(e Env) string {
 }
 
 // pluginSinks: where a plugin step's result goes, in order.
-var pluginSinks = []sink{dotenvFile, formatFiles, workspaceFiles{}, droneOutput{}, authFileSink{}, dockerLoginSink{}}
+func pluginSinks(l loginSinks) []sink {
+	env := &dotenvFile{}
+	return []sink{env, formatFiles, workspaceFiles{}, droneOutput{env: env}, l.authFile, l.docker}
+}
 
 func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	cfg, err := loadSettings(con, inputs.Source{Mode: inputs.Plugin, Getenv: e.Getenv, Environ: e.Environ})
@@ -50,17 +53,19 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 		return err
 	}
 	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: con.Mask, workspace: workspace}
-	if err := t.deliver(pluginSinks); err != nil {
+	l := newLoginSinks(false)
+	if err := t.deliver(pluginSinks(l)); err != nil {
 		return err
 	}
 
 	t.logExpiry()
-	t.logDockerLogin()
-	if t.receipt != nil {
-		dir := filepath.Dir(t.receipt.ConfigFile)
+	l.docker.logWritten(t)
+	docker := l.docker.login
+	if docker != nil {
+		dir := filepath.Dir(docker.File())
 		con.Infof("Later steps use it with DOCKER_CONFIG=%s (environment of the step), or `docker --config %s ...`.", dir, relative(workspace, dir))
-		if t.receipt.RefreshDir != "" {
-			con.Infof("Later steps put the credential helper on PATH: `export PATH=%s:$PATH`.", filepath.Join(t.receipt.RefreshDir, refreshBinDir))
+		if refresh := docker.Receipt().RefreshDir; refresh != "" {
+			con.Infof("Later steps put the credential helper on PATH: `export PATH=%s:$PATH`.", filepath.Join(refresh, refreshBinDir))
 		}
 	}
 	outDir := outputDir(t)
@@ -74,7 +79,7 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	for _, p := range t.written {
 		con.Infof("Wrote %s.", p)
 	}
-	if t.receipt != nil || cfg.ExportEnv || len(t.written) > 0 {
+	if docker != nil || cfg.ExportEnv || len(t.written) > 0 {
 		con.Infof("These files hold credentials until they expire: keep %s and %s out of `docker build` contexts (.dockerignore) and artifacts.",
 			relative(workspace, t.inWorkspace(cfg.DockerConfig)), relative(workspace, outDir))
 	}

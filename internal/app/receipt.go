@@ -20,111 +20,138 @@ import (
 // the file's id and a secret nonce) through GITHUB_STATE. A STATE_receipt
 // that did not come from our main stage (a workflow `env:`, an earlier
 // step's GITHUB_ENV) therefore cannot name a program to run or a file to
-// delete: see dockerconfig.OpenReceipt.
+// delete: see dockerconfig.Resume.
 
-// saveLogoutReceipt stores r for the post stage and queues its seal as
-// step state under key. On error nothing is left behind.
-func saveLogoutReceipt(key string, r *dockerconfig.Receipt, fc *output.FileCommands) (dockerconfig.Seal, error) {
-	seal, err := dockerconfig.SaveReceipt(r)
+// saveLogoutReceipt stores the login's receipt for the post stage and
+// queues its seal as step state under key. On error nothing is left
+// behind.
+func saveLogoutReceipt(key string, h *dockerconfig.Handle, fc *output.FileCommands) error {
+	seal, err := h.Save()
 	if err != nil {
-		return dockerconfig.Seal{}, problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
+		return problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
 	}
 	b, err := json.Marshal(seal)
 	if err == nil {
 		err = fc.State(key, string(b))
 	}
 	if err != nil {
-		_ = dockerconfig.RemoveReceipt(seal)
-		return dockerconfig.Seal{}, problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
+		_ = h.Forget()
+		return problem.Wrap(problem.Internal, err, "saving the logout receipt failed", "")
 	}
-	return seal, nil
+	return nil
 }
 
-// postLogins finds what the post stage is to undo: the receipt the seal in
-// STATE_receipt names, or, where the runner passes no step state to a
-// container action's post step (act and the runners built on it), the
-// receipts saved in the exported DOCKER_CONFIG. It says in the log which.
-func postLogins(e Env, con *output.Console) ([]*dockerconfig.Receipt, []dockerconfig.Seal, error) {
-	state := e.Getenv("STATE_" + stateReceipt)
-	if state == "" {
-		dir := e.Getenv("DOCKER_CONFIG")
-		layout := detectLayout(e)
-		if dir == "" || (layout != layoutShared && layout != layoutAlone) {
-			con.Infof("No docker login to remove.")
-			return nil, nil, nil
-		}
-		rs, seals, skipped, err := dockerconfig.FindReceipts(dir, nil)
-		if errors.Is(err, dockerconfig.ErrNoSavedReceipt) {
-			con.Infof("No saved step state (this runner passes none to a container action's post step) and no login receipt in DOCKER_CONFIG=%s: no docker login to remove.", dir)
-			return nil, nil, nil
-		}
-		if err != nil {
-			return nil, nil, problem.Wrap(problem.DockerConfig, err, "the docker login receipt in DOCKER_CONFIG cannot be used", "Remove the login by hand: delete the workspace's "+actDockerConfigDir+" directory.")
-		}
-		warnSkippedReceipts(con, skipped)
-		if len(rs) == 0 {
-			con.Infof("No saved step state (this runner passes none to a container action's post step) and no login receipt to trust in DOCKER_CONFIG=%s: no docker login removed.", dir)
-			return nil, nil, nil
-		}
-		con.Infof("No saved step state (this runner passes none to a container action's post step): using the login receipt%s found in DOCKER_CONFIG=%s.", plural(len(rs), "", "s"), dir)
-		return rs, seals, nil
-	}
-	r, seal, err := sealedReceipt(stateReceipt, state)
-	if err != nil {
-		return nil, nil, err
-	}
-	return []*dockerconfig.Receipt{r}, []dockerconfig.Seal{seal}, nil
+// postSource is where the post stage finds a target's login when the
+// runner passes no step state to a container action's post step (act and
+// the runners built on it), and what it says about it.
+type postSource struct {
+	// dir holds the saved receipts; "" when there is no login to look for.
+	dir string
+	// file, if set, is the only file whose receipts count (those the
+	// docker login's search found aside).
+	file string
+	// none is said when dir is not to be searched ("" says nothing).
+	none string
+	// noReceipt, noneTrusted and using are said when dir holds no receipt,
+	// none to trust, or these (%s: file, else dir; using first takes the
+	// plural ending).
+	noReceipt, noneTrusted, using string
+	// unusable and fix tell a dir whose receipts cannot be read.
+	unusable, fix string
 }
 
-// postAuthFileLogins finds the registry auth file's login to undo: the
-// receipt the seal in STATE_receipt_auth_file names, or, where the runner
-// passes no step state at all (act and the runners built on it), the
-// receipt saved beside the exported REGISTRY_AUTH_FILE (an auth.json, under
-// the same layout condition, file and receipt checks as DOCKER_CONFIG's in
-// postLogins; only a receipt of that very file counts, and none of found,
-// the receipts postLogins found). It says in the log which.
-func postAuthFileLogins(e Env, con *output.Console, found []dockerconfig.Seal) ([]*dockerconfig.Receipt, []dockerconfig.Seal, error) {
-	if state := e.Getenv("STATE_" + stateAuthFileReceipt); state != "" {
-		r, seal, err := sealedReceipt(stateAuthFileReceipt, state)
-		if err != nil {
-			return nil, nil, err
-		}
-		return []*dockerconfig.Receipt{r}, []dockerconfig.Seal{seal}, nil
-	}
-	path := e.Getenv("REGISTRY_AUTH_FILE")
+// postSource is where the runner without step state leaves s's login.
+func (s *loginSink) postSource(e Env) postSource {
 	layout := detectLayout(e)
+	laidOut := layout == layoutShared || layout == layoutAlone
+	if s.docker() {
+		dir := e.Getenv("DOCKER_CONFIG")
+		src := postSource{
+			none:        "No docker login to remove.",
+			noReceipt:   "No saved step state (this runner passes none to a container action's post step) and no login receipt in DOCKER_CONFIG=%s: no docker login to remove.",
+			noneTrusted: "No saved step state (this runner passes none to a container action's post step) and no login receipt to trust in DOCKER_CONFIG=%s: no docker login removed.",
+			using:       "No saved step state (this runner passes none to a container action's post step): using the login receipt%s found in DOCKER_CONFIG=%s.",
+			unusable:    "the docker login receipt in DOCKER_CONFIG cannot be used",
+			fix:         "Remove the login by hand: delete the workspace's " + actDockerConfigDir + " directory.",
+		}
+		if dir != "" && laidOut {
+			src.dir = dir
+		}
+		return src
+	}
+	// Only where step state is passed to none of the post steps: with it,
+	// the main stage saved no auth file receipt.
+	path := e.Getenv("REGISTRY_AUTH_FILE")
 	if e.Getenv("STATE_"+stateReceipt) != "" || path == "" || !filepath.IsAbs(path) ||
-		filepath.Base(path) != dockerconfig.AuthFileName || (layout != layoutShared && layout != layoutAlone) {
-		return nil, nil, nil // step state is passed (the main stage saved no auth file receipt), or no login there
+		filepath.Base(path) != dockerconfig.AuthFileName || !laidOut {
+		return postSource{}
 	}
 	path = filepath.Clean(path)
-	all, allSeals, skipped, err := dockerconfig.FindReceipts(filepath.Dir(path), nil)
-	if err != nil && !errors.Is(err, dockerconfig.ErrNoSavedReceipt) {
-		return nil, nil, problem.Wrap(problem.DockerConfig, err, "the registry auth file's login receipt beside REGISTRY_AUTH_FILE cannot be used",
-			"Remove the login by hand: delete "+path+" (or its entries for the registries this step logged in to).")
-	}
-	if d := e.Getenv("DOCKER_CONFIG"); d == "" || filepath.Clean(d) != filepath.Dir(path) {
-		warnSkippedReceipts(con, skipped) // else postLogins warned about them
-	}
-	var rs []*dockerconfig.Receipt
-	var seals []dockerconfig.Seal
-	for i, r := range all {
-		if r.ConfigFile == path && !slices.Contains(found, allSeals[i]) {
-			rs, seals = append(rs, r), append(seals, allSeals[i])
-		}
-	}
-	if len(rs) == 0 && len(all) > 0 {
-		return nil, nil, nil // found in DOCKER_CONFIG already, or none of this file's
-	}
-	if len(rs) == 0 {
-		con.Infof("No saved step state and no login receipt for REGISTRY_AUTH_FILE=%s: no registry auth file login to remove.", path)
-		return nil, nil, nil
-	}
-	con.Infof("No saved step state (this runner passes none to a container action's post step): using the login receipt%s found beside REGISTRY_AUTH_FILE=%s.", plural(len(rs), "", "s"), path)
-	return rs, seals, nil
+	none := "No saved step state and no login receipt for REGISTRY_AUTH_FILE=%s: no registry auth file login to remove."
+	return postSource{dir: filepath.Dir(path), file: path, noReceipt: none, noneTrusted: none,
+		using:    "No saved step state (this runner passes none to a container action's post step): using the login receipt%s found beside REGISTRY_AUTH_FILE=%s.",
+		unusable: "the registry auth file's login receipt beside REGISTRY_AUTH_FILE cannot be used",
+		fix:      "Remove the login by hand: delete " + path + " (or its entries for the registries this step logged in to)."}
 }
 
-// warnSkippedReceipts says, for each receipt-named file FindReceipts did
+// postLogins finds what the post stage is to undo of s's login: the
+// receipt the seal in its step state names, or, where the runner passes no
+// step state to a container action's post step, the receipts saved where
+// the main stage exported the login (DOCKER_CONFIG; beside
+// REGISTRY_AUTH_FILE, an auth.json, only a receipt of that very file
+// counts), none of found (those an earlier target's search found). A
+// receipt the search did not trust is told once for each directory
+// (searched). It says in the log which.
+func (s *loginSink) postLogins(e Env, con *output.Console, found []*dockerconfig.Handle, searched map[string]bool) ([]*dockerconfig.Handle, error) {
+	key := s.stateKey()
+	if state := e.Getenv("STATE_" + key); state != "" {
+		h, err := sealedLogin(key, state)
+		if err != nil {
+			return nil, err
+		}
+		return []*dockerconfig.Handle{h}, nil
+	}
+	src := s.postSource(e)
+	if src.dir == "" {
+		if src.none != "" {
+			con.Infof("%s", src.none)
+		}
+		return nil, nil
+	}
+	all, skipped, err := dockerconfig.Saved(src.dir, nil)
+	shown := src.file
+	if shown == "" {
+		shown = src.dir
+	}
+	if errors.Is(err, dockerconfig.ErrNoSavedReceipt) {
+		con.Infof(src.noReceipt, shown)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, problem.Wrap(problem.DockerConfig, err, src.unusable, src.fix)
+	}
+	if dir := filepath.Clean(src.dir); !searched[dir] {
+		searched[dir] = true
+		warnSkippedReceipts(con, skipped) // else an earlier search warned about them
+	}
+	var hs []*dockerconfig.Handle
+	for _, h := range all {
+		if (src.file == "" || h.File() == src.file) && !slices.ContainsFunc(found, func(f *dockerconfig.Handle) bool { return f.Saved() == h.Saved() }) {
+			hs = append(hs, h)
+		}
+	}
+	if len(hs) == 0 && len(all) > 0 {
+		return nil, nil // found by the docker login's search already, or none of this file's
+	}
+	if len(hs) == 0 {
+		con.Infof(src.noneTrusted, shown)
+		return nil, nil
+	}
+	con.Infof(src.using, plural(len(hs), "", "s"), shown)
+	return hs, nil
+}
+
+// warnSkippedReceipts says, for each receipt-named file dockerconfig.Saved did
 // not trust (one a checkout carries, say), why it was skipped: it undoes
 // nothing, and keeps no other receipt from being undone.
 func warnSkippedReceipts(con *output.Console, skipped []error) {
@@ -133,47 +160,45 @@ func warnSkippedReceipts(con *output.Console, skipped []error) {
 	}
 }
 
-// sealedReceipt opens the receipt the seal in step state key (value state)
+// sealedLogin resumes the login the seal in step state key (value state)
 // names.
-func sealedReceipt(key, state string) (*dockerconfig.Receipt, dockerconfig.Seal, error) {
+func sealedLogin(key, state string) (*dockerconfig.Handle, error) {
 	var seal dockerconfig.Seal
 	if err := json.Unmarshal([]byte(state), &seal); err != nil || seal.Nonce == "" {
-		return nil, seal, &problem.Problem{Code: problem.DockerConfig, Subject: "STATE_" + key,
+		return nil, &problem.Problem{Code: problem.DockerConfig, Subject: "STATE_" + key,
 			What: "the saved logout state is not one this action's main stage writes, so it is not trusted and nothing was undone",
 			Fix:  "Do not set STATE_" + key + " in the workflow or through GITHUB_ENV; it is this action's own."}
 	}
-	r, err := dockerconfig.OpenReceipt(seal, nil)
+	h, err := dockerconfig.Resume(seal, nil)
 	if err != nil {
-		return nil, seal, problem.Wrap(problem.DockerConfig, err, "the saved logout receipt cannot be used, so nothing was undone",
+		return nil, problem.Wrap(problem.DockerConfig, err, "the saved logout receipt cannot be used, so nothing was undone",
 			"Do not set STATE_"+key+" in the workflow or through GITHUB_ENV; if the main stage's login is still there, remove it by hand.")
 	}
-	return r, seal, nil
+	return h, nil
 }
 
-// postLogout undoes the logins postLogins found.
+// postLogout undoes the logins the main stage left: the docker login's,
+// then the registry auth file's, found by the same code (postLogins).
 func postLogout(ctx context.Context, e Env, con *output.Console) error {
-	rs, seals, err := postLogins(e, con)
-	if err != nil {
-		return err
+	var hs []*dockerconfig.Handle
+	searched := map[string]bool{}
+	l := newLoginSinks(true)
+	for _, s := range []*loginSink{l.docker, l.authFile} {
+		found, err := s.postLogins(e, con, hs, searched)
+		if err != nil {
+			return err
+		}
+		hs = append(hs, found...)
 	}
-	ars, aseals, err := postAuthFileLogins(e, con, seals)
-	if err != nil {
-		return err
-	}
-	rs, seals = append(rs, ars...), append(seals, aseals...)
-	for i, r := range rs {
-		if err := dockerconfig.Logout(ctx, r); err != nil {
+	for _, h := range hs {
+		if err := h.Undo(ctx); err != nil {
 			return problem.Wrap(problem.DockerConfig, err, "removing the docker login failed", "Remove the entries by hand or let the runner clean up its temp directory.")
 		}
-		if err := dockerconfig.RemoveReceipt(seals[i]); err != nil {
+		if err := h.Forget(); err != nil {
 			con.Warnf("%v", err)
 		}
-		hosts := make([]string, len(r.Entries))
-		for j, en := range r.Entries {
-			hosts[j] = en.Host
-		}
-		con.Infof("Removed the docker login for %s from %s.", strings.Join(hosts, ", "), r.ConfigFile)
-		removeOwnDockerConfigDir(r)
+		con.Infof("Removed the docker login for %s from %s.", strings.Join(h.Hosts(), ", "), h.File())
+		removeOwnDockerConfigDir(h.Receipt())
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func TestPostStageWithoutStateSkipsForeignReceipts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			seal, err := dockerconfig.SaveReceipt(r)
+			seal, err := r.Save()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,8 +83,8 @@ func TestPostStageWithoutStateSkipsForeignReceipts(t *testing.T) {
 			if n := strings.Count(out.String(), "::warning"); n != 2 || !strings.Contains(out.String(), tt.wantLog) {
 				t.Errorf("%d warnings, want one for each foreign receipt, saying %q:\n%s", n, tt.wantLog, out.String())
 			}
-			if b, err := os.ReadFile(r.ConfigFile); err == nil && strings.Contains(string(b), host) {
-				t.Errorf("the step's login is left in %s:\n%s\n%s", r.ConfigFile, b, out.String())
+			if b, err := os.ReadFile(r.File()); err == nil && strings.Contains(string(b), host) {
+				t.Errorf("the step's login is left in %s:\n%s\n%s", r.File(), b, out.String())
 			}
 			if _, err := os.Lstat(seal.File()); !os.IsNotExist(err) {
 				t.Errorf("the step's receipt is left: %v", err)

@@ -31,10 +31,12 @@ func TestPostStageDistrustsForgedState(t *testing.T) {
 	}
 	// A real seal and receipt file of our own, to forge a seal against.
 	cfgDir := filepath.Join(dir, "docker")
-	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
+	login, err := dockerconfig.Login(context.Background(), dockerconfig.Options{Dir: cfgDir},
+		[]dockerconfig.Credential{{Host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", Username: "AWS", Password: "own-password-1234"}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := dockerconfig.SaveReceipt(&dockerconfig.Receipt{ConfigFile: filepath.Join(cfgDir, "config.json")})
+	own, err := login.Save()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestPostStageWithoutState(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := dockerconfig.SaveReceipt(r); err != nil {
+			if _, err := r.Save(); err != nil {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
@@ -154,7 +156,7 @@ func TestPostStageWithoutStateAuthFile(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := dockerconfig.SaveReceipt(r); err != nil {
+				if _, err := r.Save(); err != nil {
 					t.Fatal(err)
 				}
 				env["DOCKER_CONFIG"] = dockerDir
@@ -163,7 +165,7 @@ func TestPostStageWithoutStateAuthFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := dockerconfig.SaveReceipt(r); err != nil {
+			if _, err := r.Save(); err != nil {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer

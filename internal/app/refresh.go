@@ -33,8 +33,8 @@ const refreshBinDir = "bin"
 // refreshLogin writes the docker login with credHelpers entries and the
 // helper beside it (dockerconfig.Options.Refresh: the directory is checked
 // or made, the helper's name reserved under the config lock). On error
-// nothing is left.
-func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (*dockerconfig.Receipt, error) {
+// nothing is left; loginSink.loginFailed tells the login's own errors.
+func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (*dockerconfig.Handle, error) {
 	dockerDir, err := dockerConfigDir(cfg, e)
 	if err != nil {
 		return nil, err
@@ -59,11 +59,7 @@ func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err, "encoding the credential helper's settings failed", "")
 	}
-	r, err := loginWith(ctx, cfg, e, res.Logins, &dockerconfig.RefreshHelper{Program: bin, Settings: data})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return writeLogin(ctx, dockerconfig.Options{Dir: dockerDir, Refresh: &dockerconfig.RefreshHelper{Program: bin, Settings: data}}, res.Logins)
 }
 
 // checkPathEntry refuses a docker config directory whose refresh bin would

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
@@ -38,15 +37,9 @@ type run struct {
 	fc    *output.FileCommands
 	files securefile.Set
 
-	// What the sinks leave for the log lines and for each other.
-	receipt     *dockerconfig.Receipt // the docker login, if one was written
-	seal        dockerconfig.Seal     // its receipt for the post step
-	authReceipt *dockerconfig.Receipt // the registry-auth-file login, if one was written
-	authSeal    dockerconfig.Seal     // its receipt for the post step
-	exportNote  string                // how DOCKER_CONFIG was exported
-	refreshPath string                // the refresh helper directory added to GITHUB_PATH
-	envValues   []output.Value        // the dotenv variables (plugin)
-	written     []string              // format files (plugin)
+	// What the sinks leave for the log lines: format files (plugin). Each
+	// other sink keeps its own (loginSink, dotenvFile).
+	written []string
 }
 
 // sink is one place a run's result goes.
@@ -120,21 +113,6 @@ func (t *run) logExpiry() {
 	now := time.Now()
 	for _, l := range t.res.Logins {
 		t.con.Infof("Registry %s (%s): password expires %s", l.Registry.Host, l.Registry.Region, describeExpiry(l.ExpiresAt, now))
-	}
-}
-
-// logDockerLogin logs where the docker login went, if one was written.
-func (t *run) logDockerLogin() {
-	if t.receipt == nil {
-		return
-	}
-	n := len(t.res.Logins)
-	t.con.Infof("Docker login written to %s for %d registr%s%s.", t.receipt.ConfigFile, n, plural(n, "y", "ies"), verifiedNote(t.cfg))
-	if t.receipt.RefreshDir != "" {
-		t.con.Infof("%s", refreshNote(t.receipt))
-	}
-	if t.refreshPath != "" {
-		t.con.Infof("Later steps find it on PATH: added %s to GITHUB_PATH.", t.refreshPath)
 	}
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"reflect"
 	"testing"
 )
@@ -76,16 +77,16 @@ func TestDeliverIsOneTransaction(t *testing.T) {
 // backup dropped) only once everything else is written.
 func TestDockerLoginCommitsLast(t *testing.T) {
 	for name, sinks := range map[string][]sink{
-		"github": githubSinks,
-		"plugin": pluginSinks,
-		"cli":    cliSinks(cliCommand{}, nil),
+		"github": githubSinks(newLoginSinks(true)),
+		"plugin": pluginSinks(newLoginSinks(false)),
+		"cli":    cliSinks(cliCommand{}, nil, newLoginSinks(false)),
 	} {
-		if _, ok := sinks[len(sinks)-1].(dockerLoginSink); !ok {
+		if s, ok := sinks[len(sinks)-1].(*loginSink); !ok || s.target != dockerconfig.DockerConfig {
 			t.Errorf("%s: the last sink is %T, not the docker login", name, sinks[len(sinks)-1])
 		}
 		// The registry auth file's login, kept for good the same way,
 		// just before it (its commit cannot fail).
-		if _, ok := sinks[len(sinks)-2].(authFileSink); !ok {
+		if s, ok := sinks[len(sinks)-2].(*loginSink); !ok || s.target != dockerconfig.AuthFile {
 			t.Errorf("%s: the sink before the docker login is %T, not the registry auth file", name, sinks[len(sinks)-2])
 		}
 	}

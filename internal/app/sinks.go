@@ -142,23 +142,29 @@ func (fileCommands) commit(t *run) error {
 func outputDir(t *run) string { return t.inWorkspace(t.cfg.OutputDir) }
 
 // dotenvFile: with export-env, the variables in <output-dir>/ecr.env.
-var dotenvFile = staging(func(t *run) error {
+// It keeps them for droneOutput.
+type dotenvFile struct{ values []output.Value }
+
+func (*dotenvFile) commit(*run) error { return nil }
+func (*dotenvFile) undo(t *run)       { t.files.Undo() }
+
+func (d *dotenvFile) stage(t *run) error {
 	if !t.cfg.ExportEnv {
 		return nil
 	}
-	t.envValues = output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix)
+	d.values = output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix)
 	if t.cfg.RegistryAuthFile != "" {
-		t.envValues = append(t.envValues, output.Value{Name: "REGISTRY_AUTH_FILE", Value: t.cfg.RegistryAuthFile})
+		d.values = append(d.values, output.Value{Name: "REGISTRY_AUTH_FILE", Value: t.cfg.RegistryAuthFile})
 	}
 	if t.cfg.ExportAWSCredentials {
 		_, aws := output.AWSCredentials(t.res.Session.Credentials, t.cfg.Region)
-		t.envValues = append(t.envValues, aws...)
+		d.values = append(d.values, aws...)
 	}
-	if err := t.files.Write(filepath.Join(outputDir(t), "ecr.env"), []byte(output.Dotenv(t.envValues))); err != nil {
+	if err := t.files.Write(filepath.Join(outputDir(t), "ecr.env"), []byte(output.Dotenv(d.values))); err != nil {
 		return problem.Wrap(problem.OutputFailed, err, "preparing the dotenv file failed", "Check that the workspace is writable, or set output_dir.")
 	}
 	return nil
-})
+}
 
 // formatFiles: the formats as files in <output-dir>.
 var formatFiles = staging(func(t *run) error {
@@ -190,26 +196,31 @@ func (workspaceFiles) commit(t *run) error {
 
 func (workspaceFiles) undo(t *run) { t.files.Undo() }
 
-// droneOutput: the dotenv variables also in DRONE_OUTPUT, when the runner
-// sets it.
-type droneOutput struct{ noUndo }
+// droneOutput: the dotenv variables (env's) also in DRONE_OUTPUT, when the
+// runner sets it.
+type droneOutput struct {
+	noUndo
+	env *dotenvFile
+}
 
 func (droneOutput) stage(*run) error { return nil }
 
-func (droneOutput) commit(t *run) error {
-	if out := t.e.Getenv("DRONE_OUTPUT"); out != "" && len(t.envValues) > 0 {
-		if _, err := output.AppendOnce(out, []byte(output.Dotenv(t.envValues))); err != nil {
+func (d droneOutput) commit(t *run) error {
+	if out := t.e.Getenv("DRONE_OUTPUT"); out != "" && len(d.env.values) > 0 {
+		if _, err := output.AppendOnce(out, []byte(output.Dotenv(d.env.values))); err != nil {
 			return problem.Wrap(problem.OutputFailed, err, "writing DRONE_OUTPUT failed (nothing else was kept)", "")
 		}
 	}
 	return nil
 }
 
-// stdout: a CLI command's result on standard output.
+// stdout: a CLI command's result on standard output, before the docker
+// login (docker) is kept.
 type stdout struct {
 	noUndo
-	cmd  cliCommand
-	args []string
+	cmd    cliCommand
+	args   []string
+	docker *loginSink
 }
 
 func (stdout) stage(*run) error { return nil }
@@ -217,7 +228,7 @@ func (stdout) stage(*run) error { return nil }
 func (s stdout) commit(t *run) error {
 	if err := s.cmd.run(t.ctx, t.e, t.cfg, t.res, s.args, t.con.Mask); err != nil {
 		what := "writing the result failed"
-		if t.receipt != nil {
+		if s.docker.login != nil {
 			what += " (the docker login was undone)"
 		}
 		return problem.Wrap(problem.OutputFailed, err, what, "")

@@ -83,11 +83,11 @@ func readBackup(path string) (*backup, error) {
 	return &b, nil
 }
 
-// Discard keeps the login for good: it deletes the backup of what Login
+// discard keeps the login for good (Handle.Keep): it deletes the backup of what Login
 // replaced (which holds the previous credentials), so nothing secret is
 // left behind for a logout that will never come (a CLI login, a plugin
 // step, skip-logout). The receipt is useless afterwards.
-func Discard(r *Receipt) error {
+func discard(r *Receipt) error {
 	if r == nil || r.BackupFile == "" {
 		return nil
 	}

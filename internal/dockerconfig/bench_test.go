@@ -46,11 +46,11 @@ func BenchmarkLoginLogout(b *testing.B) {
 	}
 	creds := []Credential{{Host: ecrHost, Username: "AWS", Password: strings.Repeat("x", 2000)}}
 	for b.Loop() {
-		r, err := Login(context.Background(), Options{Dir: dir}, creds)
+		r, err := login(context.Background(), Options{Dir: dir}, creds)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := Logout(context.Background(), r); err != nil {
+		if err := logout(context.Background(), r); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -67,7 +67,7 @@ func BenchmarkLoginRegistries(b *testing.B) {
 		b.Run(fmt.Sprintf("registries=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				dir := b.TempDir()
-				if _, err := Login(context.Background(), Options{Dir: dir}, creds); err != nil {
+				if _, err := login(context.Background(), Options{Dir: dir}, creds); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -61,7 +61,7 @@ func TestLoginCancelledDuringHelperStoreRollsBack(t *testing.T) {
 			}
 		}
 	}()
-	_, err := Login(ctx, Options{Dir: dir, LookPath: look}, []Credential{
+	_, err := login(ctx, Options{Dir: dir, LookPath: look}, []Credential{
 		{Host: "a.example", Username: "AWS", Password: ecrPass},
 		{Host: "b.example", Username: "AWS", Password: "b-" + ecrPass},
 	})

@@ -47,7 +47,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 	for i := range writers {
 		wg.Go(func() {
 			h := concurrentHost(i)
-			receipts[i], errs[i] = Login(context.Background(), Options{Dir: dir, LockTimeout: time.Minute},
+			receipts[i], errs[i] = login(context.Background(), Options{Dir: dir, LockTimeout: time.Minute},
 				[]Credential{{Host: h, Username: "AWS", Password: "pw-" + h}})
 		})
 	}
@@ -60,7 +60,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 	checkAllPresent(t, cfg)
 
 	for i := range writers {
-		wg.Go(func() { errs[i] = Logout(context.Background(), receipts[i]) })
+		wg.Go(func() { errs[i] = logout(context.Background(), receipts[i]) })
 	}
 	wg.Wait()
 	for i, err := range errs {

@@ -33,7 +33,14 @@
 // exclusive lock on config.json.lock (github.com/gofrs/flock) so
 // concurrent jobs on one runner never lose each other's entries.
 //
-// Login returns a Receipt that Logout uses to undo exactly what Login did.
-// Values that Login replaced are secrets, so they are kept in a 0600 backup
-// file beside config.json, never in the Receipt; Logout removes it.
+// Login returns a Handle that keeps the login for good (Keep), takes back
+// exactly what it did (Undo), or saves its Receipt for a later process
+// (Save), which finds it again (Resume, Saved) and undoes it there. Values
+// that Login replaced are secrets, so they are kept in a 0600 backup file
+// beside config.json, never in the Receipt; Keep and Undo remove it.
+//
+// Files: login.go writes a login, logout.go undoes one, backup.go keeps
+// what it replaced, refresh.go and refreshdir.go are the helper a login
+// that stays fresh leaves, receiptfile.go saves and checks receipts,
+// handle.go is the API over them.
 package dockerconfig

@@ -52,7 +52,7 @@ func TestLoginCredentialHelper(t *testing.T) {
 			orig := []byte(tt.config)
 			writeFile(t, cfg, orig)
 
-			r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath},
+			r, err := login(context.Background(), Options{Dir: dir, LookPath: lookPath},
 				[]Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 			if err != nil {
 				t.Fatalf("Login: %v", err)
@@ -69,7 +69,7 @@ func TestLoginCredentialHelper(t *testing.T) {
 				t.Fatalf("receipt entry = %+v", r.Entries[0])
 			}
 
-			if err := Logout(context.Background(), r); err != nil {
+			if err := logout(context.Background(), r); err != nil {
 				t.Fatalf("Logout: %v", err)
 			}
 			if after := readFile(t, cfg); !bytes.Equal(after, orig) {
@@ -105,14 +105,14 @@ func TestLogoutLeavesNewerHelperCredentials(t *testing.T) {
 	lookPath, state := fakeHelper(t, "fake")
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, ConfigFileName), []byte(`{"credsStore": "fake"}`))
-	r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	r, err := login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	newer := helperCred{Username: "someone", Secret: "newer"}
 	data, _ := json.Marshal(helperState{ecrHost: newer})
 	writeFile(t, filepath.Join(state, "state.json"), data)
-	if err := Logout(context.Background(), r); err != nil {
+	if err := logout(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if c := loadHelperState(state)[ecrHost]; c != newer {
@@ -133,7 +133,7 @@ func TestLoginHelperMissing(t *testing.T) {
 			cfg := filepath.Join(dir, ConfigFileName)
 			writeFile(t, cfg, []byte(tt.config))
 			lookPath, _ := fakeHelper(t, "other")
-			_, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+			_, err := login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 			if err == nil {
 				t.Fatal("Login succeeded without the helper binary")
 			}
@@ -178,7 +178,7 @@ func TestLoginHelperFailureRollsBack(t *testing.T) {
 		return lookPath(file)
 	}
 	secretB := "b-secret-" + ecrPass
-	_, err := Login(context.Background(), Options{Dir: dir, LookPath: look}, []Credential{
+	_, err := login(context.Background(), Options{Dir: dir, LookPath: look}, []Credential{
 		{Host: "a.example", Username: "AWS", Password: ecrPass},
 		{Host: "b.example", Username: "AWS", Password: secretB},
 	})
@@ -201,7 +201,7 @@ func TestLoginMixedHelperAndFile(t *testing.T) {
 	cfg := filepath.Join(dir, ConfigFileName)
 	orig := []byte("{\n\t\"credHelpers\": {\n\t\t\"public.ecr.aws\": \"fake\"\n\t}\n}")
 	writeFile(t, cfg, orig)
-	r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{
+	r, err := login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{
 		{Host: ecrHost, Username: "AWS", Password: ecrPass},
 		{Host: "public.ecr.aws", Username: "AWS", Password: "pub-" + ecrPass},
 	})
@@ -218,7 +218,7 @@ func TestLoginMixedHelperAndFile(t *testing.T) {
 	if c := loadHelperState(state)["public.ecr.aws"]; c.Secret != "pub-"+ecrPass {
 		t.Fatal("helper-stored host not in helper")
 	}
-	if err := Logout(context.Background(), r); err != nil {
+	if err := logout(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if after := readFile(t, cfg); !bytes.Equal(after, orig) {

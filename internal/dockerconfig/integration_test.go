@@ -59,7 +59,7 @@ func TestRealClientsReadOurLogin(t *testing.T) {
 			if tt.config != "" && !slices.Contains(helperCalls(t, state), "get "+reg.Addr) {
 				t.Fatalf("crane did not ask the credential helper; calls: %q", helperCalls(t, state))
 			}
-			if err := Logout(context.Background(), r); err != nil {
+			if err := logout(context.Background(), r); err != nil {
 				t.Fatalf("Logout: %v", err)
 			}
 			if tt.wantOK {
@@ -102,7 +102,7 @@ func TestDockerCLIUsesOurLogin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, r := loginIn(t, tt.config, lookPath, Credential{Host: reg.Addr, Username: testenv.DefaultRegistryUser, Password: tt.password})
 			defer func() {
-				if err := Logout(context.Background(), r); err != nil {
+				if err := logout(context.Background(), r); err != nil {
 					t.Errorf("Logout: %v", err)
 				}
 			}()
@@ -132,7 +132,7 @@ func loginIn(t *testing.T, config string, lookPath func(string) (string, error),
 	if config != "" {
 		writeFile(t, filepath.Join(dir, ConfigFileName), []byte(config))
 	}
-	r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{c})
+	r, err := login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{c})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}

@@ -151,12 +151,12 @@ func helperMissingError(name, key, configFile, via string, err error) error {
 // rollbackTimeout bounds the undo of a failed login.
 const rollbackTimeout = 30 * time.Second
 
-// Login writes creds into docker's client configuration in opts.Dir so
+// login writes creds into docker's client configuration in opts.Dir so
 // that docker (and tools reading its config) authenticate to each host.
 // Hosts routed to a credential helper by credHelpers/credsStore are stored
 // through that helper. On error nothing is left changed. The returned
-// Receipt undoes the login with Logout.
-func Login(ctx context.Context, opts Options, creds []Credential) (_ *Receipt, err error) {
+// Receipt undoes the login with logout (see Login and Handle).
+func login(ctx context.Context, opts Options, creds []Credential) (_ *Receipt, err error) {
 	if err = validateCredentials(creds); err != nil {
 		return nil, err
 	}

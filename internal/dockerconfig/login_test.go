@@ -142,7 +142,7 @@ func TestLoginMerge(t *testing.T) {
 				if tt.password != "" {
 					pass = tt.password
 				}
-				r, err := Login(context.Background(), Options{Dir: dir, File: tc.file}, []Credential{{Host: host, Username: "AWS", Password: pass}})
+				r, err := login(context.Background(), Options{Dir: dir, File: tc.file}, []Credential{{Host: host, Username: "AWS", Password: pass}})
 				if err != nil {
 					t.Fatalf("Login: %v", err)
 				}
@@ -202,7 +202,7 @@ func TestLoginMerge(t *testing.T) {
 				if err := json.Unmarshal(rj, &back); err != nil {
 					t.Fatal(err)
 				}
-				if err := Logout(context.Background(), &back); err != nil {
+				if err := logout(context.Background(), &back); err != nil {
 					t.Fatalf("Logout: %v", err)
 				}
 				after, err := os.ReadFile(cfg)
@@ -219,7 +219,7 @@ func TestLoginMerge(t *testing.T) {
 				if b := backups(t, dir); len(b) != 0 {
 					t.Fatalf("backup files left after Logout: %v", b)
 				}
-				if err := Logout(context.Background(), &back); err == nil || !errors.Is(err, fs.ErrNotExist) {
+				if err := logout(context.Background(), &back); err == nil || !errors.Is(err, fs.ErrNotExist) {
 					t.Fatalf("second Logout = %v, want an error saying the receipt was used", err)
 				}
 			})
@@ -237,14 +237,14 @@ func TestLoginPreservesModeAndRestoresIt(t *testing.T) {
 	if err := os.Chmod(cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	r, err := login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(cfg); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode after Login = %v, want 0600 (the file now holds a secret)", fi.Mode().Perm())
 	}
-	if err := Logout(context.Background(), r); err != nil {
+	if err := logout(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(cfg); fi.Mode().Perm() != 0o644 {
@@ -259,7 +259,7 @@ func TestLoginMultipleHosts(t *testing.T) {
 		{Host: "public.ecr.aws", Username: "AWS", Password: "pub-" + ecrPass},
 		{Host: "210987654321.dkr.ecr.us-east-1.amazonaws.com", Username: "AWS", Password: "east-" + ecrPass},
 	}
-	r, err := Login(context.Background(), Options{Dir: dir}, creds)
+	r, err := login(context.Background(), Options{Dir: dir}, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestLoginMultipleHosts(t *testing.T) {
 	if len(r.Entries) != 3 {
 		t.Fatalf("receipt has %d entries, want 3", len(r.Entries))
 	}
-	if err := Logout(context.Background(), r); err != nil {
+	if err := logout(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ConfigFileName)); !errors.Is(err, fs.ErrNotExist) {
@@ -297,7 +297,7 @@ func TestLoginRejectsBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			_, err := Login(context.Background(), Options{Dir: dir}, tt.creds)
+			_, err := login(context.Background(), Options{Dir: dir}, tt.creds)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Login error = %v, want it to mention %q", err, tt.want)
 			}
@@ -330,7 +330,7 @@ func TestLoginMalformed(t *testing.T) {
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, ConfigFileName)
 			writeFile(t, cfg, []byte(tt.content))
-			_, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+			_, err := login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 			if err == nil {
 				t.Fatal("Login accepted a malformed config")
 			}
@@ -366,7 +366,7 @@ func TestLoginSymlink(t *testing.T) {
 		if err := os.Symlink("../shared/real.json", link); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+		r, err := login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +379,7 @@ func TestLoginSymlink(t *testing.T) {
 		if r.ConfigFile != target {
 			t.Fatalf("receipt ConfigFile = %s, want the symlink target %s", r.ConfigFile, target)
 		}
-		if err := Logout(context.Background(), r); err != nil {
+		if err := logout(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 		if got := readFile(t, target); !bytes.Equal(got, orig) {
@@ -393,14 +393,14 @@ func TestLoginSymlink(t *testing.T) {
 		if err := os.Symlink(target, link); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Login(context.Background(), Options{Dir: base}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+		r, err := login(context.Background(), Options{Dir: base}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, _, ok := decodedAuth(t, readFile(t, target), ecrHost); !ok {
 			t.Fatal("dangling symlink target was not created with our entry")
 		}
-		if err := Logout(context.Background(), r); err != nil {
+		if err := logout(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
@@ -468,12 +468,12 @@ func TestLogoutAfterOtherChanges(t *testing.T) {
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, ConfigFileName)
 			writeFile(t, cfg, orig)
-			r, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+			r, err := login(context.Background(), Options{Dir: dir}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			writeFile(t, cfg, tt.change(t, readFile(t, cfg)))
-			if err := Logout(context.Background(), r); err != nil {
+			if err := logout(context.Background(), r); err != nil {
 				t.Fatal(err)
 			}
 			got := readFile(t, cfg)
@@ -565,14 +565,14 @@ func TestDiscardRemovesTheBackup(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(`{"auths":{"h.example":{"auth":"b2xkOnNlY3JldA=="}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: "h.example", Username: "AWS", Password: "new-password"}})
+	r, err := login(context.Background(), Options{Dir: dir}, []Credential{{Host: "h.example", Username: "AWS", Password: "new-password"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(r.BackupFile); err != nil {
 		t.Fatalf("no backup after a replacing login: %v", err)
 	}
-	if err := Discard(r); err != nil {
+	if err := discard(r); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(r.BackupFile); !os.IsNotExist(err) {
@@ -600,7 +600,7 @@ func TestLoginRefreshHelper(t *testing.T) {
 			t.Fatal(err)
 		}
 		lookPath := func(name string) (string, error) { return "", fmt.Errorf("%s must not be run", name) }
-		r, err := Login(context.Background(), Options{Dir: dir, Refresh: &RefreshHelper{Program: []byte("#!/bin/sh\n"), Settings: []byte("{}\n")}, LookPath: lookPath}, creds)
+		r, err := login(context.Background(), Options{Dir: dir, Refresh: &RefreshHelper{Program: []byte("#!/bin/sh\n"), Settings: []byte("{}\n")}, LookPath: lookPath}, creds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -629,7 +629,7 @@ func TestLoginRefreshHelper(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := Logout(context.Background(), r); err != nil {
+		if err := logout(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 		after := readFile(t, path)

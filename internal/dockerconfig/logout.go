@@ -13,7 +13,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
-// Logout undoes the Login that produced r: entries Login added are
+// logout undoes the Login that produced r (Handle.Undo): entries Login added are
 // removed, values it replaced are restored (from the backup file, which is
 // then deleted). If config.json is still exactly as Login left it, its
 // original bytes and mode come back (or it is deleted if Login created
@@ -21,7 +21,7 @@ import (
 // undone, so changes other tools made in between survive. Logout may be
 // retried after an error; a second Logout of the same receipt fails
 // without changing anything.
-func Logout(ctx context.Context, r *Receipt) error {
+func logout(ctx context.Context, r *Receipt) error {
 	if r == nil || r.ConfigFile == "" || r.BackupFile == "" || r.LockFile == "" {
 		return errors.New("docker logout: empty receipt; nothing to undo")
 	}

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 // childLogin logs one host into the directory given by the environment.
 func childLogin() int {
 	host := os.Getenv(envChildHost)
-	_, err := Login(context.Background(), Options{Dir: os.Getenv(envChildDir), LockTimeout: time.Minute},
+	_, err := login(context.Background(), Options{Dir: os.Getenv(envChildDir), LockTimeout: time.Minute},
 		[]Credential{{Host: host, Username: "AWS", Password: "pw-" + host}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

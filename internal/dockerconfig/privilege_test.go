@@ -33,7 +33,7 @@ func unprivilegedTempDir(t *testing.T) string {
 func loginAsUnprivileged(t *testing.T, dir, host string) (string, error) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		_, err := Login(context.Background(), Options{Dir: dir}, []Credential{{Host: host, Username: "AWS", Password: "pw-" + host}})
+		_, err := login(context.Background(), Options{Dir: dir}, []Credential{{Host: host, Username: "AWS", Password: "pw-" + host}})
 		if err != nil {
 			return err.Error(), err
 		}

@@ -55,13 +55,13 @@ type savedReceipt struct {
 	Receipt Receipt `json:"receipt"`
 }
 
-// ErrNoSavedReceipt is returned by FindReceipts when the directory holds
+// ErrNoSavedReceipt is returned by Saved (findReceipts) when the directory holds
 // none.
 var ErrNoSavedReceipt = errors.New("no saved docker login receipt")
 
-// SaveReceipt stores r (mode 0600, exclusively created) in the directory of
+// saveReceipt stores r (mode 0600, exclusively created) in the directory of
 // its config file and returns the Seal that opens it.
-func SaveReceipt(r *Receipt) (Seal, error) {
+func saveReceipt(r *Receipt) (Seal, error) {
 	if r == nil || r.ConfigFile == "" {
 		return Seal{}, errors.New("save docker login receipt: empty receipt")
 	}
@@ -96,9 +96,9 @@ func SaveReceipt(r *Receipt) (Seal, error) {
 // File is the saved receipt's path.
 func (s Seal) File() string { return filepath.Join(s.Dir, receiptPrefix+s.ID+receiptSuffix) }
 
-// RemoveReceipt deletes the saved receipt (after its logout, or when the
+// removeReceipt deletes the saved receipt (after its logout, or when the
 // login it describes was undone or kept for good).
-func RemoveReceipt(s Seal) error {
+func removeReceipt(s Seal) error {
 	if !receiptIDPattern.MatchString(s.ID) {
 		return nil
 	}
@@ -108,28 +108,28 @@ func RemoveReceipt(s Seal) error {
 	return nil
 }
 
-// OpenReceipt reads the receipt s names and checks it: the file is a
+// openSealed reads the receipt s names and checks it: the file is a
 // regular file owned by this user and readable by no one else, it holds
 // s.Nonce, and every path in the receipt lies in s.Dir with the names
 // Login gives them. Credential helpers are looked up again by name with
 // lookPath (nil: exec.LookPath); a path stored in the receipt is never
 // run.
-func OpenReceipt(s Seal, lookPath func(string) (string, error)) (*Receipt, error) {
+func openSealed(s Seal, lookPath func(string) (string, error)) (*Receipt, error) {
 	if s.Nonce == "" {
 		return nil, errors.New("docker login receipt: the seal has no nonce")
 	}
 	return openReceipt(s, &s.Nonce, lookPath)
 }
 
-// FindReceipts opens every receipt saved in dir, newest first, for a post
+// findReceipts opens every receipt saved in dir, newest first, for a post
 // stage that got no Seal (a runner that passes no step state). Without a
 // nonce, trust rests on the file checks and the receipt checks of
-// OpenReceipt alone. A receipt-named file that fails them (one a checkout
+// openSealed alone. A receipt-named file that fails them (one a checkout
 // carries, with the mode git gives it) is skipped, with the reason in
 // skipped, so that it cannot keep the others from being undone. Each
 // result's Seal removes it. ErrNoSavedReceipt means dir holds no
 // receipt-named file at all.
-func FindReceipts(dir string, lookPath func(string) (string, error)) (rs []*Receipt, seals []Seal, skipped []error, err error) {
+func findReceipts(dir string, lookPath func(string) (string, error)) (rs []*Receipt, seals []Seal, skipped []error, err error) {
 	dir = filepath.Clean(dir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -21,11 +21,11 @@ func TestSavedReceipt(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte(`{"credHelpers":{"`+ecrHost+`":"fake"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	r, err := login(context.Background(), Options{Dir: dir, LookPath: lookPath}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	seal, err := SaveReceipt(r)
+	seal, err := saveReceipt(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestSavedReceipt(t *testing.T) {
 			if tt.setup != nil {
 				defer tt.setup(t)()
 			}
-			if _, err := OpenReceipt(tt.seal, lookPath); err == nil {
+			if _, err := openSealed(tt.seal, lookPath); err == nil {
 				t.Error("opened")
 			}
 		})
@@ -90,7 +90,7 @@ func TestSavedReceipt(t *testing.T) {
 			data, _ := json.Marshal(savedReceipt{Nonce: seal.Nonce, Receipt: forged})
 			fixtures.Must(t, os.WriteFile(s.File(), data, 0o600))
 			defer os.Remove(s.File())
-			if _, err := OpenReceipt(s, lookPath); err == nil {
+			if _, err := openSealed(s, lookPath); err == nil {
 				t.Error("opened")
 			}
 		})
@@ -104,7 +104,7 @@ func TestSavedReceipt(t *testing.T) {
 	data, _ = json.Marshal(saved)
 	fixtures.Must(t, os.WriteFile(seal.File(), data, 0o600))
 
-	got, err := OpenReceipt(seal, lookPath)
+	got, err := openSealed(seal, lookPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,18 +112,18 @@ func TestSavedReceipt(t *testing.T) {
 	if got.Entries[0].HelperPath != want {
 		t.Errorf("helper path = %q, want %q (looked up by name)", got.Entries[0].HelperPath, want)
 	}
-	found, seals, skipped, err := FindReceipts(dir, lookPath)
+	found, seals, skipped, err := findReceipts(dir, lookPath)
 	if err != nil || len(found) != 1 || seals[0].ID != seal.ID || len(skipped) != 0 {
 		t.Fatalf("FindReceipts = %d receipts, %v skipped, %v", len(found), skipped, err)
 	}
-	if err := Logout(context.Background(), got); err != nil {
+	if err := logout(context.Background(), got); err != nil {
 		t.Fatal(err)
 	}
 	if calls := helperCalls(t, state); len(calls) == 0 || !strings.HasPrefix(calls[len(calls)-1], "erase") {
 		t.Errorf("logout did not erase through the helper: %q", calls)
 	}
-	fixtures.Must(t, RemoveReceipt(seal))
-	if _, _, _, err := FindReceipts(dir, lookPath); !errors.Is(err, ErrNoSavedReceipt) {
+	fixtures.Must(t, removeReceipt(seal))
+	if _, _, _, err := findReceipts(dir, lookPath); !errors.Is(err, ErrNoSavedReceipt) {
 		t.Errorf("after RemoveReceipt: %v, want ErrNoSavedReceipt", err)
 	}
 }
@@ -136,20 +136,20 @@ func TestSavedReceiptAuthFile(t *testing.T) {
 	const before = "{\n  \"auths\": {\"quay.io\": {\"auth\": \"dTpw\"}}\n}"
 	path := filepath.Join(dir, AuthFileName)
 	fixtures.Must(t, os.WriteFile(path, []byte(before), 0o600))
-	r, err := Login(context.Background(), Options{Dir: dir, File: AuthFileName}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	r, err := login(context.Background(), Options{Dir: dir, File: AuthFileName}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 	fixtures.Must(t, err)
 	if r.ConfigFile != path {
 		t.Fatalf("receipt names %s, want %s", r.ConfigFile, path)
 	}
-	seal, err := SaveReceipt(r)
+	seal, err := saveReceipt(r)
 	fixtures.Must(t, err)
-	back, err := OpenReceipt(seal, nil)
+	back, err := openSealed(seal, nil)
 	if err != nil {
 		t.Fatalf("OpenReceipt of an auth.json login: %v", err)
 	}
-	fixtures.Must(t, Logout(context.Background(), back))
+	fixtures.Must(t, logout(context.Background(), back))
 	if after, err := os.ReadFile(path); err != nil || string(after) != before {
 		t.Errorf("auth.json after logout (%v): %q, want %q", err, after, before)
 	}
-	fixtures.Must(t, RemoveReceipt(seal))
+	fixtures.Must(t, removeReceipt(seal))
 }

@@ -34,7 +34,7 @@ func TestRefreshLoginWithCredsStoreWritesNoPassword(t *testing.T) {
 	path := filepath.Join(dir, ConfigFileName)
 	orig := []byte("{\n  \"credsStore\": \"desktop\"\n}\n")
 	writeFile(t, path, orig)
-	r, err := Login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	r, err := login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRefreshLoginWithCredsStoreWritesNoPassword(t *testing.T) {
 	if err := json.Unmarshal(got, &v); err != nil || v.CredHelpers[ecrHost] != RefreshHelperName {
 		t.Errorf("credHelpers = %v (%v)", v.CredHelpers, err)
 	}
-	if err := Logout(context.Background(), r); err != nil {
+	if err := logout(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	if after := readFile(t, path); !bytes.Equal(after, orig) {
@@ -66,7 +66,7 @@ func TestConcurrentRefreshLoginsTakeTheirOwnNames(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			receipts[i], errs[i] = Login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)},
+			receipts[i], errs[i] = login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)},
 				[]Credential{{Host: fmt.Sprintf("r%d.example", i), Username: "AWS", Password: ecrPass}})
 		})
 	}
@@ -83,7 +83,7 @@ func TestConcurrentRefreshLoginsTakeTheirOwnNames(t *testing.T) {
 		names[name] = i
 	}
 	for i := 0; i < n; i += 2 {
-		if err := Logout(context.Background(), receipts[i]); err != nil {
+		if err := logout(context.Background(), receipts[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -150,7 +150,7 @@ func TestRefreshDirChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tc.setup(t, filepath.Join(dir, RefreshDirName))
-			r, err := Login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+			r, err := login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 			if tc.why == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -191,13 +191,13 @@ func TestLogoutChecksTheBackupAsTheReceipt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			r, err := Login(context.Background(), Options{Dir: dir, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+			r, err := login(context.Background(), Options{Dir: dir, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			before := readFile(t, filepath.Join(dir, ConfigFileName))
 			tc.tamper(t, r.BackupFile)
-			err = Logout(context.Background(), r)
+			err = logout(context.Background(), r)
 			if err == nil || !strings.Contains(err.Error(), tc.why) {
 				t.Fatalf("Logout: %v, want an error saying %q", err, tc.why)
 			}
@@ -213,7 +213,7 @@ func TestLogoutChecksTheBackupAsTheReceipt(t *testing.T) {
 // through it and says so.
 func TestRefreshLogoutDoesNotFollowALink(t *testing.T) {
 	dir := t.TempDir()
-	r, err := Login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
+	r, err := login(context.Background(), Options{Dir: dir, Refresh: testHelper, LookPath: noHelpers(t)}, []Credential{{Host: ecrHost, Username: "AWS", Password: ecrPass}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestRefreshLogoutDoesNotFollowALink(t *testing.T) {
 	}
 	must(t, os.RemoveAll(r.RefreshDir))
 	must(t, os.Symlink(elsewhere, r.RefreshDir))
-	if err := Logout(context.Background(), r); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+	if err := logout(context.Background(), r); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("Logout: %v, want it to say the directory is a link", err)
 	}
 	for _, v := range victims {
