@@ -31,10 +31,11 @@ func ciName(e Env) string {
 	return "plugin"
 }
 
-// pluginSinks: where a plugin step's result goes, in order.
-func pluginSinks(l loginSinks) []sink {
+// pluginSinks: where a plugin step's result goes, in order (formats keeps
+// the files it wrote for the log).
+func pluginSinks(l loginSinks, formats *formatFiles) []sink {
 	env := &dotenvFile{}
-	return []sink{env, formatFiles, workspaceFiles{}, droneOutput{env: env}, l.authFile, l.docker}
+	return []sink{env, formats, workspaceFiles{}, droneOutput{env: env}, l.authFile, l.docker}
 }
 
 func pluginRun(ctx context.Context, e Env, con *output.Console) error {
@@ -53,8 +54,8 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 		return err
 	}
 	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: con.Mask, workspace: workspace}
-	l := newLoginSinks(false)
-	if err := t.deliver(pluginSinks(l)); err != nil {
+	l, formats := newLoginSinks(false), &formatFiles{}
+	if err := t.deliver(pluginSinks(l, formats)); err != nil {
 		return err
 	}
 
@@ -76,10 +77,10 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 			con.Infof("Also written to DRONE_OUTPUT.")
 		}
 	}
-	for _, p := range t.written {
+	for _, p := range formats.written {
 		con.Infof("Wrote %s.", p)
 	}
-	if docker != nil || cfg.ExportEnv || len(t.written) > 0 {
+	if docker != nil || cfg.ExportEnv || len(formats.written) > 0 {
 		con.Infof("These files hold credentials until they expire: keep %s and %s out of `docker build` contexts (.dockerignore) and artifacts.",
 			relative(workspace, t.inWorkspace(cfg.DockerConfig)), relative(workspace, outDir))
 	}

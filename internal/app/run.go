@@ -18,8 +18,10 @@ import (
 // docker login behind (securefile.Set does the same for files).
 //
 // A mode is the list of its sinks (githubSinks, pluginSinks, cliSinks) and
-// the lines it logs afterwards; a sink is written once (sinks.go) and is in
-// every mode that lists it.
+// the lines it logs afterwards; a sink is written once (sinks.go,
+// loginsink.go) and is in every mode that lists it. A sink keeps its own
+// state (the login it wrote, the files, the variables): one that has any is
+// made for the run, and the mode reads its log lines from it.
 type run struct {
 	ctx context.Context
 	cfg *inputs.Config
@@ -36,10 +38,6 @@ type run struct {
 	// each committed by its own sink (fileCommands, workspaceFiles).
 	fc    *output.FileCommands
 	files securefile.Set
-
-	// What the sinks leave for the log lines: format files (plugin). Each
-	// other sink keeps its own (loginSink, dotenvFile).
-	written []string
 }
 
 // sink is one place a run's result goes.

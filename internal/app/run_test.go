@@ -78,7 +78,7 @@ func TestDeliverIsOneTransaction(t *testing.T) {
 func TestDockerLoginCommitsLast(t *testing.T) {
 	for name, sinks := range map[string][]sink{
 		"github": githubSinks(newLoginSinks(true)),
-		"plugin": pluginSinks(newLoginSinks(false)),
+		"plugin": pluginSinks(newLoginSinks(false), &formatFiles{}),
 		"cli":    cliSinks(cliCommand{}, nil, newLoginSinks(false)),
 	} {
 		if s, ok := sinks[len(sinks)-1].(*loginSink); !ok || s.target != dockerconfig.DockerConfig {

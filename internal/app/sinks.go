@@ -166,8 +166,14 @@ func (d *dotenvFile) stage(t *run) error {
 	return nil
 }
 
-// formatFiles: the formats as files in <output-dir>.
-var formatFiles = staging(func(t *run) error {
+// formatFiles: the formats as files in <output-dir>. It keeps their paths
+// for the log.
+type formatFiles struct{ written []string }
+
+func (*formatFiles) commit(*run) error { return nil }
+func (*formatFiles) undo(t *run)       { t.files.Undo() }
+
+func (f *formatFiles) stage(t *run) error {
 	formats, err := renderFormats(t)
 	if err != nil {
 		return err
@@ -177,10 +183,10 @@ var formatFiles = staging(func(t *run) error {
 		if err := t.files.Write(path, []byte(r.text)); err != nil {
 			return problem.Wrap(problem.OutputFailed, err, "preparing "+r.format.File+" failed", "Check that the workspace is writable, or set output_dir.")
 		}
-		t.written = append(t.written, path)
+		f.written = append(f.written, path)
 	}
 	return nil
-})
+}
 
 // workspaceFiles puts the files the sinks before it staged in place.
 type workspaceFiles struct{}
