@@ -46,34 +46,65 @@ func TableArgs() []string {
 	return args
 }
 
-// ActionYAML renders action.yml.
+// ActionYAML renders action.yml, the container form of the action.
 func ActionYAML(runs Runs) ([]byte, error) {
-	doc := mapping(
+	return renderAction("action.yml", ActionHeader, mapping(
 		"name", scalar("Amazon ECR credentials"),
 		"description", scalar("Log in to Amazon ECR (private and public) with the job's OIDC identity: masked outputs, env vars and a docker login that later steps use."),
 		"author", scalar("ecr-credentials"),
 		"branding", mapping("icon", scalar("lock"), "color", scalar("orange")),
-		"inputs", actionInputs(),
+		"inputs", actionInputs(false),
 		"outputs", actionOutputs(),
 		"runs", actionRuns(runs),
-	)
+	))
+}
+
+// NativeHeader says where native/action.yml comes from.
+const NativeHeader = "# Generated from internal/inputs (settings) and internal/output (outputs) by\n# `go test ./internal/testing/docs -update`, like ../action.yml: the same inputs\n# and outputs, less the container's own. Edit those, not this file.\n"
+
+// NativeNode is the node version the runner runs the native launcher with.
+// node24: node 20 reached its end of life in April 2026 and the runner
+// (v2.328 and later) accepts node24; the launcher itself also runs on
+// node 20 (the tests run it with Debian's node).
+const NativeNode = "node24"
+
+// NativeActionYAML renders native/action.yml: the native form of the
+// action, which runs the launcher (native/main.js, native/post.js) on the
+// runner's host. Its inputs are action.yml's, less the settings that only
+// carry container paths (FromArgs: host-runner-temp, host-workspace); its
+// outputs are the same.
+func NativeActionYAML() ([]byte, error) {
+	return renderAction("native/action.yml", NativeHeader, mapping(
+		"name", scalar("Amazon ECR credentials (native)"),
+		"description", scalar("Log in to Amazon ECR with the job's OIDC identity on the runner itself (Linux, macOS, Windows; no Docker needed): masked outputs, env vars and a docker login in the runner's own docker config."),
+		"author", scalar("ecr-credentials"),
+		"branding", mapping("icon", scalar("lock"), "color", scalar("orange")),
+		"inputs", actionInputs(true),
+		"outputs", actionOutputs(),
+		"runs", mapping("using", scalar(NativeNode), "main", scalar("main.js"), "post", scalar("post.js")),
+	))
+}
+
+func renderAction(name, header string, doc *yaml.Node) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString(ActionHeader)
+	buf.WriteString(header)
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("render action.yml: %w", err)
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("render action.yml: %w", err)
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
 }
 
-func actionInputs() *yaml.Node {
+// actionInputs are the GitHub inputs of the settings table; native leaves
+// out those that exist only to carry container paths.
+func actionInputs(native bool) *yaml.Node {
 	var kv []any
 	for _, s := range inputs.Table {
-		if !s.Modes.Has(inputs.GitHub) {
+		if !s.Modes.Has(inputs.GitHub) || native && s.FromArgs {
 			continue
 		}
 		fields := []any{"description", scalar(inputDoc(s)), "required", boolean(false)}

@@ -1,9 +1,11 @@
 package docs
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -39,6 +41,7 @@ func checkOrUpdate(t *testing.T, name string, want []byte) {
 
 func TestActionYAMLUpToDate(t *testing.T) {
 	runs := DefaultRuns
+	release := false
 	// A release commit's action.yml runs the prebuilt image (see
 	// release_test.go); it must match the table all the same.
 	if cur, err := os.ReadFile(repoFile("action.yml")); err == nil && !*update {
@@ -50,7 +53,7 @@ func TestActionYAMLUpToDate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			runs = r
+			runs, release = r, true
 		}
 	}
 	b, err := ActionYAML(runs)
@@ -58,6 +61,45 @@ func TestActionYAMLUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOrUpdate(t, "action.yml", b)
+
+	// The native form has no release form of its own: the release changes
+	// only its data file, native/checksums.json.
+	n, err := NativeActionYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOrUpdate(t, "native/action.yml", n)
+	if release {
+		checkReleaseNativeData(t, runs.Image)
+		return
+	}
+	d, err := NativeDataMain().Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOrUpdate(t, "native/checksums.json", d)
+}
+
+// checkReleaseNativeData checks native/checksums.json of a release commit:
+// the release's version, and a checksum for every platform.
+func checkReleaseNativeData(t *testing.T, image string) {
+	t.Helper()
+	b, err := os.ReadFile(repoFile("native/checksums.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d NativeData
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("native/checksums.json: %v", err)
+	}
+	if !strings.HasSuffix(image, ":"+d.Version) || d.Version == "" {
+		t.Errorf("native/checksums.json is of version %q, action.yml runs %s", d.Version, image)
+	}
+	for _, p := range NativePlatforms {
+		if a := d.Archives[p]; len(a.SHA256) != 64 || len(a.BinarySHA256) != 64 || a.Name == "" {
+			t.Errorf("native/checksums.json: no checksums for %s", p)
+		}
+	}
 }
 
 func TestREADMETablesUpToDate(t *testing.T) {
@@ -75,11 +117,19 @@ func TestREADMETablesUpToDate(t *testing.T) {
 	checkOrUpdate(t, "README.md", []byte(doc))
 }
 
-// TestActionYAMLMatchesTable parses the checked-in action.yml independently
-// and checks every GitHub setting and output is declared with its default,
-// and nothing else is.
+// TestActionYAMLMatchesTable parses the checked-in action.yml and
+// native/action.yml independently and checks every GitHub setting and
+// output is declared with its default, and nothing else is (the native
+// form leaves out the settings that carry container paths).
 func TestActionYAMLMatchesTable(t *testing.T) {
-	b, err := os.ReadFile(repoFile("action.yml"))
+	for _, file := range []string{"action.yml", "native/action.yml"} {
+		t.Run(file, func(t *testing.T) { checkActionMatchesTable(t, file) })
+	}
+}
+
+func checkActionMatchesTable(t *testing.T, file string) {
+	native := strings.HasPrefix(file, "native/")
+	b, err := os.ReadFile(repoFile(file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,20 +145,22 @@ func TestActionYAMLMatchesTable(t *testing.T) {
 			Using          string `yaml:"using"`
 			Image          string `yaml:"image"`
 			PostEntrypoint string `yaml:"post-entrypoint"`
+			Main           string `yaml:"main"`
+			Post           string `yaml:"post"`
 		} `yaml:"runs"`
 	}
 	if err := yaml.Unmarshal(b, &action); err != nil {
-		t.Fatalf("action.yml is not valid YAML: %v", err)
+		t.Fatalf("%s is not valid YAML: %v", file, err)
 	}
 	seen := map[string]bool{}
 	for _, s := range inputs.Table {
-		if !s.Modes.Has(inputs.GitHub) {
+		if !s.Modes.Has(inputs.GitHub) || native && s.FromArgs {
 			continue
 		}
 		seen[s.Name] = true
 		in, ok := action.Inputs[s.Name]
 		if !ok {
-			t.Errorf("action.yml lacks input %q", s.Name)
+			t.Errorf("%s lacks input %q", file, s.Name)
 			continue
 		}
 		if in.Description == "" {
@@ -125,16 +177,47 @@ func TestActionYAMLMatchesTable(t *testing.T) {
 	}
 	for name := range action.Inputs {
 		if !seen[name] {
-			t.Errorf("action.yml declares input %q that the settings table lacks", name)
+			t.Errorf("%s declares input %q that the settings table lacks (or that only the container form has)", file, name)
 		}
 	}
 	for _, f := range output.Fields {
 		if _, ok := action.Outputs[f.Output]; !ok {
-			t.Errorf("action.yml lacks output %q", f.Output)
+			t.Errorf("%s lacks output %q", file, f.Output)
 		}
+	}
+	if native {
+		if action.Runs.Using != "node24" && action.Runs.Using != "node20" || action.Runs.Main == "" || action.Runs.Post == "" || action.Runs.Image != "" {
+			t.Errorf("runs = %+v, want a node action with main and post", action.Runs)
+		}
+		for _, js := range []string{action.Runs.Main, action.Runs.Post} {
+			if st, err := os.Stat(repoFile(filepath.Join("native", js))); err != nil || !st.Mode().IsRegular() {
+				t.Errorf("native/%s: %v", js, err)
+			}
+		}
+		return
 	}
 	if action.Runs.Using != "docker" || action.Runs.Image == "" || action.Runs.PostEntrypoint == "" {
 		t.Errorf("runs = %+v, want a docker action with an image and a post-entrypoint", action.Runs)
+	}
+}
+
+// TestBothActionsDeclareTheSameOutputs: the two forms of the action give a
+// job the same outputs, with the same descriptions.
+func TestBothActionsDeclareTheSameOutputs(t *testing.T) {
+	var forms [2]struct {
+		Outputs map[string]struct{ Description string } `yaml:"outputs"`
+	}
+	for i, f := range []string{"action.yml", "native/action.yml"} {
+		b, err := os.ReadFile(repoFile(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(b, &forms[i]); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	if !reflect.DeepEqual(forms[0].Outputs, forms[1].Outputs) || len(forms[0].Outputs) == 0 {
+		t.Errorf("outputs differ:\naction.yml: %v\nnative/action.yml: %v", forms[0].Outputs, forms[1].Outputs)
 	}
 }
 
