@@ -445,7 +445,7 @@ function sourceBinary(env, plat, root) {
   }
   const out = path.join(privateDir(env), plat.binary);
   info(`No release binaries for this ref: building ecr-credentials from source with ${goCmd}`);
-  const res = childProcess.spawnSync(goCmd, ['build', '-trimpath', '-tags', 'release', '-o', out, '.'], {
+  const res = childProcess.spawnSync(goCmd, ['build', '-tags', 'release', '-o', out, '.'], {
     cwd: root, env: { ...env, CGO_ENABLED: '0' }, stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (res.error || res.status !== 0) {

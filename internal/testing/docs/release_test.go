@@ -1,10 +1,13 @@
 package docs
 
 // The release form of action.yml. On main, action.yml builds the image from
-// the Dockerfile (DefaultRuns). A release runs the prebuilt image instead;
-// .github/workflows/release.yml switches with
+// the Dockerfile (DefaultRuns). A release runs the prebuilt image instead,
+// and the native action's data (native/checksums.json) gets the SHA-256
+// sums of the release's archives; .github/workflows/release.yml switches
+// both, after GoReleaser has built the archives into dist/, with
 //
-//	go test ./internal/testing/docs -run '^TestReleaseAction$' -release-image=ghcr.io/OWNER/NAME:v1.2.3 -update
+//	go test ./internal/testing/docs -run '^TestReleaseAction$' -release-image=ghcr.io/OWNER/NAME:v1.2.3 \
+//	  -release-dist=dist -release-repository=OWNER/NAME -update
 //
 // and checks the result by running the same without -update. The -run
 // pattern matters: without it, TestActionYAMLUpToDate would write (or
@@ -16,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,6 +31,13 @@ import (
 var releaseImage = flag.String("release-image", "",
 	"prebuilt image of a release, e.g. ghcr.io/OWNER/NAME:v1.2.3: with -update, "+
 		"TestReleaseAction writes action.yml in the release form; without, it checks action.yml is in that form")
+
+var releaseDist = flag.String("release-dist", "",
+	"with -release-image: GoReleaser's dist directory of the release, from whose checksums.txt and archives "+
+		"TestReleaseAction writes (with -update) or checks native/checksums.json")
+
+var releaseRepository = flag.String("release-repository", "",
+	"with -release-image: OWNER/NAME of the repository whose GitHub release holds the archives")
 
 // sampleReleaseImage stands for a release when no -release-image is given.
 const sampleReleaseImage = "ghcr.io/ecr-credentials/ecr-credentials:v1.2.3"
@@ -69,19 +80,26 @@ func TestReleaseAction(t *testing.T) {
 	}
 
 	if *releaseImage != "" {
+		native := releaseNativeData(t, ref)
 		if *update {
 			if err := os.WriteFile(repoFile("action.yml"), release, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("action.yml now runs %s", runs.Image)
+			if err := os.WriteFile(repoFile("native/checksums.json"), native, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("action.yml now runs %s; native/checksums.json has the checksums of %s", runs.Image, *releaseDist)
 			return
 		}
-		got, err := os.ReadFile(repoFile("action.yml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, release) {
-			t.Fatalf("action.yml is not the release form for %s; run: go test ./internal/testing/docs -run '^TestReleaseAction$' -release-image=%s -update", runs.Image, ref)
+		for file, want := range map[string][]byte{"action.yml": release, "native/checksums.json": native} {
+			got, err := os.ReadFile(repoFile(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s is not the release form for %s; run: go test ./internal/testing/docs -run '^TestReleaseAction$' -release-image=%s -release-dist=%s -release-repository=%s -update",
+					file, runs.Image, ref, *releaseDist, *releaseRepository)
+			}
 		}
 		return
 	}
@@ -92,6 +110,36 @@ func TestReleaseAction(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOnlyImageDiffers(t, dev, release, runs.Image)
+}
+
+// releaseNativeData is native/checksums.json of the release whose image is
+// ref (its tag is the version) from -release-dist and -release-repository.
+func releaseNativeData(t *testing.T, ref string) []byte {
+	t.Helper()
+	if *releaseDist == "" || *releaseRepository == "" {
+		t.Fatal("-release-image needs -release-dist (GoReleaser's dist directory) and -release-repository (OWNER/NAME) for native/checksums.json")
+	}
+	parsed, err := name.ParseReference(strings.TrimPrefix(ref, "docker://"), name.StrictValidation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, ok := parsed.(name.Tag)
+	if !ok {
+		t.Fatalf("release image %q: the native action needs the version: give the image by its version tag", ref)
+	}
+	dist := *releaseDist
+	if !filepath.IsAbs(dist) {
+		dist = repoFile(dist) // relative to the repository's root, not this package
+	}
+	d, err := NativeDataFromDist(dist, tag.TagStr(), *releaseRepository)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // checkOnlyImageDiffers checks that the two forms of action.yml differ in

@@ -35,6 +35,7 @@ var toolPackages = map[string]string{
 	"zsh":             "zsh",
 	"podman":          "podman",
 	"buildah":         "buildah",
+	"node":            "nodejs",
 }
 
 // extraToolDirs are searched when PATH does not find a command, because

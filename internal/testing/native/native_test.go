@@ -1,0 +1,735 @@
+// Package native tests the native form of the action (native/action.yml):
+// its node launcher, run with the machine's node the way the GitHub runner
+// runs a node action (INPUT_* from the step's inputs and action.yml's
+// defaults, the file-command files, STATE_* into the post step), against a
+// loopback server that serves a snapshot release made here the way
+// GoReleaser makes one, the AWS emulator and a real registry, inside a
+// network namespace of its own (testenv.IsolateNetwork).
+package native
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/docs"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.IsolateNetwork(m)) }
+
+const (
+	modulePath = "github.com/ecr-credentials/ecr-credentials"
+	account    = "123456789012"
+	region     = "eu-west-1"
+	roleARN    = "arn:aws:iam::123456789012:role/github-ecr"
+	// version is the snapshot release's, in GoReleaser's snapshot form.
+	version = "v1.2.3-snapshot-0a1b2c3"
+)
+
+// node returns the node command; a missing node fails under CI=true. The
+// runner runs the launcher with node 24; it must also run on node 20.
+func node(t *testing.T) string {
+	t.Helper()
+	n := testenv.RequireTool(t, "node")
+	out, err := exec.Command(n, "--version").Output()
+	if err != nil {
+		t.Fatalf("node --version: %v", err)
+	}
+	m := regexp.MustCompile(`^v([0-9]+)\.`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("node --version printed %q", out)
+	}
+	if major, _ := strconv.Atoi(m[1]); major < 20 {
+		t.Fatalf("node %s: the launcher needs node 20 or later (install Debian's nodejs)", strings.TrimSpace(string(out)))
+	}
+	return n
+}
+
+// release is a snapshot release: GoReleaser's dist layout, served over
+// loopback HTTP.
+type release struct {
+	dist    string
+	data    docs.NativeData
+	binary  []byte // the linux/amd64 binary
+	srv     *httptest.Server
+	mu      sync.Mutex
+	hits    []string
+	tamper  bool // serve the archives with one byte changed
+	archive string
+}
+
+// newRelease builds the linux/amd64 archive of our binary as GoReleaser
+// does (ecr-credentials and README.md in a tar.gz), placeholder archives
+// for the other platforms, checksums.txt, and the launcher's data from
+// them with the release workflow's own generator.
+func newRelease(t *testing.T) *release {
+	t.Helper()
+	bin := testenv.BuildBinary(t, modulePath, "release")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &release{dist: t.TempDir(), binary: b}
+	v := strings.TrimPrefix(version, "v")
+	var sums strings.Builder
+	for _, p := range docs.NativePlatforms {
+		content := []byte("placeholder for " + p)
+		if p == "linux_amd64" {
+			content = b
+		}
+		name := fmt.Sprintf("ecr-credentials_%s_%s.tar.gz", v, p)
+		if strings.HasPrefix(p, "windows") {
+			name = fmt.Sprintf("ecr-credentials_%s_%s.zip", v, p)
+			writeZip(t, filepath.Join(r.dist, name), map[string][]byte{"ecr-credentials.exe": content, "README.md": []byte("readme\n")})
+		} else {
+			writeTarGz(t, filepath.Join(r.dist, name), []tarEntry{{name: "README.md", body: []byte("readme\n")}, {name: "ecr-credentials", body: content, mode: 0o755}})
+		}
+		a, err := os.ReadFile(filepath.Join(r.dist, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&sums, "%s  %s\n", sha256Hex(a), name)
+		if p == "linux_amd64" {
+			r.archive = name
+		}
+	}
+	if err := os.WriteFile(filepath.Join(r.dist, "checksums.txt"), []byte(sums.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.data, err = docs.NativeDataFromDist(r.dist, version, "ecr-credentials/ecr-credentials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.hits = append(r.hits, req.URL.Path)
+		tamper := r.tamper
+		r.mu.Unlock()
+		name := strings.TrimPrefix(req.URL.Path, "/releases/")
+		if strings.Contains(name, "/") || name == "" {
+			http.NotFound(w, req)
+			return
+		}
+		body, err := os.ReadFile(filepath.Join(r.dist, name))
+		if err != nil {
+			http.NotFound(w, req)
+			return
+		}
+		if tamper {
+			body = tamperTarGz(t, body)
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *release) URL() string { return r.srv.URL + "/releases" }
+
+func (r *release) requests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.hits...)
+}
+
+// action copies native/ (action.yml and the launcher) to a new directory,
+// as the runner checks an action out, with data as its checksums.json.
+func action(t *testing.T, data docs.NativeData) string {
+	t.Helper()
+	src := filepath.Join(testenv.ModuleRoot(t), "native")
+	dir := filepath.Join(t.TempDir(), "native")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"action.yml", "launcher.js", "main.js", "post.js"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := data.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "checksums.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// actionDefaults reads the inputs' defaults from native/action.yml, which
+// the runner fills in for inputs the workflow does not set. Expressions
+// (none today) would be left to the runner and are refused here.
+func actionDefaults(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		Inputs map[string]struct {
+			Default *string `yaml:"default"`
+		} `yaml:"inputs"`
+		Runs struct{ Using, Main, Post string } `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal(b, &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Runs.Main != "main.js" || a.Runs.Post != "post.js" {
+		t.Fatalf("native/action.yml runs %+v, want main.js and post.js", a.Runs)
+	}
+	out := map[string]string{}
+	for name, in := range a.Inputs {
+		if in.Default != nil {
+			if strings.Contains(*in.Default, "${{") {
+				t.Fatalf("input %s has an expression default %q; the test does not evaluate expressions", name, *in.Default)
+			}
+			out[name] = *in.Default
+		}
+	}
+	return out
+}
+
+// job is a runner's job on one host: its home, temp and tool cache, shared
+// by the steps; and the AWS account and registry it logs in to.
+type job struct {
+	t                       *testing.T
+	node, action            string
+	home, temp, toolCache   string
+	fake                    *awsfake.Server
+	reg                     *testenv.Registry
+	password, bundle, host  string
+	platformOS, platformArc string
+	extraEnv                map[string]string
+	timeout                 time.Duration // of a step; 0: testenv's default
+}
+
+func newJob(t *testing.T, actionDir string) *job {
+	t.Helper()
+	d := t.TempDir()
+	j := &job{t: t, node: node(t), action: actionDir, home: filepath.Join(d, "home"), temp: filepath.Join(d, "temp"),
+		toolCache: filepath.Join(d, "toolcache"), platformOS: "Linux", platformArc: "X64", extraEnv: map[string]string{}}
+	for _, p := range []string{j.home, j.temp, j.toolCache} {
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return j
+}
+
+// withAWS adds the AWS emulator and a TLS registry that checks the
+// password ECR hands out.
+func (j *job) withAWS() {
+	t := j.t
+	pw := make([]byte, 900)
+	rand.Read(pw)
+	j.password = base64.StdEncoding.EncodeToString(pw)
+	j.fake = awsfake.New(awsfake.Options{TLS: true})
+	if err := j.fake.AddRole(awsfake.Role{ARN: roleARN, Subjects: []string{"repo:octo-org/octo-repo:*"}, ECR: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(j.fake.Close)
+	ca := testenv.NewCA(t)
+	j.reg = testenv.StartRegistry(t, testenv.RegistryOptions{Password: j.password, TLS: true, CA: ca})
+	j.fake.MapRegistry(account, region, j.reg.URL)
+	j.fake.SetRegistryPassword(account, region, j.password)
+	j.host = strings.TrimPrefix(j.reg.URL, "https://")
+	a, err := os.ReadFile(j.fake.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(ca.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.bundle = filepath.Join(t.TempDir(), "bundle.pem")
+	if err := os.WriteFile(j.bundle, append(append(a, '\n'), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// step is one run of the action's main or post step.
+type step struct {
+	files ghrunner.StepFiles
+	res   testenv.Result
+}
+
+// env is the environment the runner gives a node action's step.
+func (j *job) env(files ghrunner.StepFiles, inputs, state map[string]string) map[string]string {
+	s := ghrunner.Step{Files: files, Temp: j.temp, Home: j.home}
+	env := s.Env()
+	for name, v := range actionDefaults(j.t, j.action) {
+		env[ghrunner.InputVar(name)] = v
+	}
+	for name, v := range inputs {
+		env[ghrunner.InputVar(name)] = v
+	}
+	env["RUNNER_OS"], env["RUNNER_ARCH"], env["RUNNER_TOOL_CACHE"] = j.platformOS, j.platformArc, j.toolCache
+	env["GITHUB_WORKSPACE"] = filepath.Join(j.temp, "workspace")
+	if j.fake != nil {
+		for k, v := range j.fake.Env() {
+			env[k] = v
+		}
+		env["SSL_CERT_FILE"] = j.bundle
+	}
+	for k, v := range state {
+		env["STATE_"+k] = v
+	}
+	for k, v := range j.extraEnv {
+		env[k] = v
+	}
+	return env
+}
+
+// run runs native/<script> under node as the runner runs a node action.
+func (j *job) run(script string, inputs, state map[string]string) step {
+	j.t.Helper()
+	files, err := ghrunner.NewStepFiles(j.t.TempDir())
+	if err != nil {
+		j.t.Fatal(err)
+	}
+	res := testenv.RunProgram(j.t, j.node, testenv.RunOptions{Args: []string{filepath.Join(j.action, script)}, Env: j.env(files, inputs, state), Timeout: j.timeout})
+	return step{files: files, res: res}
+}
+
+func (s step) commands(t *testing.T, file string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := ghrunner.ParseFileCommands(b)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(file), err)
+	}
+	return kv
+}
+
+func (s step) log() string { return s.res.Stdout + s.res.Stderr }
+
+func sha256Hex(b []byte) string { return docsSHA(b) }
+
+// existingConfig is a docker config.json that an earlier step left: another
+// registry's login, in its own formatting, which the post step must give
+// back byte for byte.
+const existingConfig = "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\n\t\t\t\"auth\": \"b2N0bzpnaHBfZWFybGllcg==\"\n\t\t}\n\t}\n}\n"
+
+// TestNativeActionEndToEnd: the first run fetches the release archive,
+// checks it and runs the binary, which logs in to the registry in the
+// runner's own ~/.docker/config.json; a second run takes the binary from the
+// tool cache without a request; the post step, given STATE_* as the runner
+// gives it, restores config.json byte for byte.
+func TestNativeActionEndToEnd(t *testing.T) {
+	rel := newRelease(t)
+	j := newJob(t, action(t, rel.data))
+	j.withAWS()
+	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
+	dockerDir := filepath.Join(j.home, ".docker")
+	if err := os.MkdirAll(dockerDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dockerDir, "config.json")
+	if err := os.WriteFile(cfgPath, []byte(existingConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string]string{"role-to-assume": roleARN, "aws-region": region}
+
+	first := j.run("main.js", inputs, nil)
+	if first.res.ExitCode != 0 {
+		t.Fatalf("main step: exit %d\n%s", first.res.ExitCode, first.log())
+	}
+	if got := rel.requests(); len(got) != 1 || got[0] != "/releases/"+rel.archive {
+		t.Fatalf("first run requested %v, want only /releases/%s", got, rel.archive)
+	}
+	cachedBin := filepath.Join(j.toolCache, "ecr-credentials", strings.TrimPrefix(version, "v"), "x64", "ecr-credentials")
+	if b, err := os.ReadFile(cachedBin); err != nil || !bytes.Equal(b, rel.binary) {
+		t.Fatalf("tool cache %s does not hold the release's binary (%v)", cachedBin, err)
+	}
+	if !strings.Contains(first.log(), "verified (SHA-256 "+sha256Hex(rel.binary)+")") {
+		t.Errorf("the log does not say the binary was verified:\n%s", first.log())
+	}
+
+	out := first.commands(t, first.files.Output)
+	for name, want := range map[string]string{"username": "AWS", "password": j.password, "registry": j.host} {
+		if out[name] != want {
+			t.Errorf("output %s = %.20q..., want %.20q...", name, out[name], want)
+		}
+	}
+	if env := first.commands(t, first.files.Env); env["ECR_PASSWORD"] != j.password || env["DOCKER_CONFIG"] != "" {
+		t.Errorf("GITHUB_ENV: ECR_PASSWORD set %v, DOCKER_CONFIG %q (the native form edits ~/.docker in place, exports no DOCKER_CONFIG)",
+			env["ECR_PASSWORD"] == j.password, env["DOCKER_CONFIG"])
+	}
+	if masked := ghrunner.MaskedValues(first.res.Stdout); !contains(masked, j.password) {
+		t.Errorf("the password was not announced with ::add-mask::")
+	}
+	for _, l := range strings.Split(first.log(), "\n") {
+		if strings.Contains(l, j.password) && !strings.HasPrefix(l, "::add-mask::") {
+			t.Errorf("the password appears in the log other than in ::add-mask:: (%d bytes line)", len(l))
+		}
+	}
+
+	// The login is in the runner user's own docker config, beside the
+	// earlier login, and works for an independent client.
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), j.host) || !strings.Contains(string(cfg), "ghcr.io") {
+		t.Errorf("config.json lacks our registry or the earlier login:\n%s", cfg)
+	}
+	crane := testenv.Crane(t)
+	catalog := func() error {
+		c := exec.Command(crane, "catalog", j.host)
+		c.Env = []string{"HOME=" + j.home, "SSL_CERT_FILE=" + j.bundle}
+		b, err := c.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, b)
+		}
+		return nil
+	}
+	if err := catalog(); err != nil {
+		t.Fatalf("crane catalog with the login in ~/.docker: %v", err)
+	}
+
+	// Second run on the same host: the tool cache, no download.
+	second := j.run("main.js", inputs, nil)
+	if second.res.ExitCode != 0 {
+		t.Fatalf("second main step: exit %d\n%s", second.res.ExitCode, second.log())
+	}
+	if got := rel.requests(); len(got) != 1 {
+		t.Errorf("the second run made requests %v, want none (tool cache)", got[1:])
+	}
+	if !strings.Contains(second.log(), "from the tool cache") {
+		t.Errorf("the second run does not say it used the tool cache:\n%s", second.log())
+	}
+
+	// Post steps, last step first, as the runner runs them, each with the
+	// STATE_* its main step wrote.
+	for _, s := range []step{second, first} {
+		state := s.commands(t, s.files.State)
+		if state["launcher_binary"] != cachedBin || state["receipt"] == "" {
+			t.Fatalf("GITHUB_STATE = %v keys, want launcher_binary=%s and the binary's receipt", keys(state), cachedBin)
+		}
+		post := j.run("post.js", inputs, state)
+		if post.res.ExitCode != 0 {
+			t.Fatalf("post step: exit %d\n%s", post.res.ExitCode, post.log())
+		}
+	}
+	after, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != existingConfig {
+		t.Errorf("config.json after the post steps:\n%s\nwant, byte for byte:\n%s", after, existingConfig)
+	}
+	if err := catalog(); err == nil {
+		t.Errorf("crane catalog still works after the post steps")
+	}
+}
+
+// TestNativeLauncherRefuses: whatever is wrong with the binary or the
+// platform, the step fails with an ::error:: before anything runs, and
+// writes nothing: no output, env or state, and no binary in the tool cache.
+func TestNativeLauncherRefuses(t *testing.T) {
+	rel := newRelease(t)
+	v := strings.TrimPrefix(version, "v")
+	tests := []struct {
+		name   string
+		setup  func(t *testing.T, j *job, data *docs.NativeData)
+		errMsg string
+		// fetch: the launcher may ask the server (it refuses after).
+		fetch bool
+	}{
+		{name: "tampered archive", fetch: true, errMsg: "the download is not the release's archive",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) {
+				rel.mu.Lock()
+				rel.tamper = true
+				rel.mu.Unlock()
+				t.Cleanup(func() { rel.mu.Lock(); rel.tamper = false; rel.mu.Unlock() })
+			}},
+		{name: "wrong archive checksum", fetch: true, errMsg: "the download is not the release's archive",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) {
+				a := data.Archives["linux_amd64"]
+				a.SHA256 = strings.Repeat("0", 64)
+				data.Archives["linux_amd64"] = a
+			}},
+		{name: "wrong binary checksum", fetch: true, errMsg: "ecr-credentials inside has SHA-256",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) {
+				a := data.Archives["linux_amd64"]
+				a.BinarySHA256 = strings.Repeat("1", 64)
+				data.Archives["linux_amd64"] = a
+			}},
+		{name: "tampered binary in the tool cache", errMsg: "it was changed after it was cached",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) {
+				p := filepath.Join(j.toolCache, "ecr-credentials", v, "x64")
+				os.MkdirAll(p, 0o755)
+				if err := os.WriteFile(filepath.Join(p, "ecr-credentials"), append(append([]byte(nil), rel.binary...), 0), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "link in the tool cache", errMsg: "not a regular file",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) {
+				p := filepath.Join(j.toolCache, "ecr-credentials", v, "x64")
+				os.MkdirAll(p, 0o755)
+				real := filepath.Join(t.TempDir(), "ecr-credentials")
+				os.WriteFile(real, rel.binary, 0o755)
+				if err := os.Symlink(real, filepath.Join(p, "ecr-credentials")); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "tool cache writable by others", errMsg: "may be written by other users",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) {
+				p := filepath.Join(j.toolCache, "ecr-credentials", v, "x64")
+				os.MkdirAll(p, 0o755)
+				os.WriteFile(filepath.Join(p, "ecr-credentials"), rel.binary, 0o755)
+				if err := os.Chmod(p, 0o777); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "no checksum for the platform", errMsg: "has no checksum for linux_amd64: refusing an unverified binary",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) { delete(data.Archives, "linux_amd64") }},
+		{name: "unsupported OS", errMsg: "has no build for this runner (RUNNER_OS=FreeBSD, RUNNER_ARCH=X64)",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) { j.platformOS = "FreeBSD" }},
+		{name: "unsupported architecture", errMsg: "has no build for this runner (RUNNER_OS=Linux, RUNNER_ARCH=ARM)",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) { j.platformArc = "ARM" }},
+		{name: "platform with a line break", errMsg: `RUNNER_OS=Linux\u000a::warning::x`,
+			setup: func(t *testing.T, j *job, data *docs.NativeData) { j.platformOS = "Linux\n::warning::x" }},
+		{name: "mirror over plain http", errMsg: "must be an https:// URL (http:// only to this machine)",
+			setup: func(t *testing.T, j *job, data *docs.NativeData) {
+				j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = "http://mirror.example/releases"
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := rel.data
+			data.Archives = map[string]docs.NativeArchive{}
+			for k, a := range rel.data.Archives {
+				data.Archives[k] = a
+			}
+			j := newJob(t, "")
+			j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
+			tt.setup(t, j, &data)
+			j.action = action(t, data)
+			before := len(rel.requests())
+			cacheBefore := listTree(t, j.toolCache)
+
+			s := j.run("main.js", map[string]string{"role-to-assume": roleARN, "aws-region": region}, nil)
+			if s.res.ExitCode != 1 {
+				t.Fatalf("exit %d, want 1\n%s", s.res.ExitCode, s.log())
+			}
+			errs := errorLines(s.res.Stdout)
+			if len(errs) != 1 || !strings.Contains(errs[0], tt.errMsg) {
+				t.Fatalf("::error:: lines %q, want one containing %q\nlog:\n%s", errs, tt.errMsg, s.log())
+			}
+			for _, f := range []string{s.files.Output, s.files.Env, s.files.State, s.files.Summary} {
+				if b, _ := os.ReadFile(f); len(b) != 0 {
+					t.Errorf("%s was written:\n%s", filepath.Base(f), b)
+				}
+			}
+			if got := listTree(t, j.toolCache); got != cacheBefore {
+				t.Errorf("the tool cache changed:\nbefore:\n%s\nafter:\n%s", cacheBefore, got)
+			}
+			if n := len(rel.requests()) - before; n > 0 && !tt.fetch {
+				t.Errorf("the launcher made %d requests; it should refuse before any", n)
+			}
+			// The post step after a refused main step has nothing to undo.
+			post := j.run("post.js", nil, nil)
+			if post.res.ExitCode != 0 || !strings.Contains(post.log(), "Nothing to undo") {
+				t.Errorf("post step after a refusal: exit %d\n%s", post.res.ExitCode, post.log())
+			}
+		})
+	}
+}
+
+// TestNativePostRefusesAChangedBinary: the post step runs the binary the
+// main step ran, and nothing else.
+func TestNativePostRefusesAChangedBinary(t *testing.T) {
+	j := newJob(t, action(t, docs.NativeDataMain()))
+	bin := filepath.Join(j.temp, "ecr-credentials")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho ran\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := j.run("post.js", nil, map[string]string{"launcher_binary": bin, "launcher_sha256": strings.Repeat("a", 64)})
+	if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::") || strings.Contains(s.log(), "\nran\n") || strings.HasPrefix(s.log(), "ran") {
+		t.Fatalf("exit %d, want 1 with an ::error:: and the binary not run\n%s", s.res.ExitCode, s.log())
+	}
+}
+
+// TestNativeWithoutRelease: on a ref without release data (native/
+// checksums.json of main) the launcher builds from the checkout when Go is
+// on PATH, and otherwise refuses with the fix.
+func TestNativeWithoutRelease(t *testing.T) {
+	root := testenv.ModuleRoot(t)
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go: %v", err)
+	}
+	t.Run("no go on PATH", func(t *testing.T) {
+		j := newJob(t, filepath.Join(root, "native"))
+		j.extraEnv["PATH"] = "/nonexistent"
+		s := j.run("main.js", nil, nil)
+		errs := errorLines(s.res.Stdout)
+		if s.res.ExitCode != 1 || len(errs) != 1 || !strings.Contains(errs[0], "no release binaries") || !strings.Contains(errs[0], "actions/setup-go") {
+			t.Fatalf("exit %d, ::error:: %q\n%s", s.res.ExitCode, errs, s.log())
+		}
+	})
+	t.Run("go on PATH builds", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("builds the program (-short)")
+		}
+		j := newJob(t, filepath.Join(root, "native"))
+		// Offline, from the module cache, as a job with Go set up would be
+		// online; the build cache keeps it quick.
+		j.extraEnv["PATH"] = filepath.Dir(goCmd) + string(os.PathListSeparator) + os.Getenv("PATH")
+		for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+			out, err := exec.Command(goCmd, "env", k).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			j.extraEnv[k] = strings.TrimSpace(string(out))
+		}
+		j.extraEnv["GOPROXY"] = "off"
+		j.extraEnv["GOTOOLCHAIN"] = "local"
+		// The launcher builds as testenv.BuildBinary(..., "release") does,
+		// so the build cache has the packages already; a cold cache on this
+		// shared machine can take minutes.
+		testenv.BuildBinary(t, modulePath, "release")
+		j.timeout = 10 * time.Minute
+		s := j.run("main.js", map[string]string{"registries": "not a registry!"}, nil)
+		if !strings.Contains(s.log(), "building ecr-credentials from source") {
+			t.Fatalf("the launcher did not build from source:\n%s", s.log())
+		}
+		// The built binary ran: it refused the bad input with its own
+		// problem code, exit 1, after the launcher handed it the state.
+		if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error") || !strings.Contains(s.log(), "registries") {
+			t.Fatalf("exit %d, want the binary's refusal of the registries input\n%s", s.res.ExitCode, s.log())
+		}
+		state := s.commands(t, s.files.State)
+		if b, err := os.ReadFile(state["launcher_binary"]); err != nil || sha256Hex(b) != state["launcher_sha256"] {
+			t.Errorf("state names %q with SHA-256 %s: %v", state["launcher_binary"], state["launcher_sha256"], err)
+		}
+	})
+}
+
+// errorLines are the ::error:: commands in a log.
+func errorLines(log string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.HasPrefix(l, "::error") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// listTree lists the files under dir with their sizes.
+func listTree(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(&b, "%s %v %d\n", rel, info.Mode(), info.Size())
+		return nil
+	})
+	return b.String()
+}
+
+type tarEntry struct {
+	name     string
+	body     []byte
+	mode     int64
+	typeflag byte
+	pax      bool // force a PAX header (as for long names)
+}
+
+func tarGz(t *testing.T, entries []tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.body)), Typeflag: e.typeflag, Format: tar.FormatUSTAR}
+		if h.Mode == 0 {
+			h.Mode = 0o644
+		}
+		if h.Typeflag == 0 {
+			h.Typeflag = tar.TypeReg
+		}
+		if h.Typeflag == tar.TypeSymlink {
+			h.Linkname, h.Size = "/etc/passwd", 0
+		}
+		if e.pax || len(e.name) > 100 {
+			h.Format = tar.FormatPAX
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			tw.Write(e.body)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gz.Close()
+	return buf.Bytes()
+}
+
+func writeTarGz(t *testing.T, path string, entries []tarEntry) {
+	t.Helper()
+	if err := os.WriteFile(path, tarGz(t, entries), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tamperTarGz changes one byte of the binary inside an archive.
+func tamperTarGz(t *testing.T, archive []byte) []byte {
+	out := append([]byte(nil), archive...)
+	out[len(out)/2] ^= 0x55
+	return out
+}
