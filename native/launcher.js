@@ -338,7 +338,7 @@ function cached(file, want) {
   try {
     st = fs.lstatSync(file);
   } catch (e) {
-    if (e.code === 'ENOENT') return false;
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return false;
     throw new Refusal(`tool cache: ${oneLine(file)}: ${oneLine(e.message)}`);
   }
   if (!st.isFile()) throw new Refusal(`tool cache: ${oneLine(file)} is not a regular file (a link or a directory); remove it.`);
@@ -408,10 +408,18 @@ async function releaseBinary(env, data, plat) {
   if (gotBin !== entry.binarySha256) {
     throw new Refusal(`${entry.name}: ${plat.binary} inside has SHA-256 ${gotBin}, the release says ${entry.binarySha256}; refused, nothing was run.`);
   }
+  if (file) {
+    try {
+      install(file, binary);
+    } catch (e) {
+      info(`Cannot keep the binary in the tool cache (${e.message}); using a directory of this job instead.`);
+      file = null;
+    }
+  }
   if (!file) {
     file = path.join(privateDir(env), plat.binary);
+    install(file, binary);
   }
-  install(file, binary);
   info(`ecr-credentials ${data.version} (${plat.goos}/${plat.goarch}) verified (SHA-256 ${gotBin}) and kept in ${file}`);
   return { file, sha256: gotBin };
 }

@@ -733,3 +733,42 @@ func tamperTarGz(t *testing.T, archive []byte) []byte {
 	out[len(out)/2] ^= 0x55
 	return out
 }
+
+// TestNativeWithoutToolCache: without a usable tool cache (none set, or
+// one that cannot be written) the checked binary goes to a directory of
+// the job's RUNNER_TEMP, and runs from there.
+func TestNativeWithoutToolCache(t *testing.T) {
+	rel := newRelease(t)
+	for _, tc := range []struct {
+		name  string
+		cache func(t *testing.T, j *job) string
+	}{
+		{name: "unset", cache: func(t *testing.T, j *job) string { return "" }},
+		{name: "not a directory", cache: func(t *testing.T, j *job) string {
+			f := filepath.Join(t.TempDir(), "file")
+			if err := os.WriteFile(f, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJob(t, action(t, rel.data))
+			j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
+			j.extraEnv["RUNNER_TOOL_CACHE"] = tc.cache(t, j)
+			// No AWS here: the binary runs and refuses for want of credentials.
+			s := j.run("main.js", nil, nil)
+			state := s.commands(t, s.files.State)
+			bin := state["launcher_binary"]
+			if !strings.HasPrefix(bin, j.temp+string(filepath.Separator)) {
+				t.Fatalf("the binary ran from %q, want a directory under RUNNER_TEMP %s\n%s", bin, j.temp, s.log())
+			}
+			if b, err := os.ReadFile(bin); err != nil || !bytes.Equal(b, rel.binary) {
+				t.Fatalf("%s is not the release's binary: %v", bin, err)
+			}
+			if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error title=ecr-credentials") {
+				t.Fatalf("exit %d, want the binary's own ::error::\n%s", s.res.ExitCode, s.log())
+			}
+		})
+	}
+}

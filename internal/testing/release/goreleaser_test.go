@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/docs"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
@@ -259,16 +260,30 @@ func TestGoreleaserSnapshot(t *testing.T) {
 		}
 	}
 
-	// The binary for this machine runs and says what it is.
-	bin := binaries[runtime.GOOS+"/"+runtime.GOARCH]
-	if bin == "" {
-		t.Skipf("no release binary runs on %s/%s", runtime.GOOS, runtime.GOARCH)
-	}
+	// The release workflow writes the native action's data from this dist
+	// directory: every archive's sum, and the sum of the binary inside,
+	// which must be the binary GoReleaser built.
 	short, err := run(t, dir, goreleaserEnv(t), git, "rev-parse", "--short", "HEAD")
 	if err != nil {
 		t.Fatalf("git rev-parse --short: %v", err)
 	}
 	wantVersion := "v1.2.3-snapshot-" + strings.TrimSpace(short)
+	native, err := docs.NativeDataFromDist(dist, wantVersion, "ecr-credentials/ecr-credentials")
+	if err != nil {
+		t.Fatalf("native/checksums.json from the snapshot: %v", err)
+	}
+	for target, path := range binaries {
+		a := native.Archives[strings.ReplaceAll(target, "/", "_")]
+		if h := sha256.Sum256(read(t, path)); a.BinarySHA256 != hex.EncodeToString(h[:]) || a.SHA256 != sums[a.Name] {
+			t.Errorf("native data for %s = %+v; want the sums of %s and of its archive", target, a, path)
+		}
+	}
+
+	// The binary for this machine runs and says what it is.
+	bin := binaries[runtime.GOOS+"/"+runtime.GOARCH]
+	if bin == "" {
+		t.Skipf("no release binary runs on %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
 	for _, args := range [][]string{{"--version"}, {"version"}} {
 		out, err := run(t, dir, []string{}, bin, args...)
 		if err != nil {
