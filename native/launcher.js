@@ -510,11 +510,11 @@ async function main(env = process.env, dir = __dirname) {
   let bin;
   try {
     bin = await resolve(env, dir);
+    saveState(env, { [STATE_BINARY]: bin.file, [STATE_SHA256]: bin.sha256 });
   } catch (e) {
     error(e instanceof Refusal ? e.message : `ecr-credentials launcher: ${oneLine(e && e.message)}`);
     return 1;
   }
-  saveState(env, { [STATE_BINARY]: bin.file, [STATE_SHA256]: bin.sha256 });
   return run(bin.file, [], env);
 }
 
