@@ -176,6 +176,10 @@ func declared(t *testing.T, action []byte) (inputs, outputs []string) {
 // everythingWorkflow uses the local action with every input it declares and
 // reads every output, in a later step and through a job output.
 func everythingWorkflow(inputs, outputs []string) []byte {
+	return everythingWorkflowOf("./", inputs, outputs)
+}
+
+func everythingWorkflowOf(uses string, inputs, outputs []string) []byte {
 	var b strings.Builder
 	b.WriteString(`on: workflow_dispatch
 permissions: {}
@@ -188,7 +192,7 @@ jobs:
       registry: ${{ steps.ecr.outputs.registry }}
     steps:
       - id: ecr
-        uses: ./
+        uses: ` + uses + `
         with:
 `)
 	for _, in := range inputs {
@@ -236,6 +240,41 @@ func TestActionFormsLint(t *testing.T) {
 			dir, paths := project(t, form, true, files)
 			if errs := lint(t, dir, "", paths); len(errs) > 0 {
 				t.Errorf("actionlint, action.yml runs %s: %d problem(s):\n%s", form.runs.Image, len(errs), strings.Join(errs, "\n"))
+			}
+		})
+	}
+}
+
+// TestNativeActionLint lints, against native/action.yml as the generator
+// writes it, a workflow that passes every input it declares and reads every
+// output; and shows that the lint reads that file: the container form's
+// own input host-runner-temp is refused there.
+func TestNativeActionLint(t *testing.T) {
+	native, err := docs.NativeActionYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, outs := declared(t, native)
+	for _, tc := range []struct {
+		name    string
+		inputs  []string
+		wantErr string
+	}{
+		{name: "every input", inputs: ins},
+		{name: "container-only input", inputs: append(append([]string(nil), ins...), "host-runner-temp"), wantErr: `input "host-runner-temp" is not defined`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, paths := project(t, actionForms()[1], true, map[string][]byte{"native.yml": everythingWorkflowOf("./native", tc.inputs, outs)})
+			if err := os.Mkdir(filepath.Join(dir, "native"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(dir, "native", "action.yml"), native)
+			errs := lint(t, dir, "", paths)
+			if tc.wantErr == "" && len(errs) > 0 {
+				t.Errorf("actionlint, native/action.yml: %d problem(s):\n%s", len(errs), strings.Join(errs, "\n"))
+			}
+			if tc.wantErr != "" && (len(errs) != 1 || !strings.Contains(errs[0], tc.wantErr)) {
+				t.Errorf("actionlint said %q, want one problem containing %q", errs, tc.wantErr)
 			}
 		})
 	}
