@@ -34,7 +34,12 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
-func TestMain(m *testing.M) { os.Exit(testenv.IsolateNetwork(m)) }
+func TestMain(m *testing.M) {
+	if testenv.Short() {
+		return
+	}
+	os.Exit(testenv.IsolateNetwork(m))
+}
 
 const (
 	modulePath = "github.com/ecr-credentials/ecr-credentials"
