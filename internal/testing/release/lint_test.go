@@ -269,6 +269,10 @@ func TestNativeActionLint(t *testing.T) {
 				t.Fatal(err)
 			}
 			write(t, filepath.Join(dir, "native", "action.yml"), native)
+			// actionlint checks that runs.main and runs.post exist.
+			for _, js := range []string{"main.js", "post.js"} {
+				write(t, filepath.Join(dir, "native", js), read(t, filepath.Join(root(t), "native", js)))
+			}
 			errs := lint(t, dir, "", paths)
 			if tc.wantErr == "" && len(errs) > 0 {
 				t.Errorf("actionlint, native/action.yml: %d problem(s):\n%s", len(errs), strings.Join(errs, "\n"))
