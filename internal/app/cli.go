@@ -101,15 +101,16 @@ func lookupCLI(name string) (cliCommand, bool) {
 // flagValue records a flag the user set, as the raw string the settings
 // table parses.
 type flagValue struct {
-	set    map[string]string
-	name   string
-	isBool bool
+	set     inputs.Flags
+	setting *inputs.Setting
+	name    string
+	isBool  bool
 }
 
 func (f *flagValue) String() string   { return "" }
 func (f *flagValue) IsBoolFlag() bool { return f.isBool }
 func (f *flagValue) Set(v string) error {
-	f.set[f.name] = v
+	f.set.Set(f.setting, f.name, v)
 	return nil
 }
 
@@ -135,16 +136,16 @@ func (c cliCommand) takes(s *inputs.Setting) bool {
 }
 
 // cliFlags builds the flag set of a command from the settings table.
-func cliFlags(cmd cliCommand) (*flag.FlagSet, map[string]string) {
+func cliFlags(cmd cliCommand) (*flag.FlagSet, inputs.Flags) {
 	fs := flag.NewFlagSet("ecr-credentials "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	set := map[string]string{}
+	set := inputs.Flags{}
 	for _, s := range inputs.Table {
 		if !cmd.takes(s) {
 			continue
 		}
 		for _, fl := range s.Flag {
-			fs.Var(&flagValue{set: set, name: fl, isBool: s.Kind == inputs.Bool}, fl, s.Doc)
+			fs.Var(&flagValue{set: set, setting: s, name: fl, isBool: s.Kind == inputs.Bool}, fl, s.Doc)
 		}
 	}
 	return fs, set
@@ -218,23 +219,23 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 		positional = rest[1:]
 	}
 	if len(positional) > 0 {
-		if _, ok := inputs.Registries.FlagValue(flags); ok {
+		if _, ok := flags.Value(inputs.Registries); ok {
 			fmt.Fprintf(e.Stderr, "ecr-credentials %s: give registries either as arguments or with --registries, not both\n", cmd.name)
 			return ExitUsage
 		}
-		inputs.Registries.SetFlag(flags, strings.Join(positional, ","))
+		flags.Replace(inputs.Registries, strings.Join(positional, ","))
 	}
 	if cmd.name == "get-login-password" {
-		v, _ := inputs.Registries.FlagValue(flags)
+		v, _ := flags.Value(inputs.Registries)
 		if items, err := registry.SplitList(v); err == nil && len(items) > 1 {
 			fmt.Fprintf(e.Stderr, "ecr-credentials get-login-password: %d registries given, but it prints one password: give one registry, or use `json` or `env` for several\n", len(items))
 			return ExitUsage
 		}
 	}
-	if _, ok := inputs.DockerLogin.FlagValue(flags); !ok && cmd.dockerLogin {
-		inputs.DockerLogin.SetFlag(flags, "true")
+	if _, ok := flags.Value(inputs.DockerLogin); !ok && cmd.dockerLogin {
+		flags.Replace(inputs.DockerLogin, "true")
 	}
-	v, _ := inputs.Debug.FlagValue(flags)
+	v, _ := flags.Value(inputs.Debug)
 	debug, _ := inputs.ParseBool(v)
 	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
 	if e.Getenv("GITHUB_ACTIONS") == "true" {
@@ -254,7 +255,7 @@ func cliSinks(cmd cliCommand, args []string, l loginSinks) []sink {
 	return []sink{stdout{cmd: cmd, args: args, docker: l.docker}, l.authFile, l.docker}
 }
 
-func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, flags map[string]string, args []string) error {
+func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, flags inputs.Flags, args []string) error {
 	cfg, err := loadSettings(con, inputs.Source{Mode: inputs.CLI, Getenv: e.Getenv, Environ: e.Environ, Flags: flags})
 	if err != nil {
 		return err

@@ -95,20 +95,20 @@ func helperSettingsFile(e Env) (*inputs.SettingsFile, error) {
 // file's registries (or ECR_CREDENTIALS_REGISTRIES) list host, that entry
 // is used, with its identity; any other host uses the main identity.
 func (h *helper) settings(host string) (*inputs.Config, error) {
-	flags := map[string]string{}
+	flags := inputs.Flags{}
 	subject := ""
 	if h.file != nil {
 		flags = h.file.Flags()
 		subject = "the helper's settings file"
 	}
-	inputs.DockerLogin.SetFlag(flags, "false")
-	if v, _ := inputs.Registries.FlagValue(flags); v == "" {
+	flags.Replace(inputs.DockerLogin, "false")
+	if v, _ := flags.Value(inputs.Registries); v == "" {
 		if m := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_REGISTRIES")); m != "" {
-			inputs.Registries.SetFlag(flags, m)
+			flags.Replace(inputs.Registries, m)
 			subject = "environment variable ECR_CREDENTIALS_REGISTRIES"
 		}
 	}
-	if v, _ := inputs.Registries.FlagValue(flags); v != "" {
+	if v, _ := flags.Value(inputs.Registries); v != "" {
 		cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ, Flags: flags})
 		if err != nil {
 			var se *inputs.SettingError
@@ -127,7 +127,7 @@ func (h *helper) settings(host string) (*inputs.Config, error) {
 			}
 		}
 	}
-	inputs.Registries.SetFlag(flags, host)
+	flags.Replace(inputs.Registries, host)
 	cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: h.e.Getenv, Environ: h.e.Environ, Flags: flags})
 	if err != nil {
 		return nil, err

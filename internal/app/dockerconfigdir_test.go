@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,10 +109,14 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 			ws := t.TempDir()
 			fakeMounts(t, true, ws)
 			env := tt.mode.env(ws)
-			flags := map[string]string{}
+			flags := inputs.Flags{}
 			for k, v := range tt.set {
 				if name, ok := strings.CutPrefix(k, "flag:"); ok {
-					flags[name] = filepath.Join(ws, v)
+					for _, s := range inputs.Table {
+						if slices.Contains(s.Flag, name) {
+							flags.Set(s, name, filepath.Join(ws, v))
+						}
+					}
 					continue
 				}
 				if k == "DOCKER_CONFIG" {

@@ -32,8 +32,8 @@ func githubMain(ctx context.Context, e Env, args []string) int {
 
 // githubArgs reads the --name=value arguments action.yml passes (runs.args)
 // for the settings that must not go through INPUT_* (see Setting.FromArgs).
-func githubArgs(args []string) (map[string]string, error) {
-	flags := map[string]string{}
+func githubArgs(args []string) (inputs.Flags, error) {
+	flags := inputs.Flags{}
 	for _, a := range args {
 		name, value, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
 		s, known := inputs.ByName(name)
@@ -42,7 +42,7 @@ func githubArgs(args []string) (map[string]string, error) {
 				What: "unexpected program argument",
 				Fix:  "Settings go in `with:`; the action passes only its own arguments. Check `runs.args` if you changed action.yml."}
 		}
-		flags[name] = value
+		flags.Set(s, name, value)
 	}
 	return flags, nil
 }

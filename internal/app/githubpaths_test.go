@@ -52,7 +52,7 @@ func TestGitHubArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if flags["host-runner-temp"] != "/home/runner/work/_temp" {
+	if v, _ := flags.Value(inputs.HostRunnerTemp); v != "/home/runner/work/_temp" {
 		t.Errorf("flags = %v", flags)
 	}
 	for _, bad := range [][]string{{"--role-to-assume=x"}, {"extra"}, {"--nope=1"}, {"--host-runner-temp"}} {

@@ -39,7 +39,7 @@ func FuzzLoad(f *testing.F) {
 		// error shows for any value can be told from an echoed secret.
 		load := func(canary bool) (*Config, []string, error) {
 			env := map[string]string{}
-			flags := map[string]string{}
+			flags := Flags{}
 			var secrets []string
 			set := func(s *Setting, v string) {
 				if s.Secret && canary {
@@ -48,7 +48,7 @@ func FuzzLoad(f *testing.F) {
 				switch m {
 				case GitHub:
 					if s.FromArgs {
-						flags[s.Name] = v
+						flags.Set(s, s.Name, v)
 					} else {
 						env[s.InputVar()] = v
 					}
@@ -61,7 +61,7 @@ func FuzzLoad(f *testing.F) {
 					if len(s.Flag) == 0 {
 						return
 					}
-					flags[s.Flag[0]] = v
+					flags.Set(s, s.Flag[0], v)
 				}
 				if s.Secret && len(strings.TrimSpace(v)) >= 8 {
 					secrets = append(secrets, strings.TrimSpace(v))

@@ -190,10 +190,9 @@ type Source struct {
 	// Environ lists the environment as KEY=VALUE, to find unknown PLUGIN_*
 	// settings. May be nil.
 	Environ []string
-	// Flags holds CLI flags the user set, by flag name (without dashes).
-	// In GitHub mode it holds the --<name>=<value> program arguments of
-	// FromArgs settings.
-	Flags map[string]string
+	// Flags holds the CLI flags the user set. In GitHub mode it holds
+	// the --<name>=<value> program arguments of FromArgs settings.
+	Flags Flags
 }
 
 // SettingError is a problem with one setting (a value that cannot be
@@ -273,7 +272,8 @@ func Load(src Source) (*Config, []string, error) {
 func lookup(s *Setting, src Source) (string, string, bool) {
 	if src.Mode == GitHub && s.FromArgs {
 		// Unexpanded when the program was not started from action.yml.
-		if v := strings.TrimSpace(src.Flags[s.Name]); v != "" && !strings.HasPrefix(v, "${{") {
+		v, _ := src.Flags.Value(s)
+		if v := strings.TrimSpace(v); v != "" && !strings.HasPrefix(v, "${{") {
 			return v, fmt.Sprintf("input %q", s.Name), true
 		}
 		return "", "", false

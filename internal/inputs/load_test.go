@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,19 @@ func TestLoadGitHubDefaults(t *testing.T) {
 	}
 }
 
+// flagsOf gives each flag of flags (by flag name) to its setting.
+func flagsOf(flags map[string]string) Flags {
+	out := Flags{}
+	for name, v := range flags {
+		for _, s := range Table {
+			if slices.Contains(s.Flag, name) {
+				out.Set(s, name, v)
+			}
+		}
+	}
+	return out
+}
+
 func TestLoadPrecedence(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -87,7 +101,7 @@ func TestLoadPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _, err := Load(Source{Mode: tt.mode, Getenv: envOf(tt.env), Environ: environOf(tt.env), Flags: tt.flags})
+			c, _, err := Load(Source{Mode: tt.mode, Getenv: envOf(tt.env), Environ: environOf(tt.env), Flags: flagsOf(tt.flags)})
 			if err != nil {
 				t.Fatal(err)
 			}

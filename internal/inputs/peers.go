@@ -158,11 +158,11 @@ func explicitValue(s *Setting, src Source) (string, string, bool) {
 			}
 		}
 	case CLI:
-		for _, name := range s.Flag {
+		for _, f := range src.Flags[s] {
 			// An empty value (--duration=) means the default, as an
 			// empty input or plugin setting does.
-			if v := strings.TrimSpace(src.Flags[name]); v != "" {
-				return v, "flag --" + name, true
+			if v := strings.TrimSpace(f.Value); v != "" {
+				return v, "flag --" + f.Name, true
 			}
 		}
 	}

@@ -131,26 +131,6 @@ func (s *Setting) Spell(m Mode) string {
 	return fmt.Sprintf("input %q", s.Name)
 }
 
-// FlagValue returns the value flags (by flag name, as the CLI collects
-// them) give the setting under any of its flag names.
-func (s *Setting) FlagValue(flags map[string]string) (string, bool) {
-	for _, name := range s.Flag {
-		if v, ok := flags[name]; ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-// SetFlag gives the setting v in flags, under its documented flag name,
-// replacing a value given under any other of its names.
-func (s *Setting) SetFlag(flags map[string]string, v string) {
-	for _, name := range s.Flag {
-		delete(flags, name)
-	}
-	flags[s.Flag[0]] = v
-}
-
 // ByName returns the setting whose canonical name is name, for names that
 // come from outside (program arguments); code names settings by variable.
 func ByName(name string) (*Setting, bool) {

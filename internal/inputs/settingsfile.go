@@ -89,11 +89,11 @@ func ReadSettingsFile(path string) (*SettingsFile, error) {
 }
 
 // Flags turns the file's settings into the flags of Source.Flags.
-func (f *SettingsFile) Flags() map[string]string {
-	flags := map[string]string{}
+func (f *SettingsFile) Flags() Flags {
+	flags := Flags{}
 	for name, v := range f.Settings {
 		if s, ok := ByName(name); ok && len(s.Flag) > 0 {
-			flags[s.Flag[0]] = v
+			flags.Set(s, s.Flag[0], v)
 		}
 	}
 	return flags

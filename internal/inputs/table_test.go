@@ -36,17 +36,18 @@ func TestByName(t *testing.T) {
 	}
 }
 
-func TestFlagValueAndSetFlag(t *testing.T) {
-	flags := map[string]string{"registry": "a"}
-	if v, ok := Registries.FlagValue(flags); !ok || v != "a" {
-		t.Errorf("FlagValue under the alias = %q, %v", v, ok)
+func TestFlagsValueAndReplace(t *testing.T) {
+	flags := Flags{}
+	flags.Set(Registries, "registry", "a")
+	if v, ok := flags.Value(Registries); !ok || v != "a" {
+		t.Errorf("Value under the alias = %q, %v", v, ok)
 	}
-	Registries.SetFlag(flags, "b")
-	if len(flags) != 1 || flags["registries"] != "b" {
-		t.Errorf("after SetFlag: %v, want only registries=b", flags)
+	flags.Replace(Registries, "b")
+	if len(flags) != 1 || len(flags[Registries]) != 1 || flags[Registries][0] != (Flag{Name: "registries", Value: "b"}) {
+		t.Errorf("after Replace: %v, want only registries=b", flags)
 	}
-	if _, ok := Debug.FlagValue(flags); ok {
-		t.Error("FlagValue found a flag that was not given")
+	if _, ok := flags.Value(Debug); ok {
+		t.Error("Value found a flag that was not given")
 	}
 }
 
@@ -92,7 +93,7 @@ func TestRefreshHelperValuesRoundTrip(t *testing.T) {
 		NoProxy:                "example.com,10.0.0.0/8",
 		Timeout:                "45s",
 	}
-	flags := map[string]string{}
+	flags := Flags{}
 	for _, s := range Table {
 		if s.Helper != HelperInherits {
 			continue
@@ -101,17 +102,17 @@ func TestRefreshHelperValuesRoundTrip(t *testing.T) {
 		if !ok {
 			t.Fatalf("setting %s is inherited by the helper: give it a value in this test", s.Name)
 		}
-		flags[s.Flag[0]] = v
+		flags.Set(s, s.Flag[0], v)
 	}
 	env := func(string) string { return "" }
 	step, _, err := Load(Source{Mode: CLI, Getenv: env, Flags: flags})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := map[string]string{}
+	again := Flags{}
 	for _, s := range Table {
 		if s.Helper == HelperInherits {
-			again[s.Flag[0]] = s.HelperValue(step)
+			again.Set(s, s.Flag[0], s.HelperValue(step))
 		}
 	}
 	helper, _, err := Load(Source{Mode: CLI, Getenv: env, Flags: again})
