@@ -41,7 +41,7 @@ const (
 // login (after prepareContainerDockerConfig) and how to name it in a
 // message.
 func dockerConfigOriginOf(cfg *inputs.Config, e Env, github bool) (dockerConfigOrigin, string) {
-	if _, ok := cfg.Given[inputs.DockerConfig.Name]; ok {
+	if cfg.Origin[inputs.DockerConfig].Explicit() {
 		return dockerConfigNamed, cfg.Describe(inputs.DockerConfig)
 	}
 	if cfg.Mode == inputs.Plugin {

@@ -100,17 +100,13 @@ type Config struct {
 	Debug   bool
 	Timeout time.Duration
 
-	// Given records, by setting name, how each explicitly given setting was
-	// spelled (e.g. `input "aws-region"`); settings left to their defaults
-	// are absent.
-	Given map[string]string
 	// Notes say how names of other actions' settings were read (see
 	// Peers), for the log.
 	Notes []string
-	// Origin records where every setting with a value came from, explicit
-	// or environment fallback (e.g. `environment variable AWS_REGION`), for
-	// messages about it.
-	Origin map[string]string
+	// Origin records where every setting with a value came from:
+	// explicit (Origin.Explicit), an environment fallback or the default,
+	// for messages about it.
+	Origin map[*Setting]Origin
 }
 
 // Identity is the AWS identity a registries entry names for itself:
@@ -216,7 +212,7 @@ func Load(src Source) (*Config, []string, error) {
 	if src.Getenv == nil {
 		return nil, nil, errors.New("inputs: Source.Getenv is nil")
 	}
-	c := &Config{Mode: src.Mode, Given: map[string]string{}, Origin: map[string]string{}}
+	c := &Config{Mode: src.Mode, Origin: map[*Setting]Origin{}}
 	var warnings []string
 
 	if src.Mode == Plugin || src.Mode == GitHub {
@@ -236,17 +232,15 @@ func Load(src Source) (*Config, []string, error) {
 		if !s.Modes.Has(src.Mode) {
 			continue
 		}
-		v, subject, explicit := lookup(s, src)
+		v, origin := lookup(s, src)
 		if p, ok := peers[s]; ok {
-			v, subject, explicit = p.value, p.subject, true
+			v, origin = p.value, Origin{Kind: FromPeer, Name: p.subject}
 		}
 		if v == "" {
 			continue
 		}
-		if explicit {
-			c.Given[s.Name] = subject
-		}
-		c.Origin[s.Name] = subject
+		c.Origin[s] = origin
+		subject := origin.String()
 		if err := s.apply(c, v); err != nil {
 			p := problem.Wrap(problem.InvalidSetting, err, subject, "")
 			var inv *invalid
@@ -268,32 +262,32 @@ func Load(src Source) (*Config, []string, error) {
 
 // lookup finds a setting's raw value: explicit (input, plugin setting or
 // flag), then environment fallbacks, then the default. It returns the value,
-// how the user would name its origin, and whether it was explicit.
-func lookup(s *Setting, src Source) (string, string, bool) {
+// and where it came from.
+func lookup(s *Setting, src Source) (string, Origin) {
 	if src.Mode == GitHub && s.FromArgs {
 		// Unexpanded when the program was not started from action.yml.
 		v, _ := src.Flags.Value(s)
 		if v := strings.TrimSpace(v); v != "" && !strings.HasPrefix(v, "${{") {
-			return v, fmt.Sprintf("input %q", s.Name), true
+			return v, Origin{Kind: FromInput, Name: s.Name}
 		}
-		return "", "", false
+		return "", Origin{}
 	}
-	if v, subject, ok := explicitValue(s, src); ok {
-		return v, subject, true
+	if v, origin, ok := explicitValue(s, src); ok {
+		return v, origin
 	}
 	for _, env := range s.Env {
 		if v := strings.TrimSpace(src.Getenv(env)); v != "" {
-			return v, "environment variable " + env, false
+			return v, Origin{Kind: FromEnv, Name: env}
 		}
 	}
-	return s.DefaultFor(src.Mode), "default of " + s.Spell(src.Mode), false
+	return s.DefaultFor(src.Mode), Origin{Kind: FromDefault, Name: s.Spell(src.Mode)}
 }
 
 // Describe names a setting for a message: where its value came from if it
 // has one, else how a user of this mode would set it.
 func (c *Config) Describe(s *Setting) string {
-	if o, ok := c.Origin[s.Name]; ok && !strings.HasPrefix(o, "default of") {
-		return o
+	if o, ok := c.Origin[s]; ok && o.Kind != FromDefault {
+		return o.String()
 	}
 	return s.Spell(c.Mode)
 }

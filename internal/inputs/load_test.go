@@ -64,8 +64,8 @@ func TestLoadGitHubDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
 		}
 	}
-	if c.Given["role-to-assume"] != `input "role-to-assume"` {
-		t.Errorf("Given = %v", c.Given)
+	if o := c.Origin[RoleToAssume]; !o.Explicit() || o.String() != `input "role-to-assume"` {
+		t.Errorf("Origin[RoleToAssume] = %v", o)
 	}
 }
 

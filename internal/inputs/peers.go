@@ -97,7 +97,8 @@ func resolvePeers(src Source) (map[*Setting]peerValue, []string, error) {
 			notes = append(notes, fmt.Sprintf("%s is %s: nothing to change (the default here).", p.spell(), shorten(raw)))
 			continue
 		}
-		ours, subject, explicit := explicitValue(p.Setting, src)
+		ours, origin, explicit := explicitValue(p.Setting, src)
+		subject := origin.String()
 		if explicit && src.Mode == GitHub && sameValue(p.Setting, ours, p.Setting.DefaultFor(GitHub)) {
 			// The runner fills in action.yml's default: our setting at
 			// its default is not a choice the peer name contradicts.
@@ -140,21 +141,21 @@ func resolvePeers(src Source) (map[*Setting]peerValue, []string, error) {
 
 // explicitValue is the value the setting is given under our own name in
 // src.Mode, if it is.
-func explicitValue(s *Setting, src Source) (string, string, bool) {
+func explicitValue(s *Setting, src Source) (string, Origin, bool) {
 	switch src.Mode {
 	case GitHub:
 		if s.FromArgs {
-			return "", "", false
+			return "", Origin{}, false
 		}
 		// go-githubactions reads INPUT_<NAME> the way actions/toolkit does.
 		if v := githubactions.New(githubactions.WithGetenv(src.Getenv)).GetInput(s.Name); v != "" {
-			return v, fmt.Sprintf("input %q", s.Name), true
+			return v, Origin{Kind: FromInput, Name: s.Name}, true
 		}
 	case Plugin:
 		for _, name := range s.Plugin {
 			env := "PLUGIN_" + strings.ToUpper(name)
 			if v := strings.TrimSpace(src.Getenv(env)); v != "" {
-				return v, fmt.Sprintf("setting %q (%s)", name, env), true
+				return v, Origin{Kind: FromPluginSetting, Name: name}, true
 			}
 		}
 	case CLI:
@@ -162,11 +163,11 @@ func explicitValue(s *Setting, src Source) (string, string, bool) {
 			// An empty value (--duration=) means the default, as an
 			// empty input or plugin setting does.
 			if v := strings.TrimSpace(f.Value); v != "" {
-				return v, "flag --" + f.Name, true
+				return v, Origin{Kind: FromFlag, Name: f.Name}, true
 			}
 		}
 	}
-	return "", "", false
+	return "", Origin{}, false
 }
 
 func sameValue(s *Setting, a, b string) bool {

@@ -121,14 +121,14 @@ func (s *Setting) Spell(m Mode) string {
 	switch m {
 	case Plugin:
 		if len(s.Plugin) > 0 {
-			return fmt.Sprintf("setting %q (%s)", s.Plugin[0], s.PluginVar())
+			return Origin{Kind: FromPluginSetting, Name: s.Plugin[0]}.String()
 		}
 	case CLI:
 		if len(s.Flag) > 0 {
-			return "flag --" + s.Flag[0]
+			return Origin{Kind: FromFlag, Name: s.Flag[0]}.String()
 		}
 	}
-	return fmt.Sprintf("input %q", s.Name)
+	return Origin{Kind: FromInput, Name: s.Name}.String()
 }
 
 // ByName returns the setting whose canonical name is name, for names that
