@@ -51,9 +51,9 @@ func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (
 		return nil, problem.Wrap(problem.Internal, err, "cannot read this program's binary to leave it as the credential helper", "")
 	}
 	settings := refreshSettings(cfg, e, res)
-	if f := settings.Settings[inputs.WebIdentityTokenFile.Name]; f != "" && !filepath.IsAbs(f) && e.Dir != "" {
+	if f := settings.Settings[inputs.WebIdentityTokenFile]; f != "" && !filepath.IsAbs(f) && e.Dir != "" {
 		// The helper runs from wherever docker runs.
-		settings.Settings[inputs.WebIdentityTokenFile.Name] = filepath.Join(e.Dir, f)
+		settings.Settings[inputs.WebIdentityTokenFile] = filepath.Join(e.Dir, f)
 	}
 	data, err := settings.Encode()
 	if err != nil {
@@ -86,18 +86,18 @@ func checkPathEntry(cfg *inputs.Config, dir string) error {
 // Registry hosts that are not ECR hosts (a proxy endpoint, an alias)
 // become aliases.
 func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFile {
-	set := map[string]string{}
+	set := map[*inputs.Setting]string{}
 	for _, s := range inputs.Table {
 		if s.Helper != inputs.HelperInherits {
 			continue
 		}
 		if v := s.HelperValue(cfg); v != "" {
-			set[s.Name] = v
+			set[s] = v
 		}
 	}
 	put := func(s *inputs.Setting, v string) {
 		if v != "" {
-			set[s.Name] = v
+			set[s] = v
 		}
 	}
 	switch res.Base.Kind {

@@ -36,17 +36,17 @@ func TestRefreshSettings(t *testing.T) {
 	tests := []struct {
 		name string
 		base awsauth.Base
-		want map[string]string
-		not  []string
+		want map[*inputs.Setting]string
+		not  []*inputs.Setting
 	}{
 		{"github oidc", awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &onceSource{Source: &oidc.GitHub{}}},
-			map[string]string{"credential-source": "github-oidc", "role-to-assume": role.ARN, "audience": "sts.amazonaws.com"}, []string{"aws-secret-access-key"}},
+			map[*inputs.Setting]string{inputs.CredentialSource: "github-oidc", inputs.RoleToAssume: role.ARN, inputs.Audience: "sts.amazonaws.com"}, []*inputs.Setting{inputs.AWSSecretAccessKey}},
 		{"token file", awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &oidc.File{Path: "/ws/.ci/token"}},
-			map[string]string{"credential-source": "web-identity-file", "web-identity-token-file": "/ws/.ci/token"}, []string{"aws-secret-access-key"}},
+			map[*inputs.Setting]string{inputs.CredentialSource: "web-identity-file", inputs.WebIdentityTokenFile: "/ws/.ci/token"}, []*inputs.Setting{inputs.AWSSecretAccessKey}},
 		{"static keys", awsauth.Base{Kind: awsauth.Static, Static: aws.Credentials{AccessKeyID: "AKIAEXAMPLEEXAMPLE12"}},
-			map[string]string{"credential-source": "static", "aws-access-key-id": "AKIAEXAMPLEEXAMPLE12", "aws-secret-access-key": "secret"}, nil},
+			map[*inputs.Setting]string{inputs.CredentialSource: "static", inputs.AWSAccessKeyID: "AKIAEXAMPLEEXAMPLE12", inputs.AWSSecretAccessKey: "secret"}, nil},
 		{"default chain", awsauth.Base{Kind: awsauth.DefaultChain},
-			map[string]string{"credential-source": "default-chain"}, []string{"aws-secret-access-key"}},
+			map[*inputs.Setting]string{inputs.CredentialSource: "default-chain"}, []*inputs.Setting{inputs.AWSSecretAccessKey}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,19 +54,19 @@ func TestRefreshSettings(t *testing.T) {
 			f := refreshSettings(cfg, Env{Getenv: func(string) string { return "" }}, res)
 			for k, v := range tt.want {
 				if f.Settings[k] != v {
-					t.Errorf("%s = %q, want %q", k, f.Settings[k], v)
+					t.Errorf("%s = %q, want %q", k.Name, f.Settings[k], v)
 				}
 			}
 			for _, k := range tt.not {
 				if _, ok := f.Settings[k]; ok {
-					t.Errorf("%s is set", k)
+					t.Errorf("%s is set", k.Name)
 				}
 			}
-			if f.Settings["registries"] != "127.0.0.1:5443\n222222222222.dkr.ecr.us-east-1.amazonaws.com="+pull.ARN {
-				t.Errorf("registries = %q", f.Settings["registries"])
+			if f.Settings[inputs.Registries] != "127.0.0.1:5443\n222222222222.dkr.ecr.us-east-1.amazonaws.com="+pull.ARN {
+				t.Errorf("registries = %q", f.Settings[inputs.Registries])
 			}
-			if f.Settings["registry-aliases"] != "127.0.0.1:5443=123456789012.dkr.ecr.eu-west-1.amazonaws.com" {
-				t.Errorf("registry-aliases = %q", f.Settings["registry-aliases"])
+			if f.Settings[inputs.RegistryAliases] != "127.0.0.1:5443=123456789012.dkr.ecr.eu-west-1.amazonaws.com" {
+				t.Errorf("registry-aliases = %q", f.Settings[inputs.RegistryAliases])
 			}
 			// The helper loads them back.
 			env := map[string]string{}
@@ -113,7 +113,7 @@ func TestRefreshSettingsCarryGitHubsDefaultTags(t *testing.T) {
 	if fmt.Sprint(helper.droppable) != fmt.Sprint(step.droppable) {
 		t.Errorf("the helper may drop %v, the step %v", helper.droppable, step.droppable)
 	}
-	if !strings.Contains(f.Settings["role-session-tags"], "Action=login") {
-		t.Errorf("role-session-tags %q do not name the step's action", f.Settings["role-session-tags"])
+	if !strings.Contains(f.Settings[inputs.RoleSessionTags], "Action=login") {
+		t.Errorf("role-session-tags %q do not name the step's action", f.Settings[inputs.RoleSessionTags])
 	}
 }

@@ -19,17 +19,26 @@ import (
 //	{"settings": {"aws-region": "eu-west-1",
 //	              "registries": "111111111111.dkr.ecr.eu-west-1.amazonaws.com=profile:dev\n222222222222=arn:aws:iam::222222222222:role/pull"}}
 //
-// Settings are named as in the settings table (the GitHub input names) and
-// take the values their flags take; they count as explicitly given.
+// In the file, settings are named as in the settings table (the GitHub
+// input names) and take the values their flags take; they count as
+// explicitly given.
 type SettingsFile struct {
-	Settings map[string]string `json:"settings"`
+	// Settings are the settings' values, by setting.
+	Settings map[*Setting]string
 	// CacheDir is the helper's token cache, relative to the file's
 	// directory unless absolute ("" for the default).
-	CacheDir string `json:"cacheDir,omitempty"`
+	CacheDir string
 	// DroppableTags are keys of the role-session-tags setting that may be
 	// dropped when STS finds the tags too large (the convenience tags
 	// GitHub mode adds; see Config.DroppableTags).
-	DroppableTags []string `json:"droppableTags,omitempty"`
+	DroppableTags []string
+}
+
+// settingsFileJSON is a SettingsFile as the file holds it: settings by name.
+type settingsFileJSON struct {
+	Settings      map[string]string `json:"settings"`
+	CacheDir      string            `json:"cacheDir,omitempty"`
+	DroppableTags []string          `json:"droppableTags,omitempty"`
 }
 
 // Apply gives c what the file says beyond settings.
@@ -45,7 +54,14 @@ func (f *SettingsFile) Apply(c *Config) {
 
 // Encode is the file's content, as WriteSettingsFile writes it.
 func (f *SettingsFile) Encode() ([]byte, error) {
-	b, err := json.MarshalIndent(f, "", "  ")
+	j := settingsFileJSON{CacheDir: f.CacheDir, DroppableTags: f.DroppableTags}
+	if f.Settings != nil {
+		j.Settings = map[string]string{}
+		for s, v := range f.Settings {
+			j.Settings[s.Name] = v
+		}
+	}
+	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -64,23 +80,29 @@ func ReadSettingsFile(path string) (*SettingsFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("settings file %s: %w", path, err)
 	}
-	var f SettingsFile
-	if err := json.Unmarshal(b, &f); err != nil {
+	var j settingsFileJSON
+	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, &problem.Problem{Code: problem.InvalidSetting, Subject: "settings file " + path,
 			What: "it is not a JSON object of the form {\"settings\": {\"<setting>\": \"<value>\"}}",
 			Fix:  "Fix the file, or unset ECR_CREDENTIALS_CONFIG."}
 	}
+	f := SettingsFile{CacheDir: j.CacheDir, DroppableTags: j.DroppableTags}
+	if j.Settings != nil {
+		f.Settings = map[*Setting]string{}
+	}
 	var names []string
-	for name := range f.Settings {
+	for name := range j.Settings {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if s, ok := ByName(name); !ok || !s.Modes.Has(CLI) || len(s.Flag) == 0 {
+		s, ok := ByName(name)
+		if !ok || !s.Modes.Has(CLI) || len(s.Flag) == 0 {
 			return nil, &problem.Problem{Code: problem.UnknownSetting, Subject: "settings file " + path,
 				What: fmt.Sprintf("%q is not a setting the credential helper takes", name),
 				Fix:  "Use the setting names of the README's settings table (as for GitHub inputs), e.g. aws-region, role-to-assume, registries."}
 		}
+		f.Settings[s] = j.Settings[name]
 	}
 	if f.CacheDir != "" && !filepath.IsAbs(f.CacheDir) {
 		f.CacheDir = filepath.Join(filepath.Dir(path), f.CacheDir)
@@ -91,8 +113,8 @@ func ReadSettingsFile(path string) (*SettingsFile, error) {
 // Flags turns the file's settings into the flags of Source.Flags.
 func (f *SettingsFile) Flags() Flags {
 	flags := Flags{}
-	for name, v := range f.Settings {
-		if s, ok := ByName(name); ok && len(s.Flag) > 0 {
+	for s, v := range f.Settings {
+		if len(s.Flag) > 0 {
 			flags.Set(s, s.Flag[0], v)
 		}
 	}
