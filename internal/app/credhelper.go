@@ -198,7 +198,7 @@ func (h *helper) Delete(serverURL string) error {
 	if err != nil || cache == nil {
 		return err
 	}
-	return cache.Delete(h.ctx, inputs.NormalizeHost(serverURL))
+	return cache.Delete(h.ctx, registry.NormalizeHost(serverURL))
 }
 
 // List shows the hosts with cached passwords.
@@ -279,10 +279,7 @@ func (h *helper) Get(serverURL string) (string, string, error) {
 // such a URL gets "credentials not found", never a login for the default
 // registry.
 func helperHost(serverURL string) (string, bool) {
-	host := inputs.NormalizeHost(serverURL)
-	if i := strings.IndexByte(host, '/'); i >= 0 {
-		host = host[:i]
-	}
+	host := registry.NormalizeHost(serverURL)
 	if host == "" {
 		return "", false
 	}

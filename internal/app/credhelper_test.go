@@ -187,3 +187,28 @@ func TestSessionShapeCoversParams(t *testing.T) {
 		t.Errorf("no-proxy changed, yet the token cache key stays the same")
 	}
 }
+
+// TestHelperHost: the host of a server URL docker asks about is read as
+// registry.NormalizeHost reads every host; what names no single host gets
+// none.
+func TestHelperHost(t *testing.T) {
+	tests := []struct {
+		url, want string
+		ok        bool
+	}{
+		{"123456789012.dkr.ecr.eu-west-1.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", true},
+		{"https://Proxy.Internal:5443/v2/", "proxy.internal:5443", true},
+		{"proxy.internal.", "proxy.internal", true},
+		{"proxy.internal?x", "proxy.internal", true},
+		{"ftp://proxy.internal", "", false},
+		{"user@proxy.internal", "", false},
+		{"a.example, b.example", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := helperHost(tt.url)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("helperHost(%q) = %q, %v, want %q, %v", tt.url, got, ok, tt.want, tt.ok)
+		}
+	}
+}

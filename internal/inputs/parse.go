@@ -101,17 +101,6 @@ func knownFormat(f string) bool {
 // secret pasted into the wrong setting).
 func shorten(s string) string { return problem.Shorten(s, 40) }
 
-// normalizeHost lower-cases a host and drops a scheme and trailing slash.
-func normalizeHost(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
-	return strings.TrimSuffix(s, "/")
-}
-
-// NormalizeHost is normalizeHost for other packages (the credential helper
-// receives server URLs).
-func NormalizeHost(s string) string { return normalizeHost(s) }
-
 func validSourceIdentity(s string) bool {
 	return validSessionName(s) && !strings.HasPrefix(strings.ToLower(s), "aws:")
 }

@@ -408,7 +408,7 @@ var (
 			c.RegistryAliases = map[string]registry.Registry{}
 			for _, item := range list {
 				alias, target, ok := strings.Cut(item, "=")
-				alias = normalizeHost(alias)
+				alias = registry.NormalizeHost(alias)
 				if !ok || alias == "" || strings.ContainsAny(alias, "/ ") {
 					return bad(fix, "%q is not an alias=registry pair", shorten(item))
 				}
@@ -448,9 +448,9 @@ var (
 						return err
 					}
 				}
-				r, ok := c.RegistryAliases[normalizeHost(ref)]
+				r, ok := c.RegistryAliases[registry.NormalizeHost(ref)]
 				if ok {
-					r.Host = normalizeHost(ref)
+					r.Host = registry.NormalizeHost(ref)
 				} else {
 					var err error
 					if r, err = registry.Parse(ref, c.Region); err != nil {

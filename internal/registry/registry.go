@@ -191,8 +191,35 @@ func ParseHost(s string) (Registry, error) {
 	return parseCanonicalHost(item, host)
 }
 
-// hostOf extracts the lower-case host from item, dropping an https://
-// scheme and any path, and rejecting what a registry host cannot carry.
+// NormalizeHost is the host a registry reference names, the one way every
+// part of the program reads one (a registries entry, a registry-aliases
+// name, a server URL docker hands the credential helper): white space
+// around it, an http:// or https:// scheme (any letter case), a path,
+// query or fragment, and a trailing dot are dropped, and letters
+// lower-cased; a port, a user name and another scheme stay, for the
+// caller to accept or refuse. "" when no host is left.
+//
+//	HTTPS://Proxy.Internal:5443/v2/team/app:1.2 -> proxy.internal:5443
+func NormalizeHost(ref string) string {
+	s := strings.ToLower(strings.TrimSpace(ref))
+	scheme := ""
+	if i := schemeEnd(s); i >= 0 {
+		if s[:i] != "https" && s[:i] != "http" {
+			scheme = s[:i+3] // kept, for the caller to refuse
+		}
+		s = s[i+3:]
+	}
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	if s = strings.TrimSuffix(s, "."); s == "" {
+		return ""
+	}
+	return scheme + s
+}
+
+// hostOf extracts the lower-case host from item (NormalizeHost), rejecting
+// a scheme other than https and what a registry host cannot carry.
 func hostOf(item string) (string, error) {
 	if item == "" {
 		return "", &Error{Reason: "an empty registry host was given; " + expectedRefs}
@@ -205,16 +232,11 @@ func hostOf(item string) (string, error) {
 				"starts with %q, but Amazon ECR registries are served over HTTPS only; write the host alone or with https://",
 				problem.Shorten(rest[:i+3], maxShownItem))}
 		}
-		rest = rest[i+3:]
 	}
-	authority := rest
-	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
-		authority = authority[:i]
-	}
-	if strings.Contains(authority, "@") {
+	host := NormalizeHost(item)
+	if strings.Contains(host, "@") {
 		return "", &Error{Item: redactUserinfo(item), Reason: "contains a user name or password; give only the registry host"}
 	}
-	host := strings.ToLower(authority)
 	port := ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host, "]") {
 		host, port = host[:i], host[i:]

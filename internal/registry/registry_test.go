@@ -507,3 +507,40 @@ func TestForAccountDualStack(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeHost: one reading of a host for registries entries, alias
+// names and the server URLs docker hands the credential helper. Before,
+// inputs.normalizeHost, hostOf and app.helperHost each had their own and
+// disagreed on the cases marked; the answer here is the one all now give.
+func TestNormalizeHost(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"123456789012.dkr.ecr.eu-west-1.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"},
+		{"  HTTPS://123456789012.DKR.ECR.eu-west-1.amazonaws.com/  ", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"},
+		{"http://127.0.0.1:5443", "127.0.0.1:5443"},
+		{"proxy.internal:5443", "proxy.internal:5443"},
+		// A path is dropped (inputs kept it: an alias written as an image
+		// reference was not found, and the helper's erase missed the
+		// cached password of a server URL with a path).
+		{"https://proxy.internal/v2/", "proxy.internal"},
+		{"proxy.internal/team/app:1.2", "proxy.internal"},
+		// A query or fragment is dropped (inputs and the helper kept it).
+		{"proxy.internal?x=1#y", "proxy.internal"},
+		// A trailing dot is dropped (inputs and the helper kept it: the
+		// same host under two names).
+		{"proxy.internal.", "proxy.internal"},
+		{"Proxy.Internal./v2", "proxy.internal"},
+		// A user name stays for the caller to refuse.
+		{"user@proxy.internal", "user@proxy.internal"},
+		// Another scheme stays for the caller to refuse (ParseHost: HTTPS
+		// only; an alias or a helper host has no "/"); the helper read
+		// this as the host "ftp:".
+		{"ftp://proxy.internal/v2", "ftp://proxy.internal"},
+		{"", ""},
+		{"https://", ""},
+	}
+	for _, tt := range tests {
+		if got := NormalizeHost(tt.in); got != tt.want {
+			t.Errorf("NormalizeHost(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
