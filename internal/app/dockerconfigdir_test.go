@@ -143,7 +143,7 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 				style = output.StyleGitHub
 			}
 			r := &run{ctx: context.Background(), cfg: cfg, e: Env{Getenv: getenv}, con: output.NewConsole(style, &out, &out, false),
-				res: &Result{Logins: []ecr.Login{{Registry: registry.Registry{Host: host}, Username: "AWS", Password: "new-password-1234",
+				res: &Result{Logins: []ecr.Login{{Registry: registry.Own("", false).WithHost(host), Username: "AWS", Password: "new-password-1234",
 					ExpiresAt: time.Now().Add(time.Hour)}}},
 				fc: output.NewFileCommands(getenv), workspace: ws}
 			sink := newLoginSinks(tt.mode.github).docker

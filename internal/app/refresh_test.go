@@ -27,7 +27,7 @@ func TestRefreshSettings(t *testing.T) {
 		Static: inputs.StaticKeys{AccessKeyID: "AKIAEXAMPLEEXAMPLE12", SecretAccessKey: "secret"}}
 	res := &Result{
 		Logins: []ecr.Login{
-			{Registry: registry.Registry{Host: "127.0.0.1:5443", Region: "eu-west-1"}},
+			{Registry: registry.Own("eu-west-1", false).WithHost("127.0.0.1:5443")},
 			{Registry: other},
 		},
 		Identities: []inputs.Identity{{}, {Role: pull}},

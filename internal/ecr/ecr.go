@@ -81,7 +81,7 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 	regs := req.Registries
 	self := len(regs) == 0
 	if self {
-		regs = []registry.Registry{{Region: req.DefaultRegion, DualStack: req.DualStack}}
+		regs = []registry.Registry{registry.Own(req.DefaultRegion, req.DualStack)}
 	}
 	groups := groupByEndpoint(regs)
 
@@ -127,7 +127,7 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 				return nil, problem.Wrap(problem.ECRFailed, err, "ECR returned an unusable proxyEndpoint for "+g.describe()+"; nothing was written",
 					"ECR names its registry as https://<host>[:port]. If AWS_ENDPOINT_URL_ECR (or AWS_ENDPOINT_URL) points at a proxy or emulator, make it answer so; otherwise report this with the step log.")
 			}
-			reg.Host = host
+			reg = reg.WithHost(host)
 			if self && req.DualStack {
 				// The dual-stack name of the registry ECR named (a
 				// proxyEndpoint that is no standard ECR host stays).
@@ -136,7 +136,7 @@ func Fetch(ctx context.Context, cfg aws.Config, req Request) ([]Login, error) {
 				}
 			}
 			if reg.Region == "" {
-				reg.Region = g.region
+				reg = reg.WithRegion(g.region)
 			}
 			logins[idx] = Login{
 				Registry:           reg,

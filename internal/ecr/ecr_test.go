@@ -77,7 +77,7 @@ func TestHostFor(t *testing.T) {
 		self   bool
 		want   string
 	}{
-		{"default registry: the proxyEndpoint", registry.Registry{Region: "eu-west-1"}, "", true, "127.0.0.1:5443"},
+		{"default registry: the proxyEndpoint", registry.Own("eu-west-1", false), "", true, "127.0.0.1:5443"},
 		{"own account: the proxyEndpoint", own, "123456789012", false, "127.0.0.1:5443"},
 		{"other account: its own host", other, "123456789012", false, other.Host},
 		{"FIPS host kept", fips, "123456789012", false, fips.Host},

@@ -31,7 +31,7 @@ func Predict(ctx context.Context, cfg aws.Config, req Request) Ahead {
 	regs := req.Registries
 	self := len(regs) == 0
 	if self {
-		regs = []registry.Registry{{Region: req.DefaultRegion}}
+		regs = []registry.Registry{registry.Own(req.DefaultRegion, false)}
 	}
 	var a Ahead
 	for _, g := range groupByEndpoint(regs) {

@@ -450,7 +450,7 @@ var (
 				}
 				r, ok := c.RegistryAliases[registry.NormalizeHost(ref)]
 				if ok {
-					r.Host = registry.NormalizeHost(ref)
+					r = r.WithHost(registry.NormalizeHost(ref))
 				} else {
 					var err error
 					if r, err = registry.Parse(ref, c.Region); err != nil {

@@ -68,6 +68,30 @@ type Registry struct {
 // String returns the registry's host.
 func (r Registry) String() string { return r.Host }
 
+// A Registry is made by its constructors (Parse, ParseHost, ForAccount,
+// ForAccountDualStack, DualStackOf, Own) and changed by the With methods;
+// no code outside this package writes one field by field (a test checks).
+
+// Own is the registry of the credentials' own account in region, before
+// ECR names its host (its proxyEndpoint): WithHost gives it that.
+func Own(region string, dualStack bool) Registry {
+	return Registry{Region: region, DualStack: dualStack}
+}
+
+// WithHost is r under another host name: an alias that stands for it, or
+// the host ECR names for Own's registry.
+func (r Registry) WithHost(host string) Registry {
+	r.Host = host
+	return r
+}
+
+// WithRegion is r with its credentials issued in region (for Own's
+// registry when no region was known before the call).
+func (r Registry) WithRegion(region string) Registry {
+	r.Region = region
+	return r
+}
+
 // URL returns the registry's base URL, "https://" followed by the host.
 func (r Registry) URL() string { return "https://" + r.Host }
 
