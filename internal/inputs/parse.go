@@ -80,23 +80,6 @@ var (
 // maxProfileName is the longest AWS profile name accepted.
 const maxProfileName = 128
 
-// FormatNames are the values of the formats setting (output.Formats names
-// them too; a test keeps the two lists equal).
-var FormatNames = []string{"ecs", "dockerconfigjson", "k8s-secret", "dotenv", "bamboo"}
-
-// ShellNames are the values of the shell setting (output.ShellNames names
-// them too; a test keeps the two lists equal).
-var ShellNames = []string{"sh", "fish", "powershell", "cmd"}
-
-func knownFormat(f string) bool {
-	for _, n := range FormatNames {
-		if n == f {
-			return true
-		}
-	}
-	return false
-}
-
 // shorten keeps error messages short when a value is long (it may be a
 // secret pasted into the wrong setting).
 func shorten(s string) string { return problem.Shorten(s, 40) }

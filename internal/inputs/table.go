@@ -6,12 +6,14 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/output/names"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
 
@@ -654,8 +656,8 @@ var (
 		setList: func(c *Config, list []string) error {
 			for _, f := range list {
 				f = strings.ToLower(f)
-				if !knownFormat(f) {
-					return bad("Use any of "+strings.Join(FormatNames, ", ")+", separated by commas.", "%q is not a format", shorten(f))
+				if !slices.Contains(names.Formats, f) {
+					return bad("Use any of "+strings.Join(names.Formats, ", ")+", separated by commas.", "%q is not a format", shorten(f))
 				}
 				c.Formats = append(c.Formats, f)
 			}
@@ -725,13 +727,13 @@ var (
 			if v == "bash" || v == "zsh" {
 				v = "sh" // the same export lines
 			}
-			for _, s := range ShellNames {
+			for _, s := range names.Shells {
 				if v == s {
 					c.Shell = v
 					return nil
 				}
 			}
-			return bad("Use one of "+strings.Join(ShellNames, ", ")+" (bash and zsh are sh).", "%q is not a shell", shorten(v))
+			return bad("Use one of "+strings.Join(names.Shells, ", ")+" (bash and zsh are sh).", "%q is not a shell", shorten(v))
 		},
 	}
 	OutputDir = &Setting{

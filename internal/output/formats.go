@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/output/names"
 )
 
 // FormatOptions tune the formats.
@@ -63,19 +64,19 @@ func (f Format) Secrets(text string, logins []ecr.Login, o FormatOptions) []stri
 // Formats are the extra formats, selectable with the `formats` setting.
 // Every one holds the password: each is masked like it.
 var Formats = []Format{
-	{Name: "ecs", Output: "ecs-credentials", File: "ecs-credentials.json",
+	{Name: names.ECS, Output: "ecs-credentials", File: "ecs-credentials.json",
 		Doc:    `ECS repositoryCredentials / Secrets Manager secret JSON for the first registry: {"username":"AWS","password":"..."}.`,
 		render: renderECS},
-	{Name: "dockerconfigjson", Output: "dockerconfigjson", File: "dockerconfig.json",
+	{Name: names.DockerConfigJSON, Output: "dockerconfigjson", File: "dockerconfig.json",
 		Doc:    "A docker config.json with an auths entry for every registry: the content of a Kubernetes .dockerconfigjson secret.",
 		render: renderDockerConfigJSON},
-	{Name: "k8s-secret", Output: "k8s-secret", File: "k8s-secret.yaml",
+	{Name: names.K8sSecret, Output: "k8s-secret", File: "k8s-secret.yaml",
 		Doc:    "A Kubernetes Secret manifest (type kubernetes.io/dockerconfigjson) for imagePullSecrets; name and namespace from k8s-secret-name and k8s-namespace.",
 		render: renderK8sSecret, secrets: k8sSecretParts},
-	{Name: "dotenv", Output: "dotenv", File: "ecr.env",
+	{Name: names.Dotenv, Output: "dotenv", File: "ecr.env",
 		Doc:    "The exported environment variables (ECR_USERNAME, ...) as a dotenv file.",
 		render: func(l []ecr.Login, o FormatOptions) (string, error) { return renderDotenvLogins(l, o) }, secrets: dotenvSecretParts},
-	{Name: "bamboo", Output: "bamboo", File: "bamboo.properties",
+	{Name: names.Bamboo, Output: "bamboo", File: "bamboo.properties",
 		Doc:    "The first registry's login as the properties file Bamboo's Inject Bamboo variables task reads, with the names the Amazon ECR Credentials Variables task gives: <bamboo-namespace>.username, .password, .authorizationToken.password, .proxyEndpoint, .proxyEndpointDomain, .expirationDate.",
 		render: renderBamboo, secrets: bambooSecretParts},
 }

@@ -3,6 +3,8 @@ package output
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/output/names"
 )
 
 // Shell is a command interpreter `env` can print assignments for.
@@ -10,14 +12,15 @@ type Shell string
 
 // The shells.
 const (
-	ShellSh         Shell = "sh"         // POSIX sh, bash, zsh: export NAME='...'
-	ShellFish       Shell = "fish"       // fish: set -gx NAME '...'
-	ShellPowerShell Shell = "powershell" // PowerShell: $Env:NAME = '...'
-	ShellCmd        Shell = "cmd"        // cmd.exe batch file: set NAME=... (^-escaped)
+	ShellSh         Shell = names.Sh         // POSIX sh, bash, zsh: export NAME='...'
+	ShellFish       Shell = names.Fish       // fish: set -gx NAME '...'
+	ShellPowerShell Shell = names.PowerShell // PowerShell: $Env:NAME = '...'
+	ShellCmd        Shell = names.Cmd        // cmd.exe batch file: set NAME=... (^-escaped)
 )
 
-// ShellNames are the values of the shell setting, default first.
-var ShellNames = []string{string(ShellSh), string(ShellFish), string(ShellPowerShell), string(ShellCmd)}
+// ShellNames are the values of the shell setting, default first
+// (names.Shells).
+var ShellNames = names.Shells
 
 // Exports renders values as assignments that shell sh makes environment
 // variables of. Every value arrives byte for byte; a value the shell

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	outnames "github.com/ecr-credentials/ecr-credentials/internal/output/names"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
@@ -288,20 +289,37 @@ func TestSettingsTableSane(t *testing.T) {
 	}
 }
 
-// TestFormatNamesAgree keeps the formats setting and the renderers in step.
+// TestFormatNamesAgree keeps the formats setting and the renderers in
+// step: the setting takes every format output renders, in its order, and
+// output renders every name of the one list (names.Formats).
 func TestFormatNamesAgree(t *testing.T) {
 	got := strings.Join(output.FormatNames(), ",")
-	want := strings.Join(inputs.FormatNames, ",")
-	if got != want {
+	env := map[string]string{"PLUGIN_REGION": "eu-west-1", "PLUGIN_FORMATS": got}
+	cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.Plugin, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatalf("the formats setting refuses output's formats %s: %v", got, err)
+	}
+	if want := strings.Join(cfg.Formats, ","); got != want {
 		t.Errorf("output formats %s, settings accept %s", got, want)
+	}
+	if want := strings.Join(outnames.Formats, ","); got != want {
+		t.Errorf("output formats %s, names.Formats %s", got, want)
 	}
 }
 
-// TestShellNamesAgree keeps the shell setting and the renderers in step.
+// TestShellNamesAgree keeps the shell setting and the renderers in step:
+// the setting takes every shell output renders for, and output renders
+// for each.
 func TestShellNamesAgree(t *testing.T) {
-	got := strings.Join(output.ShellNames, ",")
-	want := strings.Join(inputs.ShellNames, ",")
-	if got != want {
-		t.Errorf("output shells %s, settings accept %s", got, want)
+	for _, sh := range output.ShellNames {
+		cfg, _, err := inputs.Load(inputs.Source{Mode: inputs.CLI, Getenv: func(k string) string { return map[string]string{"AWS_REGION": "eu-west-1"}[k] },
+			Flags: inputs.Flags{inputs.Shell: {{Name: "shell", Value: sh}}}})
+		if err != nil || cfg.Shell != sh {
+			t.Errorf("the shell setting takes %q as %v (%v)", sh, cfg, err)
+			continue
+		}
+		if _, err := output.Exports([]output.Value{{Name: "ECR_USERNAME", Value: "AWS"}}, output.Shell(cfg.Shell)); err != nil {
+			t.Errorf("output renders nothing for shell %q: %v", sh, err)
+		}
 	}
 }
