@@ -20,6 +20,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // Env is everything the program takes from its process, so tests can run
@@ -79,7 +80,7 @@ func Main(ctx context.Context, e Env) int {
 	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		return subcommand(ctx, e, args[0], args[1:])
 	}
-	switch detectMode(e) {
+	switch runner.ModeOf(e.Getenv, e.Environ) {
 	case inputs.GitHub:
 		return githubMain(ctx, e, args)
 	case inputs.Plugin:
@@ -87,31 +88,6 @@ func Main(ctx context.Context, e Env) int {
 	}
 	usage(e.Stderr, e.Dev)
 	return ExitUsage
-}
-
-// detectMode decides the mode for a run without a subcommand.
-// ECR_CREDENTIALS_MODE overrides the detection.
-func detectMode(e Env) inputs.Mode {
-	switch strings.ToLower(e.Getenv("ECR_CREDENTIALS_MODE")) {
-	case "github":
-		return inputs.GitHub
-	case "plugin":
-		return inputs.Plugin
-	case "cli":
-		return inputs.CLI
-	}
-	if e.Getenv("GITHUB_ACTIONS") == "true" {
-		return inputs.GitHub
-	}
-	if e.Getenv("DRONE") == "true" || e.Getenv("CI") == "woodpecker" {
-		return inputs.Plugin
-	}
-	for _, kv := range e.Environ {
-		if strings.HasPrefix(kv, "PLUGIN_") {
-			return inputs.Plugin
-		}
-	}
-	return inputs.CLI
 }
 
 func subcommand(ctx context.Context, e Env, name string, args []string) int {

@@ -13,6 +13,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // cliCommand is a subcommand for people and scripts. Results go to stdout,
@@ -238,7 +239,7 @@ func runCLI(ctx context.Context, e Env, cmd cliCommand, args []string) int {
 	v, _ := flags.Value(inputs.Debug)
 	debug, _ := inputs.ParseBool(v)
 	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
-	if e.Getenv("GITHUB_ACTIONS") == "true" {
+	if runner.InGitHubJob(e.Getenv) {
 		// A run: step of a GitHub job: the runner masks what it is told
 		// of on stderr, and stdout stays the result alone.
 		con.AnnounceMasks()
@@ -260,11 +261,15 @@ func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, fla
 	if err != nil {
 		return err
 	}
+	where, err := detectRunner(e, cfg, "", con)
+	if err != nil {
+		return err
+	}
 	res, err := flow(ctx, cfg, e, con, con.Mask)
 	if err != nil {
 		return err
 	}
-	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: con.Mask}
+	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, res: res, maskRegistry: con.Mask}
 	logins := newLoginSinks(false)
 	if err := t.deliver(cliSinks(cmd, args, logins)); err != nil {
 		return err

@@ -23,7 +23,7 @@ import (
 
 // credentialHelper runs one helper action (get, store, erase, list).
 func credentialHelper(ctx context.Context, e Env, action string) int {
-	debug, _ := inputs.ParseBool(e.Getenv("ECR_CREDENTIALS_DEBUG"))
+	debug, _ := inputs.ParseBool(inputs.EnvDebug.Get(e.Getenv))
 	// stdout carries the protocol; everything for people goes to stderr.
 	con := output.NewConsole(output.StylePlain, e.Stderr, e.Stderr, debug)
 	h := &helper{ctx: ctx, e: e, con: con}
@@ -68,7 +68,7 @@ type helper struct {
 // file a refresh login left for the running binary beside its directory
 // (dockerconfig.RefreshHelperFiles) if there is one.
 func helperSettingsFile(e Env) (*inputs.SettingsFile, error) {
-	path := strings.TrimSpace(e.Getenv("ECR_CREDENTIALS_CONFIG"))
+	path := strings.TrimSpace(inputs.EnvConfig.Get(e.Getenv))
 	explicit := path != ""
 	if !explicit {
 		exe, err := os.Executable()
@@ -103,7 +103,7 @@ func (h *helper) settings(host string) (*inputs.Config, error) {
 	}
 	flags.Replace(inputs.DockerLogin, "false")
 	if v, _ := flags.Value(inputs.Registries); v == "" {
-		if m := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_REGISTRIES")); m != "" {
+		if m := strings.TrimSpace(inputs.EnvRegistries.Get(h.e.Getenv)); m != "" {
 			flags.Replace(inputs.Registries, m)
 			subject = "environment variable ECR_CREDENTIALS_REGISTRIES"
 		}
@@ -151,7 +151,7 @@ func (h *helper) applyFile(cfg *inputs.Config) {
 // makes it drop such logins without an error, as that helper's does.
 func (h *helper) Add(c *credentials.Credentials) error {
 	h.con.Mask(c.Secret)
-	if ignore, _ := inputs.ParseBool(h.e.Getenv("AWS_ECR_IGNORE_CREDS_STORAGE")); ignore {
+	if ignore, _ := inputs.ParseBool(inputs.EnvAWSECRIgnoreCredsStorage.Get(h.e.Getenv)); ignore {
 		h.con.Debugf("store for %s: dropped, as AWS_ECR_IGNORE_CREDS_STORAGE is true", c.ServerURL)
 		return nil
 	}
@@ -292,14 +292,14 @@ func helperHost(serverURL string) (string, bool) {
 }
 
 func (h *helper) cache() (*tokencache.Cache, error) {
-	dir := strings.TrimSpace(h.e.Getenv("ECR_CREDENTIALS_CACHE_DIR"))
+	dir := strings.TrimSpace(inputs.EnvCacheDir.Get(h.e.Getenv))
 	if dir == "" {
 		// amazon-ecr-credential-helper's variables, for a drop-in
 		// replacement: any AWS_ECR_DISABLE_CACHE value turns the cache off.
-		if h.e.Getenv("AWS_ECR_DISABLE_CACHE") != "" {
+		if inputs.EnvAWSECRDisableCache.Get(h.e.Getenv) != "" {
 			return nil, nil
 		}
-		dir = strings.TrimSpace(h.e.Getenv("AWS_ECR_CACHE_DIR"))
+		dir = strings.TrimSpace(inputs.EnvAWSECRCacheDir.Get(h.e.Getenv))
 	}
 	if dir == "none" {
 		return nil, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // TestDockerConfigDirFromCheckout (issue 21, finding 3): a docker config
@@ -88,11 +89,11 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 		wantErr string // else a login
 		warn    string // a warning that must be logged ("" for none)
 	}{
-		{"act default holding cli-plugins/docker-buildx", act, actDockerConfigDir, nil, plugin, "cli-plugins/docker-buildx", ""},
-		{"act default holding a credsStore", act, actDockerConfigDir, nil, credsStore, `credsStore "evil"`, ""},
-		{"act default as a link", act, actDockerConfigDir, nil, link, "symbolic link", ""},
-		{"act default left by a login of ours", act, actDockerConfigDir, nil, ours, "", ""},
-		{"act default missing", act, actDockerConfigDir, nil, none, "", ""},
+		{"act default holding cli-plugins/docker-buildx", act, runner.ActDockerConfigDir, nil, plugin, "cli-plugins/docker-buildx", ""},
+		{"act default holding a credsStore", act, runner.ActDockerConfigDir, nil, credsStore, `credsStore "evil"`, ""},
+		{"act default as a link", act, runner.ActDockerConfigDir, nil, link, "symbolic link", ""},
+		{"act default left by a login of ours", act, runner.ActDockerConfigDir, nil, ours, "", ""},
+		{"act default missing", act, runner.ActDockerConfigDir, nil, none, "", ""},
 		{"act docker-config named", act, "ci/docker", map[string]string{"INPUT_DOCKER-CONFIG": "ci/docker"}, plugin, "", "cli-plugins/docker-buildx"},
 		{"act DOCKER_CONFIG named", act, "ci/docker", map[string]string{"DOCKER_CONFIG": "ci/docker"}, proxies, "", "proxies"},
 		{"plugin default holding cli-plugins/docker-buildx", drone, ".docker", nil, plugin, "cli-plugins/docker-buildx", ""},
@@ -142,13 +143,17 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 			if tt.mode.github {
 				style = output.StyleGitHub
 			}
-			r := &run{ctx: context.Background(), cfg: cfg, e: Env{Getenv: getenv}, con: output.NewConsole(style, &out, &out, false),
+			con := output.NewConsole(style, &out, &out, false)
+			where, err := detectRunner(Env{Getenv: getenv}, cfg, ws, con)
+			r := &run{ctx: context.Background(), cfg: cfg, e: Env{Getenv: getenv}, where: where, con: con,
 				res: &Result{Logins: []ecr.Login{{Registry: registry.Own("", false).WithHost(host), Username: "AWS", Password: "new-password-1234",
 					ExpiresAt: time.Now().Add(time.Hour)}}},
 				fc: output.NewFileCommands(getenv), workspace: ws}
 			sink := newLoginSinks(tt.mode.github).docker
-			err = sink.stage(r)
-			defer sink.undo(r)
+			if err == nil { // the directory is decided and checked before the flow
+				err = sink.stage(r)
+				defer sink.undo(r)
+			}
 			config, _ := os.ReadFile(filepath.Join(dir, "config.json"))
 			if testing.Verbose() {
 				t.Logf("error: %v\nlog:\n%s", err, out.String())

@@ -10,15 +10,14 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // stateReceipt is the GITHUB_STATE name under which the main stage leaves
 // the docker login receipt for the post stage (which sees STATE_receipt).
 const stateReceipt = "receipt"
 
-func githubDebug(e Env) bool {
-	return e.Getenv("RUNNER_DEBUG") == "1" || strings.EqualFold(e.Getenv("ACTIONS_STEP_DEBUG"), "true")
-}
+func githubDebug(e Env) bool { return runner.GitHubDebug(e.Getenv) }
 
 // githubMain is the main stage of the container action.
 func githubMain(ctx context.Context, e Env, args []string) int {
@@ -65,12 +64,16 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 	if !cfg.MaskPassword {
 		maskRegistry = con.Hide
 	}
+	where, err := detectRunner(e, cfg, "", con)
+	if err != nil {
+		return err
+	}
 	res, err := flow(ctx, cfg, e, con, maskRegistry)
 	if err != nil {
 		return err
 	}
 
-	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: maskRegistry, fc: output.NewFileCommands(e.Getenv)}
+	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, res: res, maskRegistry: maskRegistry, fc: output.NewFileCommands(e.Getenv)}
 	l := newLoginSinks(true)
 	if err := t.deliver(githubSinks(l)); err != nil {
 		return err
@@ -81,7 +84,7 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 		if l.docker.exportNote != "" {
 			con.Infof("%s", l.docker.exportNote)
 		}
-		if e.Getenv("DOCKER_AUTH_CONFIG") != "" {
+		if where.DockerAuthConfig {
 			con.Warnf("DOCKER_AUTH_CONFIG is set in this job: docker 28.3 and later prefer it to config.json, so later steps may not use this login. Unset it, or let this action's login be the only one.")
 		}
 	}

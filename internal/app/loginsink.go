@@ -122,28 +122,17 @@ func (s *loginSink) place(t *run) (*inputs.Config, string, string, error) {
 				Fix:  "Name the file auth.json (e.g. <dir>/containers/auth.json), or set skip-logout: true."}
 		}
 		if s.github {
-			if err := checkContainerAuthFile(path, cfg, t.e); err != nil {
+			if err := t.where.CheckAuthFile(path, cfg.Describe(inputs.RegistryAuthFile)); err != nil {
 				return nil, "", "", err
 			}
 		}
 		return cfg, filepath.Dir(path), filepath.Base(path), nil
 	}
-	if s.github {
-		if err := prepareContainerDockerConfig(cfg, t.e); err != nil {
-			return nil, "", "", err
-		}
-	}
+	// The docker config directory was decided and checked before the flow
+	// (runner.Detect).
 	c := *cfg
-	c.DockerConfig = t.inWorkspace(cfg.DockerConfig)
-	origin, subject := dockerConfigOriginOf(cfg, t.e, s.github)
-	dir, err := dockerConfigDir(&c, t.e)
-	if err != nil {
-		return nil, "", "", err
-	}
-	if err := checkDockerConfigDir(dir, origin, subject, t.con); err != nil {
-		return nil, "", "", err
-	}
-	return &c, dir, s.target.File, nil
+	c.DockerConfig = t.where.DockerConfig.Dir
+	return &c, c.DockerConfig, s.target.File, nil
 }
 
 // export tells later GitHub steps where the login is: the refresh helper on
@@ -152,7 +141,7 @@ func (s *loginSink) export(t *run) error {
 	cfg, file := t.cfg, s.login.File()
 	if s.target.Refresh && cfg.Refresh {
 		// Later steps find the helper on PATH, by its host path.
-		bin, err := hostRefreshBin(s.login.Receipt(), cfg, t.e)
+		bin, err := hostRefreshBin(s.login.Receipt(), cfg, t.where)
 		if err == nil {
 			err = t.fc.Path(bin)
 		}
@@ -166,12 +155,12 @@ func (s *loginSink) export(t *run) error {
 		if !cfg.ExportDockerConfig {
 			return nil
 		}
-		value, s.exportNote = hostDockerConfig(value, cfg, t.e)
+		value, s.exportNote = t.where.HostPath(value)
 		if value == "" {
 			return nil
 		}
-	} else if inGitHubContainer(t.e) {
-		hostDir, _ := hostDockerConfig(filepath.Dir(file), cfg, t.e)
+	} else if t.where.InGitHubContainer() {
+		hostDir, _ := t.where.HostPath(filepath.Dir(file))
 		if hostDir == "" {
 			return &problem.Problem{Code: problem.DockerConfig, Subject: cfg.Describe(inputs.RegistryAuthFile),
 				What: "the registry auth file " + file + " is in no directory later steps see",

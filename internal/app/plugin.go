@@ -49,11 +49,15 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	}
 	con.Infof("ecr-credentials %s as a %s plugin", Version, ciName(e))
 
+	where, err := detectRunner(e, cfg, workspace, con)
+	if err != nil {
+		return err
+	}
 	res, err := flow(ctx, cfg, e, con, con.Mask)
 	if err != nil {
 		return err
 	}
-	t := &run{ctx: ctx, cfg: cfg, e: e, con: con, res: res, maskRegistry: con.Mask, workspace: workspace}
+	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, res: res, maskRegistry: con.Mask, workspace: workspace}
 	l, formats := newLoginSinks(false), &formatFiles{}
 	if err := t.deliver(pluginSinks(l, formats)); err != nil {
 		return err
@@ -73,7 +77,7 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	if cfg.ExportEnv {
 		env := filepath.Join(outDir, "ecr.env")
 		con.Infof("Variables %sUSERNAME, %sPASSWORD, ... written to %s: load them in a later step with `set -a; . %s; set +a`.", cfg.EnvPrefix, cfg.EnvPrefix, env, relative(workspace, env))
-		if e.Getenv("DRONE_OUTPUT") != "" {
+		if where.DroneOutput != "" {
 			con.Infof("Also written to DRONE_OUTPUT.")
 		}
 	}

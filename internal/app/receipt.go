@@ -13,6 +13,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // The main stage keeps the logout receipt in a 0600 file in the docker
@@ -61,18 +62,17 @@ type postSource struct {
 }
 
 // postSource is where the runner without step state leaves s's login.
-func (s *loginSink) postSource(e Env) postSource {
-	layout := detectLayout(e)
-	laidOut := layout == layoutShared || layout == layoutAlone
+func (s *loginSink) postSource(e Env, where *runner.Runner) postSource {
+	laidOut := where.PassesNoState()
 	if s.docker() {
-		dir := e.Getenv("DOCKER_CONFIG")
+		dir := where.ExportedDockerConfig()
 		src := postSource{
 			none:        "No docker login to remove.",
 			noReceipt:   "No saved step state (this runner passes none to a container action's post step) and no login receipt in DOCKER_CONFIG=%s: no docker login to remove.",
 			noneTrusted: "No saved step state (this runner passes none to a container action's post step) and no login receipt to trust in DOCKER_CONFIG=%s: no docker login removed.",
 			using:       "No saved step state (this runner passes none to a container action's post step): using the login receipt%s found in DOCKER_CONFIG=%s.",
 			unusable:    "the docker login receipt in DOCKER_CONFIG cannot be used",
-			fix:         "Remove the login by hand: delete the workspace's " + actDockerConfigDir + " directory.",
+			fix:         "Remove the login by hand: delete the workspace's " + runner.ActDockerConfigDir + " directory.",
 		}
 		if dir != "" && laidOut {
 			src.dir = dir
@@ -81,7 +81,7 @@ func (s *loginSink) postSource(e Env) postSource {
 	}
 	// Only where step state is passed to none of the post steps: with it,
 	// the main stage saved no auth file receipt.
-	path := e.Getenv("REGISTRY_AUTH_FILE")
+	path := where.ExportedAuthFile()
 	if e.Getenv("STATE_"+stateReceipt) != "" || path == "" || !filepath.IsAbs(path) ||
 		filepath.Base(path) != dockerconfig.AuthFileName || !laidOut {
 		return postSource{}
@@ -102,7 +102,7 @@ func (s *loginSink) postSource(e Env) postSource {
 // counts), none of found (those an earlier target's search found). A
 // receipt the search did not trust is told once for each directory
 // (searched). It says in the log which.
-func (s *loginSink) postLogins(e Env, con *output.Console, found []*dockerconfig.Handle, searched map[string]bool) ([]*dockerconfig.Handle, error) {
+func (s *loginSink) postLogins(e Env, where *runner.Runner, con *output.Console, found []*dockerconfig.Handle, searched map[string]bool) ([]*dockerconfig.Handle, error) {
 	key := s.stateKey()
 	if state := e.Getenv("STATE_" + key); state != "" {
 		h, err := sealedLogin(key, state)
@@ -111,7 +111,7 @@ func (s *loginSink) postLogins(e Env, con *output.Console, found []*dockerconfig
 		}
 		return []*dockerconfig.Handle{h}, nil
 	}
-	src := s.postSource(e)
+	src := s.postSource(e, where)
 	if src.dir == "" {
 		if src.none != "" {
 			con.Infof("%s", src.none)
@@ -180,11 +180,15 @@ func sealedLogin(key, state string) (*dockerconfig.Handle, error) {
 // postLogout undoes the logins the main stage left: the docker login's,
 // then the registry auth file's, found by the same code (postLogins).
 func postLogout(ctx context.Context, e Env, con *output.Console) error {
+	where, err := runner.Detect(runner.Input{Getenv: e.Getenv})
+	if err != nil {
+		return err
+	}
 	var hs []*dockerconfig.Handle
 	searched := map[string]bool{}
 	l := newLoginSinks(true)
 	for _, s := range []*loginSink{l.docker, l.authFile} {
-		found, err := s.postLogins(e, con, hs, searched)
+		found, err := s.postLogins(e, where, con, hs, searched)
 		if err != nil {
 			return err
 		}
@@ -204,12 +208,12 @@ func postLogout(ctx context.Context, e Env, con *output.Console) error {
 }
 
 // removeOwnDockerConfigDir removes the directory the main stage made in a
-// shared workspace (actDockerConfigDir) once the logout left nothing in it
+// shared workspace (runner.ActDockerConfigDir) once the logout left nothing in it
 // but the lock file: it would otherwise stay in the user's checkout. A
 // directory holding anything else is left alone.
 func removeOwnDockerConfigDir(r *dockerconfig.Receipt) {
 	dir := filepath.Dir(r.ConfigFile)
-	if filepath.Base(dir) != actDockerConfigDir {
+	if filepath.Base(dir) != runner.ActDockerConfigDir {
 		return
 	}
 	if _, err := os.Lstat(r.ConfigFile); !errors.Is(err, fs.ErrNotExist) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // TestPostStageWithoutStateSkipsForeignReceipts (issue 21, finding 6):
@@ -56,7 +57,7 @@ func TestPostStageWithoutStateSkipsForeignReceipts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ws := t.TempDir()
 			fakeMounts(t, true, ws)
-			dir := filepath.Join(ws, actDockerConfigDir)
+			dir := filepath.Join(ws, runner.ActDockerConfigDir)
 			r, err := dockerconfig.Login(context.Background(), dockerconfig.Options{Dir: dir},
 				[]dockerconfig.Credential{{Host: host, Username: "AWS", Password: "secret-password-1234"}})
 			if err != nil {

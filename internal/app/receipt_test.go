@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // TestPostStageDistrustsForgedState (issue 12, class 7): a STATE_receipt
@@ -97,7 +98,7 @@ func TestPostStageWithoutState(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ws := t.TempDir()
 			fakeMounts(t, true, ws)
-			dir := filepath.Join(ws, actDockerConfigDir)
+			dir := filepath.Join(ws, runner.ActDockerConfigDir)
 			r, err := dockerconfig.Login(context.Background(), dockerconfig.Options{Dir: dir},
 				[]dockerconfig.Credential{{Host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", Username: "AWS", Password: "secret-password-1234"}})
 			if err != nil {
@@ -139,13 +140,13 @@ func TestPostStageWithoutStateAuthFile(t *testing.T) {
 	}{
 		{name: "act, auth file only", authDir: ".containers", wantLog: "found beside REGISTRY_AUTH_FILE=", wantRemoved: true},
 		{name: "act, docker login and auth file", dockerLogin: true, authDir: ".containers", wantLog: "found beside REGISTRY_AUTH_FILE=", wantRemoved: true},
-		{name: "act, auth file beside config.json", dockerLogin: true, authDir: actDockerConfigDir, wantLog: "found in DOCKER_CONFIG=", wantRemoved: true},
+		{name: "act, auth file beside config.json", dockerLogin: true, authDir: runner.ActDockerConfigDir, wantLog: "found in DOCKER_CONFIG=", wantRemoved: true},
 		{name: "github runner", authDir: ".containers", github: true, wantLog: "No docker login to remove.", wantRemoved: false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ws := t.TempDir()
 			fakeMounts(t, true, ws)
-			dockerDir := filepath.Join(ws, actDockerConfigDir)
+			dockerDir := filepath.Join(ws, runner.ActDockerConfigDir)
 			authFile := filepath.Join(ws, tt.authDir, dockerconfig.AuthFileName)
 			env := map[string]string{"ACT": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "REGISTRY_AUTH_FILE": authFile}
 			if tt.github {

@@ -13,6 +13,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
 
 // A login that stays fresh (the refresh setting) is the usual docker
@@ -167,12 +168,12 @@ func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFil
 }
 
 // hostRefreshBin is the directory later GitHub steps find the helper in:
-// the host path of the refresh directory's bin (see hostDockerConfig).
-func hostRefreshBin(r *dockerconfig.Receipt, cfg *inputs.Config, e Env) (string, error) {
+// the host path of the refresh directory's bin (see runner.HostPath).
+func hostRefreshBin(r *dockerconfig.Receipt, cfg *inputs.Config, where *runner.Runner) (string, error) {
 	dir := filepath.Dir(r.ConfigFile)
-	host, note := hostDockerConfig(dir, cfg, e)
+	host, note := where.HostPath(dir)
 	if host == "" {
-		if inGitHubContainer(e) {
+		if where.InGitHubContainer() {
 			return "", &problem.Problem{Code: problem.DockerConfig, Subject: cfg.Describe(inputs.Refresh),
 				What: "later steps could not run the credential helper: " + note,
 				Fix:  "Leave docker-config unset (the login then goes to /github/home/.docker), use the action as owner/repo@ref, or drop refresh."}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
+	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
@@ -26,8 +27,10 @@ type run struct {
 	ctx context.Context
 	cfg *inputs.Config
 	e   Env
-	con *output.Console
-	res *Result
+	// where is where the job runs, and the docker login's directory.
+	where *runner.Runner
+	con   *output.Console
+	res   *Result
 	// maskRegistry masks what is derived from registry passwords (or, with
 	// mask-password false, only hides it from our own log).
 	maskRegistry func(string)
@@ -88,6 +91,14 @@ func (t *run) inWorkspace(p string) string {
 		return p
 	}
 	return filepath.Join(t.workspace, p)
+}
+
+// detectRunner works out where the job runs (runner.Detect), once per run
+// and before the flow, so that a docker config directory a login could not
+// use fails before any network call.
+func detectRunner(e Env, cfg *inputs.Config, workspace string, con *output.Console) (*runner.Runner, error) {
+	return runner.Detect(runner.Input{Getenv: e.Getenv, Config: cfg, Workspace: workspace,
+		Warn: func(w string) { con.Warnf("%s", w) }})
 }
 
 // loadSettings reads the settings of the mode and logs their warnings.

@@ -212,7 +212,7 @@ type droneOutput struct {
 func (droneOutput) stage(*run) error { return nil }
 
 func (d droneOutput) commit(t *run) error {
-	if out := t.e.Getenv("DRONE_OUTPUT"); out != "" && len(d.env.values) > 0 {
+	if out := t.where.DroneOutput; out != "" && len(d.env.values) > 0 {
 		if _, err := output.AppendOnce(out, []byte(output.Dotenv(d.env.values))); err != nil {
 			return problem.Wrap(problem.OutputFailed, err, "writing DRONE_OUTPUT failed (nothing else was kept)", "")
 		}

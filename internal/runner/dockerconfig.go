@@ -1,4 +1,4 @@
-package app
+package runner
 
 import (
 	"os"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
-	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
@@ -29,39 +28,38 @@ import (
 //     as it is, with a warning naming what docker will run or obey in it.
 //   - docker's own default (~/.docker, the GitHub runner's
 //     /github/home/.docker) is what docker reads anyway: it is left as is.
-type dockerConfigOrigin int
+type Origin int
 
 const (
-	dockerConfigDefault dockerConfigOrigin = iota
-	dockerConfigChosen
-	dockerConfigNamed
+	OriginDefault Origin = iota // docker's own default
+	OriginChosen                // picked by this program in the workspace
+	OriginNamed                 // named by the user
 )
 
-// dockerConfigOriginOf tells who picked the directory of cfg's docker
-// login (after prepareContainerDockerConfig) and how to name it in a
-// message.
-func dockerConfigOriginOf(cfg *inputs.Config, e Env, github bool) (dockerConfigOrigin, string) {
+// dockerConfigOrigin tells who picked the directory of cfg's docker login
+// and how to name it in a message.
+func (r *Runner) dockerConfigOrigin(cfg *inputs.Config, github bool) (Origin, string) {
 	if cfg.Origin[inputs.DockerConfig].Explicit() {
-		return dockerConfigNamed, cfg.Describe(inputs.DockerConfig)
+		return OriginNamed, cfg.Describe(inputs.DockerConfig)
 	}
 	if cfg.Mode == inputs.Plugin {
-		return dockerConfigChosen, inputs.DockerConfig.Spell(inputs.Plugin)
+		return OriginChosen, inputs.DockerConfig.Spell(inputs.Plugin)
 	}
-	if e.Getenv("DOCKER_CONFIG") != "" {
-		return dockerConfigNamed, "environment variable DOCKER_CONFIG"
+	if r.dockerConfig != "" {
+		return OriginNamed, "environment variable DOCKER_CONFIG"
 	}
-	if github && detectLayout(e) == layoutShared {
-		return dockerConfigChosen, inputs.DockerConfig.Spell(inputs.GitHub)
+	if github && r.Layout == Shared {
+		return OriginChosen, inputs.DockerConfig.Spell(inputs.GitHub)
 	}
-	return dockerConfigDefault, ""
+	return OriginDefault, ""
 }
 
 // checkDockerConfigDir applies the rule above to dir, before anything is
 // written: an error for a directory this program picked that it did not
 // make, a warning for one the user named that holds what docker runs or
 // obeys.
-func checkDockerConfigDir(dir string, origin dockerConfigOrigin, subject string, con *output.Console) error {
-	if origin == dockerConfigDefault || dir == "" {
+func checkDockerConfigDir(dir string, origin Origin, subject string, warn func(string)) error {
+	if origin == OriginDefault || dir == "" {
 		return nil
 	}
 	owners := []int{os.Geteuid()}
@@ -72,10 +70,10 @@ func checkDockerConfigDir(dir string, origin dockerConfigOrigin, subject string,
 	if err != nil {
 		return problem.Wrap(problem.DockerConfig, err, "cannot inspect the docker config directory", "")
 	}
-	if origin == dockerConfigNamed {
+	if origin == OriginNamed {
 		if len(c.Obeyed) > 0 {
-			con.Warnf("The docker config directory %s (%s) already holds what docker in later steps will run or obey along with this login: %s. Name a fresh directory if that is not meant.",
-				dir, subject, strings.Join(c.Obeyed, "; "))
+			warn("The docker config directory " + dir + " (" + subject + ") already holds what docker in later steps will run or obey along with this login: " +
+				strings.Join(c.Obeyed, "; ") + ". Name a fresh directory if that is not meant.")
 		}
 		return nil
 	}

@@ -1,4 +1,4 @@
-package app
+package runner
 
 import (
 	"strings"
@@ -35,8 +35,11 @@ func TestHostDockerConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := Env{Getenv: func(k string) string { return tt.env[k] }}
-			got, note := hostDockerConfig(tt.dir, &inputs.Config{HostRunnerTemp: tt.temp, HostWorkspace: tt.ws}, e)
+			r, err := Detect(Input{Getenv: func(k string) string { return tt.env[k] }, Config: &inputs.Config{HostRunnerTemp: tt.temp, HostWorkspace: tt.ws}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, note := r.HostPath(tt.dir)
 			if got != tt.want {
 				t.Errorf("host dir = %q, want %q (note %q)", got, tt.want, note)
 			}
@@ -44,21 +47,6 @@ func TestHostDockerConfig(t *testing.T) {
 				t.Errorf("note %q lacks %q", note, tt.noteHas)
 			}
 		})
-	}
-}
-
-func TestGitHubArgs(t *testing.T) {
-	flags, err := githubArgs([]string{"--host-runner-temp=/home/runner/work/_temp", "--host-workspace=${{ inputs.host-workspace }}"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := flags.Value(inputs.HostRunnerTemp); v != "/home/runner/work/_temp" {
-		t.Errorf("flags = %v", flags)
-	}
-	for _, bad := range [][]string{{"--role-to-assume=x"}, {"extra"}, {"--nope=1"}, {"--host-runner-temp"}} {
-		if _, err := githubArgs(bad); err == nil {
-			t.Errorf("githubArgs(%q) accepted", bad)
-		}
 	}
 }
 
@@ -80,8 +68,11 @@ func TestCheckContainerDockerConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := Env{Getenv: func(k string) string { return tt.env[k] }}
-			err := checkContainerDockerConfig(&inputs.Config{DockerConfig: tt.setting}, e)
+			r, err := Detect(Input{Getenv: func(k string) string { return tt.env[k] }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = r.checkContainerDockerConfig(tt.setting)
 			if (err == nil) != tt.ok {
 				t.Errorf("err = %v, want ok=%v", err, tt.ok)
 			}
@@ -98,4 +89,23 @@ func merge(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// TestHiddenWarningNamesTheNativeForm: the native form is named after the
+// action's own repository, and a GITHUB_ACTION_REPOSITORY that is no
+// owner/name (one that could start a line or a workflow command) is not
+// printed.
+func TestHiddenWarningNamesTheNativeForm(t *testing.T) {
+	for _, tt := range []struct{ repo, want string }{
+		{"octo-org/ecr-fork", "uses: octo-org/ecr-fork/native@v1"},
+		{"", "uses: ecr-credentials/ecr-credentials/native@v1"},
+		{"x/y\n::error::boom", "uses: ecr-credentials/ecr-credentials/native@v1"},
+		{"../y", "uses: ecr-credentials/ecr-credentials/native@v1"},
+	} {
+		r := &Runner{Layout: GitHub, actionRepo: tt.repo}
+		got := r.HiddenWarning("/home/runner/work/_temp/_github_home/.docker", []string{"something"})
+		if !strings.Contains(got, tt.want) || strings.Contains(got, "\n") {
+			t.Errorf("repository %q: %q, want it to name %q on one line", tt.repo, got, tt.want)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package app
+package runner
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 )
 
-// fakeMounts makes mountPoints see the given mount points and /.dockerenv
+// fakeMounts makes detectLayout see the given mount points and /.dockerenv
 // exist or not, for the duration of the test.
 func fakeMounts(t *testing.T, dockerenv bool, points ...string) {
 	t.Helper()
@@ -30,9 +30,9 @@ func fakeMounts(t *testing.T, dockerenv bool, points ...string) {
 			t.Fatal(err)
 		}
 	}
-	oldInfo, oldEnv := mountInfoFile, dockerEnvFile
-	mountInfoFile, dockerEnvFile = info, envFile
-	t.Cleanup(func() { mountInfoFile, dockerEnvFile = oldInfo, oldEnv })
+	oldInfo, oldEnv := MountInfoFile, DockerEnvFile
+	MountInfoFile, DockerEnvFile = info, envFile
+	t.Cleanup(func() { MountInfoFile, DockerEnvFile = oldInfo, oldEnv })
 }
 
 func TestDetectLayout(t *testing.T) {
@@ -42,28 +42,28 @@ func TestDetectLayout(t *testing.T) {
 		env       map[string]string
 		dockerenv bool
 		mounts    []string
-		want      runLayout
+		want      Layout
 	}{
-		{"github runner", map[string]string{"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace"}, true, nil, layoutGitHub},
-		{"act: ACT, no HOME, workspace volume", map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}, true, []string{ws}, layoutShared},
-		{"act-like without ACT: HOME /", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws}, true, []string{ws}, layoutShared},
-		{"dockerenv and a mounted workspace", map[string]string{"HOME": "/root", "GITHUB_WORKSPACE": ws}, true, []string{ws}, layoutShared},
-		{"container sharing nothing", map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}, true, []string{"/elsewhere"}, layoutAlone},
-		{"only a parent is mounted", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws}, false, []string{"/home/me"}, layoutAlone},
-		{"host step in a containerised runner", map[string]string{"HOME": "/home/runner", "GITHUB_WORKSPACE": ws}, true, nil, layoutHost},
-		{"host", map[string]string{"HOME": "/home/me", "GITHUB_WORKSPACE": ws}, false, []string{ws}, layoutHost},
+		{"github runner", map[string]string{"HOME": "/github/home", "GITHUB_WORKSPACE": "/github/workspace"}, true, nil, GitHub},
+		{"act: ACT, no HOME, workspace volume", map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}, true, []string{ws}, Shared},
+		{"act-like without ACT: HOME /", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws}, true, []string{ws}, Shared},
+		{"dockerenv and a mounted workspace", map[string]string{"HOME": "/root", "GITHUB_WORKSPACE": ws}, true, []string{ws}, Shared},
+		{"container sharing nothing", map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}, true, []string{"/elsewhere"}, Alone},
+		{"only a parent is mounted", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws}, false, []string{"/home/me"}, Alone},
+		{"host step in a containerised runner", map[string]string{"HOME": "/home/runner", "GITHUB_WORKSPACE": ws}, true, nil, Host},
+		{"host", map[string]string{"HOME": "/home/me", "GITHUB_WORKSPACE": ws}, false, []string{ws}, Host},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fakeMounts(t, tt.dockerenv, tt.mounts...)
-			if got := detectLayout(Env{Getenv: func(k string) string { return tt.env[k] }}); got != tt.want {
+			if got := detectLayout(func(k string) string { return tt.env[k] }); got != tt.want {
 				t.Errorf("layout = %d, want %d", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestPrepareContainerDockerConfig(t *testing.T) {
+func TestContainerDockerConfig(t *testing.T) {
 	ws := "/home/me/work/repo"
 	act := map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}
 	tests := []struct {
@@ -74,7 +74,7 @@ func TestPrepareContainerDockerConfig(t *testing.T) {
 		wantDir string // "" with wantErr
 		wantErr string
 	}{
-		{"act default: the shared workspace", act, []string{ws}, "", ws + "/" + actDockerConfigDir, ""},
+		{"act default: the shared workspace", act, []string{ws}, "", ws + "/" + ActDockerConfigDir, ""},
 		{"act, setting inside the workspace", act, []string{ws}, "ci/docker", ws + "/ci/docker", ""},
 		{"act, DOCKER_CONFIG inside the workspace", merge(act, map[string]string{"DOCKER_CONFIG": ws + "/d"}), []string{ws}, "", ws + "/d", ""},
 		{"act, job DOCKER_CONFIG elsewhere", merge(act, map[string]string{"DOCKER_CONFIG": "/root/.docker"}), []string{ws}, "", "", "environment variable DOCKER_CONFIG"},
@@ -87,7 +87,11 @@ func TestPrepareContainerDockerConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fakeMounts(t, true, tt.mounts...)
 			cfg := &inputs.Config{DockerConfig: tt.setting}
-			err := prepareContainerDockerConfig(cfg, Env{Getenv: func(k string) string { return tt.env[k] }})
+			r := &Runner{Layout: detectLayout(func(k string) string { return tt.env[k] }), workspace: tt.env["GITHUB_WORKSPACE"], dockerConfig: tt.env["DOCKER_CONFIG"]}
+			dir, err := r.containerDockerConfig(cfg)
+			if err == nil {
+				cfg.DockerConfig = dir
+			}
 			switch {
 			case tt.wantErr != "":
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -132,7 +136,11 @@ func TestCheckContainerAuthFile(t *testing.T) {
 			}
 			fakeMounts(t, true, mounts...)
 			cfg := &inputs.Config{Mode: inputs.GitHub, RegistryAuthFile: tt.path}
-			err := checkContainerAuthFile(tt.path, cfg, Env{Getenv: func(k string) string { return env[k] }})
+			r, err := Detect(Input{Getenv: func(k string) string { return env[k] }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = r.CheckAuthFile(tt.path, cfg.Describe(inputs.RegistryAuthFile))
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatal(err)

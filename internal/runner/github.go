@@ -1,4 +1,4 @@
-package app
+package runner
 
 import (
 	"path/filepath"
@@ -8,18 +8,22 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
-// The GitHub runner starts a container action with these host directories
-// mounted (actions/runner, ContainerActionHandler): container path -> the
-// host path relative to which the runner mounted it.
+// GitHubRoot is where the GitHub runner mounts its directories in a
+// container action; tests point it at a directory of their own.
+var GitHubRoot = "/github"
+
+// githubMounts are the directories the GitHub runner mounts in a container
+// action (actions/runner, ContainerActionHandler): the container path below
+// GitHubRoot -> the host path relative to which the runner mounted it.
 var githubMounts = []struct {
 	container string
 	host      func(temp, workspace string) string
 }{
-	{"/github/home", func(temp, _ string) string { return join(temp, "_github_home") }},
-	{"/github/workflow", func(temp, _ string) string { return join(temp, "_github_workflow") }},
-	{"/github/file_commands", func(temp, _ string) string { return join(temp, "_runner_file_commands") }},
-	{"/github/runner_temp", func(temp, _ string) string { return temp }},
-	{"/github/workspace", func(_, ws string) string { return ws }},
+	{"home", func(temp, _ string) string { return join(temp, "_github_home") }},
+	{"workflow", func(temp, _ string) string { return join(temp, "_github_workflow") }},
+	{"file_commands", func(temp, _ string) string { return join(temp, "_runner_file_commands") }},
+	{"runner_temp", func(temp, _ string) string { return temp }},
+	{"workspace", func(_, ws string) string { return ws }},
 }
 
 func join(base, name string) string {
@@ -31,42 +35,44 @@ func join(base, name string) string {
 
 // inGitHubContainer reports whether this is a container action: the runner
 // sets HOME and GITHUB_WORKSPACE to its mount points.
-func inGitHubContainer(e Env) bool {
-	return e.Getenv("GITHUB_WORKSPACE") == "/github/workspace" || e.Getenv("HOME") == "/github/home"
+func inGitHubContainer(getenv func(string) string) bool {
+	return getenv("GITHUB_WORKSPACE") == GitHubRoot+"/workspace" || getenv("HOME") == GitHubRoot+"/home"
 }
 
-// hostDockerConfig returns the DOCKER_CONFIG value that makes later steps
-// use the config directory dir, and a sentence for the log. Later steps
+// HostPath returns the DOCKER_CONFIG value that makes later steps use the
+// config directory dir (or the REGISTRY_AUTH_FILE directory, the refresh
+// helper's), and a sentence for the log. Later steps
 // get GITHUB_ENV values verbatim on the host, and translated from host to
 // container paths in container steps, so the value must be the host path.
 // It returns "" when no export is needed or none is possible (the note
 // says which).
-func hostDockerConfig(dir string, cfg *inputs.Config, e Env) (string, string) {
-	if detectLayout(e) == layoutShared {
+func (r *Runner) HostPath(dir string) (string, string) {
+	if r.Layout == Shared {
 		return dir, sharedWorkspaceNote(dir)
 	}
-	if !inGitHubContainer(e) {
-		if home := e.Getenv("HOME"); home != "" && filepath.Clean(dir) == filepath.Join(home, ".docker") && e.Getenv("DOCKER_CONFIG") == "" {
+	if r.Layout != GitHub {
+		if home := r.home; home != "" && filepath.Clean(dir) == filepath.Join(home, ".docker") && r.dockerConfig == "" {
 			return "", "" // later steps read ~/.docker already
 		}
 		return dir, "Later steps use this login: exported DOCKER_CONFIG=" + dir + "."
 	}
-	temp := cfg.HostRunnerTemp
+	temp := r.hostTemp
 	how := "the runner's runner.temp"
 	if temp == "" {
 		// Runners before v2.331 pass RUNNER_TEMP untranslated (a host path).
-		if rt := e.Getenv("RUNNER_TEMP"); rt != "" && !strings.HasPrefix(rt, "/github/") {
+		if rt := r.runnerTemp; rt != "" && !strings.HasPrefix(rt, GitHubRoot+"/") {
 			temp, how = rt, "RUNNER_TEMP"
 		}
 	}
 	for _, m := range githubMounts {
-		rest, ok := strings.CutPrefix(filepath.Clean(dir), m.container)
+		container := GitHubRoot + "/" + m.container
+		rest, ok := strings.CutPrefix(filepath.Clean(dir), container)
 		if !ok || rest != "" && !strings.HasPrefix(rest, "/") {
 			continue
 		}
-		base := m.host(temp, cfg.HostWorkspace)
+		base := m.host(temp, r.hostWorkspace)
 		if base == "" {
-			return "", "The login is in " + dir + ", which later host steps cannot see: the host path of " + m.container +
+			return "", "The login is in " + dir + ", which later host steps cannot see: the host path of " + container +
 				" is unknown (use the action as owner/repo@ref so that action.yml passes it, or set docker-config to a directory later steps share)."
 		}
 		host := base + rest
@@ -80,13 +86,13 @@ func hostDockerConfig(dir string, cfg *inputs.Config, e Env) (string, string) {
 // there would vanish with the container (and the post step could not find
 // it). It happens when the job sets DOCKER_CONFIG to a host path the
 // runner does not mount.
-func checkContainerDockerConfig(cfg *inputs.Config, e Env) error {
-	if !inGitHubContainer(e) {
+func (r *Runner) checkContainerDockerConfig(setting string) error {
+	if r.Layout != GitHub {
 		return nil
 	}
-	dir, subject := cfg.DockerConfig, inputs.DockerConfig.Spell(inputs.GitHub)
+	dir, subject := setting, inputs.DockerConfig.Spell(inputs.GitHub)
 	if dir == "" {
-		if d := e.Getenv("DOCKER_CONFIG"); d != "" {
+		if d := r.dockerConfig; d != "" {
 			dir, subject = d, "environment variable DOCKER_CONFIG"
 		} else {
 			return nil // HOME/.docker: /github/home/.docker
@@ -94,7 +100,8 @@ func checkContainerDockerConfig(cfg *inputs.Config, e Env) error {
 	}
 	dir = filepath.Clean(dir)
 	for _, m := range githubMounts {
-		if dir == m.container || strings.HasPrefix(dir, m.container+"/") {
+		container := GitHubRoot + "/" + m.container
+		if dir == container || strings.HasPrefix(dir, container+"/") {
 			return nil
 		}
 	}
