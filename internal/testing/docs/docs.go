@@ -249,6 +249,17 @@ func PeersTable() string {
 	return b.String()
 }
 
+// EnvVarsTable renders the README table of the program's own environment
+// variables (inputs.EnvVars), which are no setting's fallback.
+func EnvVarsTable() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Description |\n| --- | --- |\n")
+	for _, v := range inputs.EnvVars {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", v.Name, escape(v.Doc))
+	}
+	return b.String()
+}
+
 // OutputsTable renders the README table of outputs and environment variables.
 func OutputsTable() string {
 	var b strings.Builder

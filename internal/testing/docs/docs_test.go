@@ -109,7 +109,7 @@ func TestREADMETablesUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(readme)
-	for name, body := range map[string]string{"settings": SettingsTable(), "outputs": OutputsTable(), "peers": PeersTable()} {
+	for name, body := range map[string]string{"settings": SettingsTable(), "outputs": OutputsTable(), "peers": PeersTable(), "envvars": EnvVarsTable()} {
 		doc, err = Replace(doc, name, body)
 		if err != nil {
 			t.Fatal(err)
@@ -267,6 +267,21 @@ func TestSettingsTableSane(t *testing.T) {
 		}
 		if s.Modes.Has(inputs.CLI) && len(s.Flag) == 0 {
 			t.Errorf("%s applies to the CLI but has no flag", s.Name)
+		}
+	}
+	// The program's own variables: unique, documented, and no setting's
+	// environment fallback.
+	for _, v := range inputs.EnvVars {
+		claim("env", v.Name, v.Name)
+		if v.Doc == "" || !strings.HasSuffix(v.Doc, ".") {
+			t.Errorf("%s: doc must be a sentence", v.Name)
+		}
+	}
+	for _, s := range inputs.Table {
+		for _, e := range s.Env {
+			if _, ours := names["env:"+e]; ours {
+				t.Errorf("%s is both setting %s's fallback and in inputs.EnvVars", e, s.Name)
+			}
 		}
 	}
 	// Peer names: none is ours too, each is documented, a refused one
