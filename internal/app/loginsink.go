@@ -171,6 +171,13 @@ func (s *loginSink) export(t *run) error {
 	if err := t.fc.Env(s.target.Env, value); err != nil {
 		return problem.Wrap(problem.Internal, err, "exporting "+s.target.Env+" failed", "")
 	}
+	if s.docker() {
+		// The container form must export DOCKER_CONFIG to a new directory:
+		// say what that hides from later steps.
+		if hides := t.where.Hidden(filepath.Dir(file)); len(hides) > 0 {
+			t.con.Warnf("%s", t.where.HiddenWarning(value, hides))
+		}
+	}
 	return nil
 }
 
