@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -105,6 +106,8 @@ func TestLoginMerge(t *testing.T) {
 			want: "{\n  \"credHelpers\": {\n    \"gcr.io\": \"gcloud\"\n  },\n  \"auths\": {\n    \"" + ecrHost + "\": {\n      \"auth\": \"QVdTOmVjci10b2tlbi1abTl2WW1GeVltRjYtMDEyMzQ1Njc4OQ==\"\n    }\n  }\n}\n"},
 		{name: "CRLF four spaces", initial: ptr("{\r\n    \"auths\": {\r\n        \"ghcr.io\": {\"auth\": \"dTpw\"}\r\n    }\r\n}\r\n"),
 			want: "{\r\n    \"auths\": {\r\n        \"ghcr.io\": {\"auth\": \"dTpw\"},\r\n        \"" + ecrHost + "\": {\r\n            \"auth\": \"QVdTOmVjci10b2tlbi1abTl2WW1GeVltRjYtMDEyMzQ1Njc4OQ==\"\r\n        }\r\n    }\r\n}\r\n"},
+		{name: "CRLF tabs as docker on Windows writes it", initial: ptr("{\r\n\t\"auths\": {\r\n\t\t\"ghcr.io\": {\r\n\t\t\t\"auth\": \"dTpw\"\r\n\t\t}\r\n\t},\r\n\t\"credsStore\": \"\",\r\n\t\"currentContext\": \"desktop-linux\"\r\n}"),
+			want: "{\r\n\t\"auths\": {\r\n\t\t\"ghcr.io\": {\r\n\t\t\t\"auth\": \"dTpw\"\r\n\t\t},\r\n\t\t\"" + ecrHost + "\": {\r\n\t\t\t\"auth\": \"QVdTOmVjci10b2tlbi1abTl2WW1GeVltRjYtMDEyMzQ1Njc4OQ==\"\r\n\t\t}\r\n\t},\r\n\t\"credsStore\": \"\",\r\n\t\"currentContext\": \"desktop-linux\"\r\n}"},
 		{name: "compact one line", initial: ptr(`{"auths":{"ghcr.io":{"auth":"dTpw"}},"credsStore":""}`),
 			want: `{"auths":{"ghcr.io":{"auth":"dTpw"},"` + ecrHost + `":{"auth":"QVdTOmVjci10b2tlbi1abTl2WW1GeVltRjYtMDEyMzQ1Njc4OQ=="}},"credsStore":""}`},
 		{name: "compact auths in indented file", initial: ptr("{\n\t\"auths\": {\"ghcr.io\": {\"auth\": \"dTpw\"}}\n}"),
@@ -649,6 +652,59 @@ func TestLoginRefreshHelper(t *testing.T) {
 		}
 		if _, _, ok := decodedAuth(t, after, ecrHost); ok {
 			t.Errorf("auths entry for %s left after Logout", ecrHost)
+		}
+	}
+}
+
+// TestDirFor: docker's default directory on each system, tested on any:
+// %USERPROFILE%\.docker on Windows (HOME is not what docker reads there),
+// $HOME/.docker elsewhere, DOCKER_CONFIG first everywhere.
+func TestDirFor(t *testing.T) {
+	tests := []struct {
+		goos    string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"windows", map[string]string{"USERPROFILE": `C:\Users\runneradmin`}, `C:\Users\runneradmin\.docker`, ""},
+		{"windows", map[string]string{"USERPROFILE": `C:\Users\runneradmin\`, "HOME": "/c/Users/other"}, `C:\Users\runneradmin\.docker`, ""},
+		{"windows", map[string]string{"USERPROFILE": `D:/profiles/u/`}, `D:/profiles/u\.docker`, ""},
+		{"windows", map[string]string{"USERPROFILE": `C:\`}, `C:\.docker`, ""},
+		{"windows", map[string]string{"DOCKER_CONFIG": `D:\a\_temp\docker`, "USERPROFILE": `C:\Users\u`}, `D:\a\_temp\docker`, ""},
+		{"windows", map[string]string{"HOME": "/c/Users/u"}, "", "neither DOCKER_CONFIG nor USERPROFILE"},
+		{"linux", map[string]string{"HOME": "/home/runner", "USERPROFILE": `C:\x`}, "/home/runner/.docker", ""},
+		{"linux", map[string]string{"HOME": "/"}, "/.docker", ""},
+		{"darwin", map[string]string{"HOME": "/Users/runner/"}, "/Users/runner/.docker", ""},
+		{"darwin", map[string]string{"USERPROFILE": `C:\x`}, "", "neither DOCKER_CONFIG nor HOME"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.goos+" "+tt.want, func(t *testing.T) {
+			got, err := dirFor(tt.goos, func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("dirFor(%s) = %q, %v; want an error mentioning %q", tt.goos, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("dirFor(%s) = %q, %v; want %q", tt.goos, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRefreshHelperFilesExe: docker on Windows runs a credential helper
+// only as docker-credential-<name>.exe (PATHEXT), so the refresh helper's
+// binary carries the suffix there.
+func TestRefreshHelperFilesExe(t *testing.T) {
+	bin, settings := RefreshHelperFiles(filepath.Join("d", RefreshDirName), RefreshHelperName+"-2")
+	want := HelperPrefix + RefreshHelperName + "-2" + exeSuffix(runtime.GOOS)
+	if filepath.Base(bin) != want || filepath.Base(filepath.Dir(bin)) != "bin" || filepath.Base(settings) != "helper-2.json" {
+		t.Errorf("RefreshHelperFiles = %s, %s", bin, settings)
+	}
+	for goos, want := range map[string]string{"windows": ".exe", "linux": "", "darwin": ""} {
+		if got := exeSuffix(goos); got != want {
+			t.Errorf("exeSuffix(%s) = %q, want %q", goos, got, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -20,15 +21,25 @@ const RefreshDirName = "ecr-credentials-refresh"
 const RefreshHelperName = "ecr-credentials"
 
 // RefreshHelperFiles are the helper binary and its settings file for the
-// refresh helper name in the refresh directory dir: bin/docker-credential-<name>
-// and helper.json for RefreshHelperName, helper-<n>.json for
-// RefreshHelperName-<n>.
+// refresh helper name in the refresh directory dir:
+// bin/docker-credential-<name> (.exe on Windows) and helper.json for
+// RefreshHelperName, helper-<n>.json for RefreshHelperName-<n>.
 func RefreshHelperFiles(dir, name string) (bin, settings string) {
 	settings = "helper.json"
 	if n, ok := strings.CutPrefix(name, RefreshHelperName+"-"); ok {
 		settings = "helper-" + n + ".json"
 	}
-	return filepath.Join(dir, "bin", HelperPrefix+name), filepath.Join(dir, settings)
+	return filepath.Join(dir, "bin", HelperPrefix+name+exeSuffix(runtime.GOOS)), filepath.Join(dir, settings)
+}
+
+// exeSuffix is what a program's file name ends with on goos: on Windows
+// docker finds docker-credential-<name> only as an .exe (PATHEXT), as
+// exec.LookPath does for the helpers Login stores through.
+func exeSuffix(goos string) string {
+	if goos == "windows" {
+		return ".exe"
+	}
+	return ""
 }
 
 // isRefreshHelperName tells the names RefreshHelperFiles is for.

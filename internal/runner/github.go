@@ -51,8 +51,10 @@ func (r *Runner) HostPath(dir string) (string, string) {
 		return dir, sharedWorkspaceNote(dir)
 	}
 	if r.Layout != GitHub {
-		if home := r.home; home != "" && filepath.Clean(dir) == filepath.Join(home, ".docker") && r.dockerConfig == "" {
-			return "", "" // later steps read ~/.docker already
+		// Later steps read docker's default directory already: ~/.docker,
+		// on Windows %USERPROFILE%\.docker (dockerconfig.Dir).
+		if r.dockerConfig == "" && r.defaultDocker != "" && filepath.Clean(dir) == r.defaultDocker {
+			return "", ""
 		}
 		return dir, "Later steps use this login: exported DOCKER_CONFIG=" + dir + "."
 	}

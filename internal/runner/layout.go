@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,9 @@ const (
 var (
 	DockerEnvFile = "/.dockerenv"
 	MountInfoFile = "/proc/self/mountinfo"
+	// hostOS is the system this runs on: container actions run on Linux
+	// only (actions/runner's ContainerActionHandler refuses others).
+	hostOS = runtime.GOOS
 )
 
 // ActDockerConfigDir is the docker config directory, inside the shared
@@ -42,7 +46,13 @@ const ActDockerConfigDir = ".ecr-credentials-docker"
 // together with GITHUB_WORKSPACE being a mount point. /.dockerenv alone
 // says nothing: a self-hosted runner may itself run in a container and
 // still run steps on its own file system.
+//
+// On Windows and macOS every step runs on the host (HOME is not even set
+// on a Windows runner: docker's home there is %USERPROFILE%).
 func detectLayout(getenv func(string) string) Layout {
+	if hostOS != "linux" {
+		return Host
+	}
 	if inGitHubContainer(getenv) {
 		return GitHub
 	}

@@ -63,6 +63,38 @@ func TestDetectLayout(t *testing.T) {
 	}
 }
 
+// TestDetectLayoutOffLinux: a Windows runner gives a node action's step no
+// HOME (docker's home there is %USERPROFILE%), which on Linux is a sign of
+// act's job container; off Linux no step runs in a container, so the
+// login goes to the user's own docker config, never refused as one that
+// would vanish with a container.
+func TestDetectLayoutOffLinux(t *testing.T) {
+	windows := map[string]string{"USERPROFILE": `C:\Users\runneradmin`, "GITHUB_WORKSPACE": `D:\a\repo\repo`, "RUNNER_TEMP": `D:\a\_temp`}
+	mac := map[string]string{"HOME": "/Users/runner", "GITHUB_WORKSPACE": "/Users/runner/work/repo/repo"}
+	tests := []struct {
+		goos string
+		env  map[string]string
+		want Layout
+	}{
+		{"windows", windows, Host},
+		{"darwin", mac, Host},
+		{"darwin", map[string]string{"GITHUB_WORKSPACE": "/Users/runner/work/repo/repo"}, Host},
+		{"linux", windows, Alone}, // the same variables on Linux: a container sharing nothing
+		{"linux", mac, Host},
+	}
+	for _, tt := range tests {
+		t.Run(tt.goos, func(t *testing.T) {
+			fakeMounts(t, true)
+			old := hostOS
+			hostOS = tt.goos
+			t.Cleanup(func() { hostOS = old })
+			if got := detectLayout(func(k string) string { return tt.env[k] }); got != tt.want {
+				t.Errorf("layout on %s = %d, want %d", tt.goos, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestContainerDockerConfig(t *testing.T) {
 	ws := "/home/me/work/repo"
 	act := map[string]string{"ACT": "true", "GITHUB_WORKSPACE": ws}

@@ -39,6 +39,7 @@ type Runner struct {
 	// From the step's environment.
 	workspace     string // GITHUB_WORKSPACE
 	home          string // HOME
+	defaultDocker string // docker's own config directory (dockerconfig.Dir), if known
 	runnerTemp    string // RUNNER_TEMP
 	dockerConfig  string // DOCKER_CONFIG
 	authFile      string // REGISTRY_AUTH_FILE
@@ -79,6 +80,7 @@ func Detect(in Input) (*Runner, error) {
 		Layout:           detectLayout(getenv),
 		workspace:        getenv("GITHUB_WORKSPACE"),
 		home:             getenv("HOME"),
+		defaultDocker:    defaultDockerDir(getenv),
 		runnerTemp:       getenv("RUNNER_TEMP"),
 		dockerConfig:     getenv("DOCKER_CONFIG"),
 		authFile:         getenv("REGISTRY_AUTH_FILE"),
@@ -224,4 +226,19 @@ func (r *Runner) HiddenWarning(exported string, hides []string) string {
 	return "This container action exported DOCKER_CONFIG=" + exported + " so that later steps use its login, and so hides from them what earlier steps set up: " +
 		strings.Join(hides, "; ") + ". Run this step before docker/setup-buildx-action and other logins (docker/login-action), " +
 		"or use the native form (`uses: " + repo + "/native@v1`), which logs in to the runner's own docker config in place."
+}
+
+// defaultDockerDir is the directory docker reads without DOCKER_CONFIG
+// (~/.docker; %USERPROFILE%\.docker on Windows), or "" if unknown.
+func defaultDockerDir(getenv func(string) string) string {
+	dir, err := dockerconfig.Dir(func(k string) string {
+		if k == "DOCKER_CONFIG" {
+			return ""
+		}
+		return getenv(k)
+	})
+	if err != nil {
+		return ""
+	}
+	return dir
 }
