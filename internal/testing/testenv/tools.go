@@ -29,6 +29,7 @@ var toolPackages = map[string]string{
 	"ip":              "iproute2",
 	"curl":            "curl",
 	"docker":          "docker.io",
+	"dockerd":         "docker.io",
 	"git":             "git",
 	"openssl":         "openssl",
 	"fish":            "fish",
