@@ -50,6 +50,9 @@ func readRegular(path string, limit int64, noFollow bool) ([]byte, fs.FileInfo, 
 	flags := os.O_RDONLY | openNonBlock
 	if noFollow {
 		flags |= openNoFollow
+		if openNoFollow == 0 && isLinkError(path) { // no O_NOFOLLOW (Windows): look first
+			return nil, nil, fmt.Errorf("%s is a symbolic link: %w", path, ErrNotRegular)
+		}
 	}
 	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {

@@ -12,6 +12,21 @@
 // readers see the file whole either way, thanks to the rename. A CI login
 // mostly writes new files, and syncing them was most of its file-writing
 // time.
+//
+// # On Windows
+//
+// Windows keeps no Unix modes: a new file or directory takes the access
+// control list of the directory it is made in (under %USERPROFILE%, the
+// user, the administrators and SYSTEM), and Go maps a mode only to the
+// read-only attribute. So on Windows FileMode and DirMode promise only a
+// writable file; privacy comes from where files are written (the user's
+// profile, the runner's temp directory), not from this package. Files have
+// no uid/gid: OwnerOf reports none, ChownIfRoot does nothing and
+// CheckPrivate accepts any path. Replacing is still a temporary file in the
+// same directory renamed over the target (MoveFileEx with
+// MOVEFILE_REPLACE_EXISTING), and ReadRegularNoFollow refuses a symbolic
+// link by looking before it opens (Windows has no O_NOFOLLOW), which leaves
+// a window in which a link could be swapped in.
 package securefile
 
 import (
