@@ -4,14 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 )
 
 func TestGetPutExpiry(t *testing.T) {
@@ -252,7 +253,7 @@ func TestRootCacheUnderAnotherUsersHome(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != want {
+		if uid, _, _ := securefile.OwnerOf(fi); uid != int(want) {
 			t.Errorf("%s is owned by uid %d, want %d", p, uid, want)
 		}
 	}

@@ -386,7 +386,7 @@ func startRegistryProcess(bin, config string, logs *lockedBuffer) (*registryProc
 	// Only PATH: REGISTRY_* variables from the host would override the config.
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = groupAttr(true)
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
@@ -412,7 +412,7 @@ func (p *registryProcess) stop() error {
 		select {
 		case <-p.exited:
 		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			_ = killGroup(p.cmd.Process)
 			<-p.exited
 			err = errors.New("docker-registry ignored SIGTERM for 5s and was killed")
 		}

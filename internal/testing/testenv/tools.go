@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 )
 
@@ -228,7 +227,7 @@ func buildBinary(pkg string, tags []string) (string, error) {
 		return "", fmt.Errorf("build %s: open lock file: %w", pkg, err)
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+	if err := lockExclusive(lock); err != nil {
 		return "", fmt.Errorf("build %s: lock %s: %w", pkg, lock.Name(), err)
 	}
 	// Closing the file (deferred above) releases the lock.
