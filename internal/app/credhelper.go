@@ -75,7 +75,7 @@ func helperSettingsFile(e Env) (*inputs.SettingsFile, error) {
 		if err != nil {
 			return nil, nil
 		}
-		_, path = dockerconfig.RefreshHelperFiles(filepath.Dir(filepath.Dir(exe)), strings.TrimPrefix(filepath.Base(exe), dockerconfig.HelperPrefix))
+		_, path = dockerconfig.RefreshHelperFiles(filepath.Dir(filepath.Dir(exe)), dockerconfig.HelperNameOf(filepath.Base(exe)))
 	}
 	f, err := inputs.ReadSettingsFile(path)
 	if err != nil {

@@ -702,6 +702,19 @@ func TestRefreshHelperFilesExe(t *testing.T) {
 	if filepath.Base(bin) != want || filepath.Base(filepath.Dir(bin)) != "bin" || filepath.Base(settings) != "helper-2.json" {
 		t.Errorf("RefreshHelperFiles = %s, %s", bin, settings)
 	}
+	for _, tt := range []struct{ goos, base, want string }{
+		{"windows", "docker-credential-ecr-credentials-2.exe", "ecr-credentials-2"},
+		{"windows", "docker-credential-ecr-credentials.EXE", "ecr-credentials"},
+		{"linux", "docker-credential-ecr-credentials-2", "ecr-credentials-2"},
+		{"linux", "docker-credential-x.exe", "x.exe"},
+	} {
+		if got := helperNameOf(tt.goos, tt.base); got != tt.want {
+			t.Errorf("helperNameOf(%s, %s) = %q, want %q", tt.goos, tt.base, got, tt.want)
+		}
+	}
+	if !refreshBinPattern.MatchString(filepath.Base(bin)) {
+		t.Errorf("the refresh directory's check does not take its own helper %s", filepath.Base(bin))
+	}
 	for goos, want := range map[string]string{"windows": ".exe", "linux": "", "darwin": ""} {
 		if got := exeSuffix(goos); got != want {
 			t.Errorf("exeSuffix(%s) = %q, want %q", goos, got, want)

@@ -32,6 +32,18 @@ func RefreshHelperFiles(dir, name string) (bin, settings string) {
 	return filepath.Join(dir, "bin", HelperPrefix+name+exeSuffix(runtime.GOOS)), filepath.Join(dir, settings)
 }
 
+// HelperNameOf is the credential helper name a program file called base
+// answers to: base without docker-credential- and, on Windows, .exe
+// (docker-credential-ecr-credentials-2.exe is ecr-credentials-2).
+func HelperNameOf(base string) string { return helperNameOf(runtime.GOOS, base) }
+
+func helperNameOf(goos, base string) string {
+	if suffix := exeSuffix(goos); suffix != "" && strings.HasSuffix(strings.ToLower(base), suffix) {
+		base = base[:len(base)-len(suffix)]
+	}
+	return strings.TrimPrefix(base, HelperPrefix)
+}
+
 // exeSuffix is what a program's file name ends with on goos: on Windows
 // docker finds docker-credential-<name> only as an .exe (PATHEXT), as
 // exec.LookPath does for the helpers Login stores through.

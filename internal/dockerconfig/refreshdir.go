@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
@@ -55,7 +56,7 @@ const maxRefreshHelpers = 1000
 
 var (
 	refreshSettingsPattern = regexp.MustCompile(`^helper(-[0-9]+)?\.json$`)
-	refreshBinPattern      = regexp.MustCompile(`^` + regexp.QuoteMeta(HelperPrefix+RefreshHelperName) + `(-[0-9]+)?$`)
+	refreshBinPattern      = regexp.MustCompile(`^` + regexp.QuoteMeta(HelperPrefix+RefreshHelperName) + `(-[0-9]+)?` + regexp.QuoteMeta(exeSuffix(runtime.GOOS)) + `$`)
 )
 
 // refreshOwner is the user the refresh directory's files are for: when
