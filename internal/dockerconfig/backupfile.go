@@ -17,7 +17,7 @@ func readPrivateFile(path, what string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if securefile.OpenTo(fi, 0o077) != 0 {
 		return nil, fmt.Errorf("%s %s has mode %04o (others may have written it); not trusted", what, path, fi.Mode().Perm())
 	}
 	if uid, _, ok := securefile.OwnerOf(fi); ok && uid != os.Geteuid() {

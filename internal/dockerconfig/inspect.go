@@ -83,7 +83,7 @@ func Inspect(dir string, owners ...int) (Contents, error) {
 	case !fi.IsDir():
 		c.Problem = "it is not a directory"
 		return c, nil
-	case fi.Mode().Perm()&0o022 != 0:
+	case securefile.OpenTo(fi, 0o022) != 0:
 		c.Problem = fmt.Sprintf("it has mode %04o, writable by group or others", fi.Mode().Perm())
 	}
 	if uid, _, ok := securefile.OwnerOf(fi); ok && c.Problem == "" && !slices.Contains(owners, uid) {

@@ -192,7 +192,7 @@ func openReceipt(s Seal, nonce *string, lookPath func(string) (string, error)) (
 	if err != nil {
 		return nil, fmt.Errorf("docker login receipt %s: %w", name, err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if securefile.OpenTo(fi, 0o077) != 0 {
 		return nil, fmt.Errorf("docker login receipt %s has mode %04o (others may have written it); not trusted", name, fi.Mode().Perm())
 	}
 	if uid, _, ok := securefile.OwnerOf(fi); ok && uid != os.Geteuid() {

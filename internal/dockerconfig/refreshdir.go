@@ -145,7 +145,7 @@ func checkTrusted(path string, fi fs.FileInfo, dir bool, uid int, haveOwner bool
 	if got, _, ok := securefile.OwnerOf(fi); ok && got != uid {
 		return &RefreshDirError{Path: path, Why: fmt.Sprintf("belongs to uid %d, not to uid %d that the credential helper is for", got, uid)}
 	}
-	if fi.Mode().Perm()&0o022 != 0 {
+	if securefile.OpenTo(fi, 0o022) != 0 {
 		return &RefreshDirError{Path: path, Why: fmt.Sprintf("has mode %04o (writable by group or others)", fi.Mode().Perm())}
 	}
 	return nil

@@ -15,3 +15,6 @@ func OwnerOf(fi fs.FileInfo) (uid, gid int, ok bool) {
 	}
 	return int(st.Uid), int(st.Gid), true
 }
+
+// unixModes: the system keeps Unix permission bits (see OpenTo).
+const unixModes = true

@@ -326,3 +326,20 @@ func (s *Set) Undo() {
 	}
 	s.staged, s.done, s.created = nil, nil, nil
 }
+
+// OpenTo returns the bits of mask that fi's mode sets: with mask 0o077 who
+// besides the owner may use the file, with 0o022 who else may write it.
+// A caller refuses what is open to others. On Windows it is always 0:
+// there a mode tells only whether a file is read-only (Go reports 0666 or
+// 0444, 0777 for a directory), and who may use a file is its access list
+// (see the package documentation).
+func OpenTo(fi fs.FileInfo, mask fs.FileMode) fs.FileMode {
+	return openTo(unixModes, fi.Mode().Perm(), mask)
+}
+
+func openTo(unixModes bool, perm, mask fs.FileMode) fs.FileMode {
+	if !unixModes {
+		return 0
+	}
+	return perm & mask
+}

@@ -2,6 +2,7 @@ package securefile
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -101,5 +102,30 @@ func TestSetCommitFailureUndoesEarlierFiles(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
 	if len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestOpenTo: the mode checks of files read back (receipts, backups, the
+// refresh directory) with Unix modes and with Windows', where Go reports
+// 0666 for any writable file and 0777 for a directory: there a mode says
+// nothing about other users, so nothing is refused for it.
+func TestOpenTo(t *testing.T) {
+	tests := []struct {
+		unix       bool
+		perm, mask fs.FileMode
+		want       fs.FileMode
+	}{
+		{true, 0o600, 0o077, 0},
+		{true, 0o640, 0o077, 0o040},
+		{true, 0o755, 0o022, 0},
+		{true, 0o775, 0o022, 0o020},
+		{false, 0o666, 0o077, 0},
+		{false, 0o777, 0o022, 0},
+		{false, 0o444, 0o077, 0},
+	}
+	for _, tt := range tests {
+		if got := openTo(tt.unix, tt.perm, tt.mask); got != tt.want {
+			t.Errorf("openTo(unix %v, %04o, %04o) = %04o, want %04o", tt.unix, tt.perm, tt.mask, got, tt.want)
+		}
 	}
 }
