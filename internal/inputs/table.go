@@ -44,7 +44,7 @@ var (
 		Plugin:      []string{"region", "aws_region"},
 		Flag:        []string{"region", "aws-region"},
 		Env:         []string{"AWS_REGION", "AWS_DEFAULT_REGION"},
-		Doc:         "AWS region of STS and of registries given as account IDs, e.g. eu-west-1. Falls back to AWS_REGION, then AWS_DEFAULT_REGION.",
+		Doc:         "AWS region of STS and of registries given as account IDs, e.g. eu-west-1.",
 		Kind:        String,
 		Modes:       InAll,
 		Helper:      HelperInherits,
@@ -347,7 +347,7 @@ var (
 		Flag:        []string{"dual-stack", "ipv6"},
 		Env:         []string{"AWS_USE_DUALSTACK_ENDPOINT"},
 		Default:     "false",
-		Doc:         "Use IPv6: registries given as account IDs (and the credentials' own registry) become dual-stack hosts (123456789012.dkr-ecr.eu-west-1.on.aws), and STS and the ECR API are called at their dual-stack endpoints. Falls back to AWS_USE_DUALSTACK_ENDPOINT.",
+		Doc:         "Use IPv6: registries given as account IDs (and the credentials' own registry) become dual-stack hosts (123456789012.dkr-ecr.eu-west-1.on.aws), and STS and the ECR API are called at their dual-stack endpoints.",
 		Kind:        Bool,
 		Modes:       InAll,
 		Helper:      HelperInherits,
@@ -592,7 +592,7 @@ var (
 		Name:    "refresh",
 		Plugin:  []string{"refresh"},
 		Default: "false",
-		Doc:     "Keep the docker login fresh for the whole job: a copy of this program is left beside the docker config as the credential helper docker-credential-ecr-credentials (GitHub: on PATH), with the settings it needs, and config.json names it in credHelpers for the registries, so docker gets new credentials after the role session or the 12-hour password has expired. Turn it on for jobs that may run docker after the password expires (long builds, many hours of tests). The GitHub post step removes it.",
+		Doc:     "Keep the docker login fresh for the whole job, so docker gets new credentials after the role session or the 12-hour password has expired. A copy of this program is left beside the docker config as the credential helper docker-credential-ecr-credentials (GitHub: on PATH), with the settings it needs, and config.json names it in credHelpers for the registries. Turn it on for jobs that may run docker after the password expires (long builds, many hours of tests). The GitHub post step removes it.",
 		Kind:    Bool,
 		Modes:   InGitHub | InPlugin,
 		Helper:  HelperIgnores,
@@ -781,7 +781,7 @@ var (
 	}
 )
 
-// Table is the one list of settings. action.yml, the README and --help are
+// Table is the one list of settings. action.yml, docs/settings.md and --help are
 // generated from it, and tests keep them in step.
 //
 // Order matters: settings are applied top to bottom, so a setting whose

@@ -1,7 +1,7 @@
 // Package problem defines the errors ecr-credentials shows to people.
 //
 // Every failure a user can act on is a *Problem with a stable Code (listed
-// in the README's troubleshooting section), a sentence saying what went
+// in docs/troubleshooting.md), a sentence saying what went
 // wrong and a sentence saying how to fix it. Lower layers wrap their causes
 // with fmt.Errorf as usual; the layer that knows what the user must do wraps
 // the cause into a Problem. The sink for the CI (GitHub annotation, plugin
@@ -21,8 +21,8 @@ import (
 // they appear in logs and in the README, and never change meaning.
 type Code string
 
-// The codes. Keep this list in step with README.md ("Troubleshooting"); a
-// test checks that every code here is documented there.
+// The codes. Keep this list in step with docs/troubleshooting.md; a
+// test checks that every code here has a row there, and nothing else.
 const (
 	// InvalidSetting: a setting has a value that cannot be used.
 	InvalidSetting Code = "invalid-setting"

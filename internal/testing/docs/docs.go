@@ -1,7 +1,7 @@
-// Package docs generates the parts of action.yml and README.md that
-// describe settings and outputs, from the one settings table
-// (inputs.Table) and the one list of output fields (output.Fields), so the
-// three never disagree. `go test ./internal/testing/docs -update` rewrites the
+// Package docs generates action.yml and the parts of the documentation that
+// describe settings and outputs (docs/settings.md, docs/migrating.md), from
+// the one settings table (inputs.Table) and the one list of output fields
+// (output.Fields), so they never disagree. `go test ./internal/testing/docs -update` rewrites the
 // files; without -update the test fails when they are out of date.
 package docs
 
@@ -117,7 +117,7 @@ func actionInputs(native bool) *yaml.Node {
 }
 
 func inputDoc(s *inputs.Setting) string {
-	doc := s.Doc
+	doc := s.Doc + inputEnvDoc(s)
 	if s.DefaultDoc != "" {
 		doc += " Default: " + s.DefaultDoc + "."
 	}
@@ -175,20 +175,130 @@ func boolean(b bool) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(b)}
 }
 
-// SettingsTable renders the README table of settings in every mode.
-func SettingsTable() string {
+// SettingsReference renders the settings reference of docs/settings.md:
+// one short table per mode (the name used there, its default in that mode,
+// the first sentence of its doc), then every setting in full, with all its
+// names and environment variables. Cells stay short; the long text is in
+// the per-setting paragraphs the tables link to.
+func SettingsReference() string {
 	var b strings.Builder
-	b.WriteString("| GitHub input | Drone/Woodpecker setting | CLI flag | Default | Description |\n")
-	b.WriteString("| --- | --- | --- | --- | --- |\n")
+	for _, m := range []struct {
+		mode          inputs.Mode
+		title, column string
+	}{
+		{inputs.GitHub, "GitHub Actions (`with:` of either form of the action)", "Input"},
+		{inputs.Plugin, "Drone and Woodpecker (`settings:` of the plugin step; `PLUGIN_<NAME>` variables)", "Setting"},
+		{inputs.CLI, "CLI (flags of every command that takes them; `<command> --help` lists them)", "Flag"},
+	} {
+		fmt.Fprintf(&b, "### %s\n\n| %s | Default | What it does |\n| --- | --- | --- |\n", m.title, m.column)
+		for _, s := range inputs.Table {
+			name, ok := modeName(s, m.mode)
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", name, s.Name, defaultIn(s, m.mode), escape(Summary(s.Doc)))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("### Every setting\n")
 	for _, s := range inputs.Table {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n",
-			cell(s.Modes.Has(inputs.GitHub), "`"+s.Name+"`"),
-			cell(s.Modes.Has(inputs.Plugin) && len(s.Plugin) > 0, names(s.Plugin, "")),
-			cell(s.Modes.Has(inputs.CLI) && len(s.Flag) > 0, names(s.Flag, "--")),
-			defaultCell(s),
-			escape(docWithEnv(s)))
+		fmt.Fprintf(&b, "\n#### `%s`\n\n", s.Name)
+		var where []string
+		if s.Modes.Has(inputs.GitHub) {
+			where = append(where, "GitHub input `"+s.Name+"`")
+		}
+		if s.Modes.Has(inputs.Plugin) && len(s.Plugin) > 0 {
+			where = append(where, "plugin "+alsoNames(s.Plugin, ""))
+		}
+		if s.Modes.Has(inputs.CLI) && len(s.Flag) > 0 {
+			where = append(where, "CLI "+alsoNames(s.Flag, "--"))
+		}
+		if len(s.Env) > 0 {
+			where = append(where, "environment "+envNames(s.Env))
+		}
+		fmt.Fprintf(&b, "%s. Default: %s.\n\n%s\n", strings.Join(where, " · "), defaultAll(s), s.Doc)
 	}
 	return b.String()
+}
+
+// modeName is the name a user of mode m gives the setting.
+func modeName(s *inputs.Setting, m inputs.Mode) (string, bool) {
+	if !s.Modes.Has(m) {
+		return "", false
+	}
+	switch m {
+	case inputs.Plugin:
+		if len(s.Plugin) == 0 {
+			return "", false
+		}
+		return s.Plugin[0], true
+	case inputs.CLI:
+		if len(s.Flag) == 0 {
+			return "", false
+		}
+		return "--" + s.Flag[0], true
+	}
+	return s.Name, true
+}
+
+// alsoNames: the documented name, then the accepted aliases.
+func alsoNames(list []string, prefix string) string {
+	out := "`" + prefix + list[0] + "`"
+	if len(list) > 1 {
+		out += " (also " + names(list[1:], prefix) + ")"
+	}
+	return out
+}
+
+// envNames lists the environment variables a setting falls back to, in the
+// order they are read.
+func envNames(env []string) string { return strings.Join(quoteAll(env), ", then ") }
+
+// defaultIn is the default a user of mode m gets: the environment
+// variables read first, then the literal default of the mode or the
+// default described in words.
+func defaultIn(s *inputs.Setting, m inputs.Mode) string {
+	var parts []string
+	if len(s.Env) > 0 {
+		parts = append(parts, "env "+strings.Join(quoteAll(s.Env), ", then "))
+	}
+	if d := s.DefaultFor(m); d != "" {
+		parts = append(parts, "`"+d+"`")
+	} else if s.DefaultDoc != "" {
+		parts = append(parts, escape(s.DefaultDoc))
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, ", else ")
+}
+
+// defaultAll is the default in every mode, for the full entry.
+func defaultAll(s *inputs.Setting) string {
+	var parts []string
+	if d := s.Default; d != "" {
+		parts = append(parts, "`"+d+"`")
+	}
+	for _, m := range []inputs.Mode{inputs.GitHub, inputs.Plugin, inputs.CLI} {
+		if d, ok := s.ModeDefault[m]; ok && d != s.Default {
+			parts = append(parts, fmt.Sprintf("%s `%s`", m, d))
+		}
+	}
+	if s.DefaultDoc != "" {
+		parts = append(parts, s.DefaultDoc)
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, n := range list {
+		out[i] = "`" + n + "`"
+	}
+	return out
 }
 
 func names(list []string, prefix string) string {
@@ -199,42 +309,34 @@ func names(list []string, prefix string) string {
 	return strings.Join(out, ", ")
 }
 
-func cell(ok bool, v string) string {
-	if !ok {
-		return "–"
-	}
-	return v
-}
-
-func defaultCell(s *inputs.Setting) string {
-	var parts []string
-	if d := s.Default; d != "" {
-		parts = append(parts, "`"+d+"`")
-	}
-	for _, m := range []inputs.Mode{inputs.GitHub, inputs.Plugin, inputs.CLI} {
-		if d, ok := s.ModeDefault[m]; ok && d != s.Default {
-			parts = append(parts, fmt.Sprintf("%s: `%s`", m, d))
+// Summary is the first sentence of a doc text: up to the first ". " that
+// does not close an abbreviation (e.g., i.e.) or stand alone (" . ").
+func Summary(doc string) string {
+	for i := 0; i+1 < len(doc); i++ {
+		if doc[i] != '.' || doc[i+1] != ' ' {
+			continue
 		}
+		before := doc[:i]
+		if i == 0 || doc[i-1] == ' ' || strings.HasSuffix(before, "e.g") || strings.HasSuffix(before, "i.e") {
+			continue
+		}
+		return doc[:i+1]
 	}
-	if s.DefaultDoc != "" {
-		parts = append(parts, escape(s.DefaultDoc))
-	}
-	if len(parts) == 0 {
-		return "–"
-	}
-	return strings.Join(parts, "; ")
+	return doc
 }
 
-func docWithEnv(s *inputs.Setting) string {
+// inputEnvDoc says which environment variables a setting falls back to,
+// for action.yml.
+func inputEnvDoc(s *inputs.Setting) string {
 	if len(s.Env) == 0 {
-		return s.Doc
+		return ""
 	}
-	return s.Doc + " Environment fallback: " + strings.Join(s.Env, ", ") + "."
+	return " Unset, the environment variable " + strings.Join(s.Env, ", then ") + " is read."
 }
 
 func escape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
-// PeersTable renders the README table of the names other actions and
+// PeersTable renders the table (docs/migrating.md) of the names other actions and
 // plugins give settings (inputs.Peers): what each does here.
 func PeersTable() string {
 	var b strings.Builder
@@ -249,7 +351,7 @@ func PeersTable() string {
 	return b.String()
 }
 
-// EnvVarsTable renders the README table of the program's own environment
+// EnvVarsTable renders the table (docs/settings.md) of the program's own environment
 // variables (inputs.EnvVars), which are no setting's fallback.
 func EnvVarsTable() string {
 	var b strings.Builder
@@ -260,7 +362,7 @@ func EnvVarsTable() string {
 	return b.String()
 }
 
-// OutputsTable renders the README table of outputs and environment variables.
+// OutputsTable renders the table (docs/settings.md) of outputs and environment variables.
 func OutputsTable() string {
 	var b strings.Builder
 	b.WriteString("| Output | Environment variable | Description |\n| --- | --- | --- |\n")

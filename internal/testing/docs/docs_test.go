@@ -17,7 +17,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
 )
 
-var update = flag.Bool("update", false, "rewrite action.yml and README.md from the settings table")
+var update = flag.Bool("update", false, "rewrite action.yml and the generated parts of docs/ from the settings table")
 
 func repoFile(name string) string { return filepath.Join("..", "..", "..", name) }
 
@@ -103,19 +103,75 @@ func checkReleaseNativeData(t *testing.T, image string) {
 	}
 }
 
-func TestREADMETablesUpToDate(t *testing.T) {
-	readme, err := os.ReadFile(repoFile("README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(readme)
-	for name, body := range map[string]string{"settings": SettingsTable(), "outputs": OutputsTable(), "peers": PeersTable(), "envvars": EnvVarsTable()} {
-		doc, err = Replace(doc, name, body)
+// generated lists the documents with generated sections: each section
+// lies between `<!-- name:begin -->` and `<!-- name:end -->` lines.
+var generated = []struct {
+	file     string
+	sections map[string]func() string
+}{
+	{"docs/settings.md", map[string]func() string{"settings": SettingsReference, "outputs": OutputsTable, "envvars": EnvVarsTable}},
+	{"docs/migrating.md", map[string]func() string{"peers": PeersTable}},
+}
+
+func TestGeneratedDocsUpToDate(t *testing.T) {
+	for _, g := range generated {
+		b, err := os.ReadFile(repoFile(g.file))
 		if err != nil {
 			t.Fatal(err)
 		}
+		doc := string(b)
+		for name, render := range g.sections {
+			doc, err = Replace(doc, name, render())
+			if err != nil {
+				t.Fatalf("%s: %v", g.file, err)
+			}
+		}
+		checkOrUpdate(t, g.file, []byte(doc))
 	}
-	checkOrUpdate(t, "README.md", []byte(doc))
+}
+
+// TestSettingsReferenceReadable keeps the settings reference's tables
+// short and its text said once: a cell holds the first sentence of a doc
+// text, and no doc text repeats the environment fallback the generator
+// adds.
+func TestSettingsReferenceReadable(t *testing.T) {
+	const maxCell = 300
+	for _, line := range strings.Split(SettingsReference(), "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		for _, c := range strings.Split(line, " | ") {
+			if len(c) > maxCell {
+				t.Errorf("a cell of %d characters (at most %d): %.80s...", len(c), maxCell, c)
+			}
+		}
+	}
+	for _, s := range inputs.Table {
+		for _, env := range s.Env {
+			if strings.Contains(s.Doc, env) {
+				t.Errorf("%s: the doc names %s, which the generator adds as its environment fallback", s.Name, env)
+			}
+		}
+		if sum := Summary(s.Doc); sum == "" || !strings.HasSuffix(sum, ".") {
+			t.Errorf("%s: summary %q is not a sentence", s.Name, sum)
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	for _, tc := range []struct{ doc, want string }{
+		{"One. Two.", "One."},
+		{"A role, e.g. arn:aws:iam::1:role/x. Required.", "A role, e.g. arn:aws:iam::1:role/x."},
+		{"That is, i.e. this. Then.", "That is, i.e. this."},
+		{"Names (A, ...). Upper-case.", "Names (A, ...)."},
+		{"Only one.", "Only one."},
+		{"metadata.name of it.", "metadata.name of it."},
+		{"Hosts (with a leading . only subdomains). More.", "Hosts (with a leading . only subdomains)."},
+	} {
+		if got := Summary(tc.doc); got != tc.want {
+			t.Errorf("Summary(%q) = %q, want %q", tc.doc, got, tc.want)
+		}
+	}
 }
 
 // TestActionYAMLMatchesTable parses the checked-in action.yml and
@@ -222,20 +278,32 @@ func TestBothActionsDeclareTheSameOutputs(t *testing.T) {
 	}
 }
 
-// TestEveryProblemCodeDocumented keeps the README's troubleshooting section
-// in step with the codes the program can print.
+// TestEveryProblemCodeDocumented keeps docs/troubleshooting.md's table in
+// step with the codes the program can print: a row for every code, and no
+// row for a code that does not exist.
 func TestEveryProblemCodeDocumented(t *testing.T) {
-	readme, err := os.ReadFile(repoFile("README.md"))
+	b, err := os.ReadFile(repoFile("docs/troubleshooting.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, trouble, ok := strings.Cut(string(readme), "## Troubleshooting")
-	if !ok {
-		t.Fatal("README.md has no ## Troubleshooting section")
+	rows := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if code, ok := strings.CutPrefix(line, "| `"); ok {
+			if i := strings.Index(code, "` |"); i > 0 {
+				rows[code[:i]] = true
+			}
+		}
 	}
+	known := map[string]bool{}
 	for _, c := range problem.Codes {
-		if !strings.Contains(trouble, "`"+string(c)+"`") {
-			t.Errorf("README troubleshooting does not document code %q", c)
+		known[string(c)] = true
+		if !rows[string(c)] {
+			t.Errorf("docs/troubleshooting.md has no row for code %q", c)
+		}
+	}
+	for code := range rows {
+		if !known[code] {
+			t.Errorf("docs/troubleshooting.md documents code %q, which the program does not have", code)
 		}
 	}
 }
