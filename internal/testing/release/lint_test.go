@@ -17,8 +17,9 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/docs"
 )
 
-// ourAction is how users refer to the action; the examples use it.
-var ourAction = regexp.MustCompile(`ecr-credentials/ecr-credentials@[^\s#]+`)
+// ourAction is how users refer to the action, in either form (the
+// container action, or the native one in native/); the examples use it.
+var ourAction = regexp.MustCompile(`ecr-credentials/ecr-credentials(/native)?@[^\s#]+`)
 
 // workflowFiles returns the workflows and the example workflows of the
 // repository, relative to root.
