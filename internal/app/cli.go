@@ -285,7 +285,7 @@ func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, fla
 
 // cliHelp prints a command's help, generated from the settings table.
 func cliHelp(w io.Writer, cmd cliCommand) {
-	fmt.Fprintf(w, "Usage: ecr-credentials %s [flags] %s\n\n%s\n\nFlags (every one also has an environment or plugin form; see the README):\n", cmd.name, cmd.args, cmd.doc)
+	fmt.Fprintf(w, "Usage: ecr-credentials %s [flags] %s\n\n%s\n\nFlags (every one also has an environment or plugin form; see docs/settings.md):\n", cmd.name, cmd.args, cmd.doc)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, s := range inputs.Table {
 		if !cmd.takes(s) {

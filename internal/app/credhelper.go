@@ -40,7 +40,7 @@ func credentialHelper(ctx context.Context, e Env, action string) int {
 		fmt.Fprintln(e.Stdout, VersionString())
 		return ExitOK
 	default:
-		fmt.Fprintf(e.Stderr, "usage: %s get|store|erase|list (docker runs this; see the README)\n", filepath.Base(e.Args[0]))
+		fmt.Fprintf(e.Stderr, "usage: %s get|store|erase|list (docker runs this; see docs/cli.md)\n", filepath.Base(e.Args[0]))
 		return ExitUsage
 	}
 	if err := credentials.HandleCommand(h, action, e.Stdin, e.Stdout); err != nil {

@@ -6,7 +6,7 @@
 // CI, its default, its documentation and its Kind. The Kind chooses the
 // parser (kinds.go; lists are read by registry.SplitList); a setting's own function only checks and stores the
 // parsed value. Code elsewhere names a setting by its variable (RoleToAssume,
-// AWSRegion, ...), never by a string. action.yml and the README tables are
+// AWSRegion, ...), never by a string. action.yml and docs/settings.md are
 // generated from the table (internal/testing/docs).
 //
 // Files: kinds.go (modes and kinds, and the parser each kind chooses),

@@ -17,7 +17,7 @@ type PeerName struct {
 	// without PLUGIN_ (Mode says which).
 	Name string
 	Mode Mode
-	// Peer says whose name it is, for messages and the README.
+	// Peer says whose name it is, for messages and docs/migrating.md.
 	Peer string
 	// Setting is ours that the name stands for; nil: the name is refused.
 	Setting *Setting
@@ -252,7 +252,7 @@ func checkVars(mode Mode, environ []string) ([]string, error) {
 	for i, u := range unknown {
 		names[i] = prefix + u
 	}
-	fix := "Check the spelling against the settings table in the README."
+	fix := "Check the spelling against the settings in docs/settings.md."
 	first := unknown[0]
 	best, ok := alias[first]
 	if !ok {

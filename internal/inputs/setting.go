@@ -25,7 +25,9 @@ type Setting struct {
 	Default     string
 	ModeDefault map[Mode]string
 	DefaultDoc  string
-	// Doc is one or two sentences for action.yml, README and --help.
+	// Doc is one or two sentences for action.yml, docs/settings.md and --help;
+	// its first sentence is the summary in the settings tables. Environment
+	// fallbacks (Env) are added by the generators: do not repeat them here.
 	Doc string
 	// Kind is the value's type; it chooses the parser (see Kind).
 	Kind Kind

@@ -100,7 +100,7 @@ func ReadSettingsFile(path string) (*SettingsFile, error) {
 		if !ok || !s.Modes.Has(CLI) || len(s.Flag) == 0 {
 			return nil, &problem.Problem{Code: problem.UnknownSetting, Subject: "settings file " + path,
 				What: fmt.Sprintf("%q is not a setting the credential helper takes", name),
-				Fix:  "Use the setting names of the README's settings table (as for GitHub inputs), e.g. aws-region, role-to-assume, registries."}
+				Fix:  "Use the setting names of docs/settings.md (as for GitHub inputs), e.g. aws-region, role-to-assume, registries."}
 		}
 		f.Settings[s] = j.Settings[name]
 	}

@@ -858,7 +858,7 @@ func isCIDR(s string) bool {
 // Peers are the names other actions and plugins give their settings, read
 // in the mode they belong to, so that a step moved over from a peer never
 // silently ignores one: each is taken with the peer's meaning (Setting,
-// Values, Variable) or refused with Fix, which names ours. The README's
+// Values, Variable) or refused with Fix, which names ours. docs/migrating.md's
 // table of peer names is generated from this list.
 var Peers = []*PeerName{
 	{Name: "registry-type", Mode: GitHub, Peer: "amazon-ecr-login", Setting: Registries,

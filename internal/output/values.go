@@ -24,7 +24,7 @@ type Field struct {
 	Output string
 	// Env is the environment variable name without the prefix.
 	Env string
-	// Doc describes it, for action.yml and the README.
+	// Doc describes it, for action.yml and docs/settings.md.
 	Doc string
 	// Secret values are masked (unless mask-password is off).
 	Secret bool

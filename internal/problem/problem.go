@@ -18,7 +18,7 @@ import (
 )
 
 // Code identifies a kind of problem. Codes are part of the user interface:
-// they appear in logs and in the README, and never change meaning.
+// they appear in logs and in docs/troubleshooting.md, and never change meaning.
 type Code string
 
 // The codes. Keep this list in step with docs/troubleshooting.md; a
