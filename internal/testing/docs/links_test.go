@@ -13,11 +13,6 @@ import (
 // mdLink finds the target of a Markdown link: [text](target).
 var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
-// pending are files the README links to that another branch is adding
-// (issue 23's native action); a link to them is not an error while they are
-// missing. Remove an entry once its file is on main.
-var pending = map[string]bool{"native/action.yml": true}
-
 // TestDocLinks checks every relative link of README.md and docs/*.md: the
 // file it names exists, and a #fragment names a heading of that file (as
 // GitHub makes anchors from headings) or, in the settings reference, a
@@ -63,10 +58,6 @@ func TestDocLinks(t *testing.T) {
 				if file != "" {
 					path = filepath.Join(filepath.Dir(page), filepath.FromSlash(file))
 					if _, err := os.Stat(path); err != nil {
-						if pending[file] && os.IsNotExist(err) {
-							t.Logf("%s: link %q: not there yet (another branch adds it)", name, target)
-							continue
-						}
 						t.Errorf("%s: link %q: %v", name, target, err)
 						continue
 					}

@@ -236,9 +236,16 @@ func TestActionFormsLint(t *testing.T) {
 				if !ourAction.Match(b) {
 					t.Errorf("%s does not use ecr-credentials/ecr-credentials@...", filepath.Base(ex))
 				}
-				files[filepath.Base(ex)] = ourAction.ReplaceAll(b, []byte("./"))
+				// The native form is linted against native/action.yml.
+				files[filepath.Base(ex)] = ourAction.ReplaceAllFunc(b, func(m []byte) []byte {
+					if strings.Contains(string(m), "/native@") {
+						return []byte("./native")
+					}
+					return []byte("./")
+				})
 			}
 			dir, paths := project(t, form, true, files)
+			addNative(t, dir)
 			if errs := lint(t, dir, "", paths); len(errs) > 0 {
 				t.Errorf("actionlint, action.yml runs %s: %d problem(s):\n%s", form.runs.Image, len(errs), strings.Join(errs, "\n"))
 			}
@@ -270,10 +277,7 @@ func TestNativeActionLint(t *testing.T) {
 				t.Fatal(err)
 			}
 			write(t, filepath.Join(dir, "native", "action.yml"), native)
-			// actionlint checks that runs.main and runs.post exist.
-			for _, js := range []string{"main.js", "post.js"} {
-				write(t, filepath.Join(dir, "native", js), read(t, filepath.Join(root(t), "native", js)))
-			}
+			addLauncher(t, dir)
 			errs := lint(t, dir, "", paths)
 			if tc.wantErr == "" && len(errs) > 0 {
 				t.Errorf("actionlint, native/action.yml: %d problem(s):\n%s", len(errs), strings.Join(errs, "\n"))
@@ -282,6 +286,30 @@ func TestNativeActionLint(t *testing.T) {
 				t.Errorf("actionlint said %q, want one problem containing %q", errs, tc.wantErr)
 			}
 		})
+	}
+}
+
+// addNative puts the generated native/action.yml and the launcher's entry
+// points into a lint project at dir.
+func addNative(t *testing.T, dir string) {
+	t.Helper()
+	native, err := docs.NativeActionYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "native"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "native", "action.yml"), native)
+	addLauncher(t, dir)
+}
+
+// addLauncher copies native/main.js and native/post.js, which actionlint
+// checks exist (runs.main, runs.post).
+func addLauncher(t *testing.T, dir string) {
+	t.Helper()
+	for _, js := range []string{"main.js", "post.js"} {
+		write(t, filepath.Join(dir, "native", js), read(t, filepath.Join(root(t), "native", js)))
 	}
 }
 
