@@ -53,6 +53,19 @@ type results struct {
 	NaiveBin   int64
 	Image      imageSize
 	Footprint  []absent // sizes of the other contenders' software, as text
+	// NativeArchive is the size of the native action's release archive
+	// for this machine (what its first run downloads); 0: not made.
+	NativeArchive int64
+	// NodeAlone is `node -e 0` through the launch helper, once per
+	// connection-model run: node's own start, for the native step.
+	NodeAlone []sample
+}
+
+// nativeSetup is what the connection model needs for the native action:
+// node and the benchmark's release (nil: not measured).
+type nativeSetup struct {
+	node string
+	rel  *nativeRelease
 }
 
 // runBench measures everything opts asks for and prints the report.
@@ -113,6 +126,23 @@ func runBench(ctx context.Context, opts options) error {
 		contenders = append(contenders, peerContenders(opts, t, res)...)
 	}
 	res.Footprint = footprint(t, opts.ECRLogin)
+	// The native action (issue 23), measured in the connection model.
+	var rel *nativeRelease
+	switch {
+	case opts.ConnRuns == 0:
+	case t.Node == "":
+		res.Absent = append(res.Absent, absent{nativeName, t.NodeMissing + " (the native action's launcher runs under node)"})
+	default:
+		if _, _, _, _, err := runnerPlatform(runtime.GOOS, runtime.GOARCH); err != nil {
+			res.Absent = append(res.Absent, absent{nativeName, err.Error()})
+			break
+		}
+		progress("packing the native action's release (archive, checksums.json, tool cache)")
+		if rel, err = prepareNative(root, bin, filepath.Join(tmp, "native")); err != nil {
+			return err
+		}
+		res.NativeArchive = rel.archiveSize
+	}
 	if t.Docker != "" && opts.Image != "-" {
 		progress("preparing the image")
 	}
@@ -221,7 +251,7 @@ func runBench(ctx context.Context, opts options) error {
 	res.Image = measureImage(ctx, t.Docker, img)
 
 	if opts.ConnRuns > 0 {
-		if err := measureConnModel(ctx, opts, res, contenders, img, root, launchBin, tmp, &runN, progress); err != nil {
+		if err := measureConnModel(ctx, opts, res, contenders, img, nativeSetup{t.Node, rel}, root, launchBin, tmp, &runN, progress); err != nil {
 			return err
 		}
 	}
@@ -445,7 +475,7 @@ func peersMissing(o options, t tools) string {
 // over the fan-out counts, in a lab of real host names behind our DNS and
 // latency proxies. It needs the benchmark's own mount namespace; without
 // it the model is reported as not measured.
-func measureConnModel(ctx context.Context, opts options, res *results, contenders []contender, img imageSize, root, launchBin, tmp string, runN *int, progress func(string, ...any)) error {
+func measureConnModel(ctx context.Context, opts options, res *results, contenders []contender, img imageSize, nat nativeSetup, root, launchBin, tmp string, runN *int, progress func(string, ...any)) error {
 	if !inMountNamespace() {
 		res.ConnAbsent = opts.connWhy
 		if res.ConnAbsent == "" {
@@ -493,6 +523,24 @@ func measureConnModel(ctx context.Context, opts options, res *results, contender
 		withImage = append(withImage, &pullAndRun{run: pulled}, &pulled)
 	}
 	contenders = withImage
+	if nat.rel != nil {
+		// The native step beside our binary's rows: cached, and the first
+		// run of a runner, fetching from a mirror on loopback.
+		mirror, err := startReleaseMirror(l, nat.rel.dist)
+		if err != nil {
+			return err
+		}
+		defer mirror.close()
+		at := 0
+		for i, c := range contenders {
+			if _, ok := c.(*ours); ok {
+				at = i + 1
+			}
+		}
+		contenders = slices.Insert(slices.Clone(contenders), at,
+			contender(&nativeStep{node: nat.node, rel: nat.rel, mirror: mirror}),
+			contender(&nativeStep{node: nat.node, rel: nat.rel, mirror: mirror, firstRun: true}))
+	}
 	progress("connection model: warming up")
 	for _, c := range contenders {
 		if _, err := runOnce(ctx, l, c, scenario{Registries: 1}, filepath.Join(tmp, "warmup")); err != nil {
@@ -506,6 +554,17 @@ func measureConnModel(ctx context.Context, opts options, res *results, contender
 		return err
 	}
 	res.Conn = rows
+	if nat.rel != nil {
+		// node alone, started the same way: the part of the launcher's
+		// cost that is node's own start.
+		for range opts.ConnRuns {
+			_, p, err := l.ln.run(ctx, l, spec{Name: "node -e 0", Path: nat.node, Args: []string{"-e", "0"}, Env: baseEnv(tmp, nil), Dir: tmp})
+			if err != nil {
+				return err
+			}
+			res.NodeAlone = append(res.NodeAlone, sample{Wall: p.End.Sub(p.Start), CPU: p.CPU, MaxRSS: p.MaxRSS, Procs: 1})
+		}
+	}
 	var fan []contender
 	for _, c := range contenders {
 		if _, ok := c.(*ours); ok {
