@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -15,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/docs"
 )
 
 // TestMain runs the tests in a mount namespace of their own when it can
@@ -404,6 +409,10 @@ func TestQuickRun(t *testing.T) {
 	if awsMissing != "" && os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true but the AWS CLI contender cannot run: %s (apt-get install awscli curl)", awsMissing)
 	}
+	_, nodeErr := exec.LookPath("node")
+	if nodeErr != nil && os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but the native action's contender cannot run: node is not installed (apt-get install nodejs)")
+	}
 	number := `[0-9.]+ \([0-9.]+–[0-9.]+\)` // median (min–max)
 	expect := []string{
 		`\| 0 ms \| ecr-credentials \| ` + number,
@@ -437,6 +446,21 @@ func TestQuickRun(t *testing.T) {
 			`\| connection model, 20\.0 ms, one registry: wall ≤ ideal \+ 8 ms \| [0-9.]+ ms = ideal 120 \+ [0-9.]+ \(floor: ideal \+ [0-9.]+\) \| (met|\*\*missed\*\*) \|`,
 			`Our DNS server answered [0-9]+ queries\.`, // and no name it did not know
 		)
+		if nodeErr == nil {
+			// The native step: node, the launcher (no request of its
+			// own with the binary cached) and our binary's 3; its first
+			// run downloads the archive once more, on a connection of its
+			// own.
+			expect = append(expect,
+				`\| ecr-credentials native \(node \+ launcher, cached binary\) \| `+number+` \| 120 \| .* \| 3 \| 3 \| [0-9.]+× \|`,
+				`\| ecr-credentials native, first run \(download \+ verify\) \| `+number+` \| 120 \| .* \| 4 \| 4 \| [0-9.]+× \|`,
+				`\| connection model, 20\.0 ms: the native step's launcher adds ≤ 30\.0 ms over the bare binary \| [+-][0-9.]+ ms \(.*\) \| (met|\*\*missed\*\*) \|`,
+				`\| connection model: the native step's first run \(download and verify; no target\) \| [0-9.]+ ms = cached [+-][0-9.]+ \(archive [0-9.]+ MB\).* \| reported \|`,
+				`node alone \(.node -e 0., started the same way\): wall `+number,
+			)
+		} else {
+			expect = append(expect, `- ecr-credentials native \(node \+ launcher, cached binary\): node not installed`)
+		}
 	} else {
 		expect = append(expect, `Not measured: needs root`)
 	}
@@ -483,4 +507,104 @@ func TestProfileMode(t *testing.T) {
 			t.Errorf("profile output lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// TestTargets23 checks the native action's verdicts on both sides of each
+// threshold, and that a missing row is "not measured", never a verdict.
+func TestTargets23(t *testing.T) {
+	rtt := 20 * time.Millisecond
+	sc := scenario{Latency: rtt, Registries: 1}
+	mk := func(name string, wall time.Duration) row {
+		return row{Contender: name, Scenario: sc, Samples: []sample{{Wall: wall, Ideal: 6 * rtt, CPU: wall / 2, MaxRSS: 20e6, Procs: 1}}}
+	}
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	for _, tc := range []struct {
+		name string
+		rows []row
+		want string // the three verdicts
+	}{
+		{"within both targets", []row{mk(oursName, ms(150)), mk(nativeName, ms(180)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(720))}, "met met reported"},
+		{"launcher 1 ms over, peers 1 ms short", []row{mk(oursName, ms(150)), mk(nativeName, ms(181)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(723))}, "missed missed reported"},
+		{"without the peers", []row{mk(oursName, ms(150)), mk(nativeName, ms(160)), mk(nativeFirstName, ms(400))}, "met not measured reported"},
+		{"without the first run", []row{mk(oursName, ms(150)), mk(nativeName, ms(200)), mk(peerActionsName, ms(900))}, "missed met not measured"},
+		{"native not measured", []row{mk(oursName, ms(150)), mk(peerActionsName, ms(900))}, "not measured not measured not measured"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &results{Opts: options{ConnLatency: rtt}, Conn: tc.rows, NativeArchive: 4e6}
+			var v []string
+			for _, tr := range targets23(r) {
+				v = append(v, strings.Trim(tr.verdict, "*"))
+			}
+			if got := strings.Join(v, " "); got != tc.want {
+				t.Errorf("verdicts %q, want %q (%+v)", got, tc.want, targets23(r))
+			}
+		})
+	}
+}
+
+// TestPrepareNative checks the benchmark's release of a binary: the
+// launcher's checksums.json names this platform's archive with the
+// SHA-256 of the archive and of the binary inside, the archive holds the
+// binary, and the tool cache holds it where the launcher looks, in
+// directories only their owner may write.
+func TestPrepareNative(t *testing.T) {
+	root, err := moduleRoot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, cacheArch, key, err := runnerPlatform(runtime.GOOS, runtime.GOARCH)
+	if err != nil {
+		t.Skipf("no native build for this machine: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "ecr-credentials")
+	content := []byte("\x7fELF a stand-in for the binary")
+	if err := os.WriteFile(bin, content, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := prepareNative(root, bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(rel.action, "checksums.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data docs.NativeData
+	if err := json.Unmarshal(b, &data); err != nil {
+		t.Fatal(err)
+	}
+	a, ok := data.Archives[key]
+	if data.Version != nativeVersion || !ok || a.Name != rel.archive || len(data.Archives) != len(docs.NativePlatforms) {
+		t.Fatalf("checksums.json: %s", b)
+	}
+	archive, err := os.ReadFile(filepath.Join(rel.dist, a.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha256Hex(archive); got != a.SHA256 {
+		t.Errorf("archive SHA-256 %s, checksums.json says %s", got, a.SHA256)
+	}
+	if got := sha256Hex(content); got != a.BinarySHA256 {
+		t.Errorf("the binary's SHA-256 is %s, checksums.json says %s", got, a.BinarySHA256)
+	}
+	cached := filepath.Join(rel.toolCache, "ecr-credentials", strings.TrimPrefix(nativeVersion, "v"), cacheArch, "ecr-credentials")
+	got, err := os.ReadFile(cached)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Errorf("tool cache %s: %v", cached, err)
+	}
+	for p := cached; p != rel.toolCache; p = filepath.Dir(p) {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm()&0o022 != 0 {
+			t.Errorf("%s: %v, mode %v; the launcher refuses what others may write", p, err, st.Mode())
+		}
+	}
+	for _, f := range []string{"action.yml", "launcher.js", "main.js", "post.js"} {
+		if _, err := os.Stat(filepath.Join(rel.action, f)); err != nil {
+			t.Errorf("the action's checkout lacks %s: %v", f, err)
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

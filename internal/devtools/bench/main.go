@@ -88,7 +88,7 @@ type options struct {
 	ConnFanOut  []int
 	connWhy     string // why the model cannot run (set by main)
 	Image       string // image to measure; empty: build the scratch image; "-": skip
-	// OursOnly measures our binary and the naive reference step only
+	// OursOnly measures our binary (bare and native), the naive and floor steps only
 	// (no AWS CLI, peer actions or image): a quick loop while tuning.
 	OursOnly    bool
 	ProfileDir  string // if set: profile our program instead of benchmarking
@@ -140,7 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.ConnRuns, "conn-runs", o.ConnRuns, "runs per row of the connection-level model (0: skip it)")
 	connFan := fs.String("conn-fanout", "1,20", "comma-separated registry `counts` of the connection-level model's fan-out")
 	fs.StringVar(&o.Image, "image", "", "measure this docker `image` instead of building the scratch image from our binary; - skips the image")
-	fs.BoolVar(&o.OursOnly, "ours-only", false, "measure only our binary and the naive reference step (no AWS CLI, peer actions or image)")
+	fs.BoolVar(&o.OursOnly, "ours-only", false, "measure only our binary (bare and as the native action), the naive reference step and the floor (no AWS CLI, peer actions or image)")
 	fs.StringVar(&o.ProfileDir, "profile", "", "instead of the benchmark, profile our program (CPU over many fresh runs, heap, trace) into `dir`")
 	fs.IntVar(&o.ProfileRuns, "profile-runs", 200, "runs merged into the CPU profile (about 3 samples each)")
 	if err := fs.Parse(args); err != nil {

@@ -628,7 +628,7 @@ func targets23(r *results) []targetResult {
 	cpu := func(rw *row) float64 { return pick(rw.Samples, func(s sample) float64 { return ms(s.CPU) }).Median }
 	rss := func(rw *row) float64 { return pick(rw.Samples, func(s sample) float64 { return mb(s.MaxRSS) }).Median }
 	out = append(out, targetResult{launcherLabel,
-		fmt.Sprintf("+%s ms (%s against %s; CPU %s against %s ms, peak RSS %s against %s MB)", fmtNum(n-b), fmtNum(n), fmtNum(b), fmtNum(cpu(nat)), fmtNum(cpu(bare)), fmtNum(rss(nat)), fmtNum(rss(bare))),
+		fmt.Sprintf("%s ms (%s against %s; CPU %s against %s ms, peak RSS %s against %s MB)", signed(n-b), fmtNum(n), fmtNum(b), fmtNum(cpu(nat)), fmtNum(cpu(bare)), fmtNum(rss(nat)), fmtNum(rss(bare))),
 		verdict(n-b <= ms(target23Launcher))})
 	if peers == nil {
 		out = append(out, targetResult{peersLabel, "peers not measured (pass -configure-aws and -ecr-login)", "not measured"})
@@ -640,11 +640,19 @@ func targets23(r *results) []targetResult {
 		out = append(out, targetResult{firstLabel, "not measured", "not measured"})
 	} else {
 		f := medianWall(first)
-		m := fmt.Sprintf("%s ms = cached + %s (archive %.2f MB)", fmtNum(f), fmtNum(f-n), mb(r.NativeArchive))
+		m := fmt.Sprintf("%s ms = cached %s (archive %.2f MB)", fmtNum(f), signed(f-n), mb(r.NativeArchive))
 		if peers != nil {
 			m += fmt.Sprintf("; %.2f× faster than the peers", medianWall(peers)/f)
 		}
 		out = append(out, targetResult{firstLabel, m, "reported"})
 	}
 	return out
+}
+
+// signed is fmtNum with an explicit sign: "+3.20", "-1.50".
+func signed(x float64) string {
+	if x < 0 {
+		return fmtNum(x)
+	}
+	return "+" + fmtNum(x)
 }
