@@ -1,6 +1,7 @@
 // Command bench measures, side by side and against the same emulator,
-// every way of logging a CI job in to Amazon ECR: this project's binary,
-// a shell step with the AWS CLI v2 and docker login, aws-actions/
+// every way of logging a CI job in to Amazon ECR: this project's binary
+// (bare, in its image, and as the native action: node, its launcher and
+// the binary from the tool cache or a download; native.go), a shell step with the AWS CLI v2 and docker login, aws-actions/
 // amazon-ecr-login (when its dist/index.js is given), and a naive
 // aws-sdk-go-v2 step as a reference. It prints Markdown tables of median
 // and spread: end-to-end wall time and its overhead above the unavoidable
