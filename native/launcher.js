@@ -482,11 +482,18 @@ function saveState(env, values) {
   fs.appendFileSync(file, text);
 }
 
+// NATIVE_VAR tells the binary that it runs as the native action, where
+// the job's later steps run (the runner's host, or act's job container):
+// it edits the user's own docker config there rather than taking act's job
+// container for a container action (internal/runner, detectLayout;
+// inputs.EnvNativeAction).
+const NATIVE_VAR = 'ECR_CREDENTIALS_NATIVE_ACTION';
+
 // run starts the binary with the step's environment and standard streams,
 // passes on a cancellation, and resolves to its exit code.
 function run(file, args, env) {
   return new Promise((resolvePromise) => {
-    const child = childProcess.spawn(file, args, { env, stdio: 'inherit' });
+    const child = childProcess.spawn(file, args, { env: { ...env, [NATIVE_VAR]: 'true' }, stdio: 'inherit' });
     const forward = (sig) => () => child.kill(sig);
     const onInt = forward('SIGINT');
     const onTerm = forward('SIGTERM');

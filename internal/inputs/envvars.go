@@ -25,6 +25,8 @@ var (
 		Doc: "Credential helper: the token cache's directory (default `~/.cache/ecr-credentials`); `none` turns the cache off."}
 	EnvDebug = &EnvVar{Name: "ECR_CREDENTIALS_DEBUG",
 		Doc: "Credential helper: `true` logs what it does to stderr, and why a `get` found nothing."}
+	EnvNativeAction = &EnvVar{Name: "ECR_CREDENTIALS_NATIVE_ACTION",
+		Doc: "Set to `true` by the native action's launcher (native/) for the binary it runs: the run is where the job's later steps run (the runner's host, or act's job container), so the docker login edits the user's own docker config in place, even where `ACT=true` and a mounted workspace would otherwise mean a container action."}
 	EnvAWSECRDisableCache = &EnvVar{Name: "AWS_ECR_DISABLE_CACHE",
 		Doc: "Credential helper, as amazon-ecr-credential-helper reads it: any value turns the token cache off, unless ECR_CREDENTIALS_CACHE_DIR is set."}
 	EnvAWSECRCacheDir = &EnvVar{Name: "AWS_ECR_CACHE_DIR",
@@ -35,5 +37,5 @@ var (
 
 // EnvVars are the program's own environment variables, in the README's
 // order.
-var EnvVars = []*EnvVar{EnvMode, EnvConfig, EnvRegistries, EnvCacheDir, EnvDebug,
+var EnvVars = []*EnvVar{EnvMode, EnvNativeAction, EnvConfig, EnvRegistries, EnvCacheDir, EnvDebug,
 	EnvAWSECRDisableCache, EnvAWSECRCacheDir, EnvAWSECRIgnoreCredsStorage}

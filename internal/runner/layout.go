@@ -41,16 +41,19 @@ var (
 // workspace, that a login under act goes to.
 const ActDockerConfigDir = ".ecr-credentials-docker"
 
-// detectLayout reads the signs: the GitHub runner's mount points; ACT=true;
-// HOME unset or "/" (no runner gives a step that home); /.dockerenv
-// together with GITHUB_WORKSPACE being a mount point. /.dockerenv alone
-// says nothing: a self-hosted runner may itself run in a container and
-// still run steps on its own file system.
+// detectLayout reads the signs: the native launcher's
+// ECR_CREDENTIALS_NATIVE_ACTION (the host, always: a node action runs where
+// the job's later steps run, on the runner's host or, under act, in the job
+// container whose HOME every later step shares); the GitHub runner's mount
+// points; ACT=true; HOME unset or "/" (no runner gives a step that home);
+// /.dockerenv together with GITHUB_WORKSPACE being a mount point.
+// /.dockerenv alone says nothing: a self-hosted runner may itself run in a
+// container and still run steps on its own file system.
 //
 // On Windows and macOS every step runs on the host (HOME is not even set
 // on a Windows runner: docker's home there is %USERPROFILE%).
 func detectLayout(getenv func(string) string) Layout {
-	if hostOS != "linux" {
+	if hostOS != "linux" || inputs.EnvNativeAction.Get(getenv) == "true" {
 		return Host
 	}
 	if inGitHubContainer(getenv) {

@@ -52,6 +52,8 @@ func TestDetectLayout(t *testing.T) {
 		{"only a parent is mounted", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws}, false, []string{"/home/me"}, Alone},
 		{"host step in a containerised runner", map[string]string{"HOME": "/home/runner", "GITHUB_WORKSPACE": ws}, true, nil, Host},
 		{"host", map[string]string{"HOME": "/home/me", "GITHUB_WORKSPACE": ws}, false, []string{ws}, Host},
+		{"native action under act: the job container is the host", map[string]string{"ACT": "true", "HOME": "/root", "GITHUB_WORKSPACE": ws, inputs.EnvNativeAction.Name: "true"}, true, []string{ws}, Host},
+		{"native action, HOME /", map[string]string{"HOME": "/", "GITHUB_WORKSPACE": ws, inputs.EnvNativeAction.Name: "true"}, true, []string{ws}, Host},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,13 +35,31 @@ type fixture struct {
 	host       string // the registry as image references name it
 	password   string
 	key        awsfake.AccessKey
-	image      string // the ecr-credentials image
-	stepImage  string // busybox + crane, for the job and later steps
+	image      string // the ecr-credentials image (newFixture)
+	stepImage  string // busybox + crane, for the job and later steps (newFixture)
 	site       string // host directory mounted at siteDir
 	resolvConf string // names only 127.0.0.1
 }
 
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newAccount(t)
+	f.image = imagetest.BuiltImage(t)
+	f.stepImage = "ecr-credentials-engines-step:" + imagetest.RandomName("t")
+	links := map[string]string{}
+	for _, l := range []string{"sh", "tail", "sleep", "cat", "sha256sum", "base64", "test", "ls", "env", "mkdir", "rm"} {
+		links["bin/"+l] = "busybox"
+	}
+	imagetest.ImportImage(t, f.stepImage, map[string]string{
+		"bin/busybox":         imagetest.StaticBusybox(t),
+		"usr/local/bin/crane": testenv.Crane(t),
+	}, links, "ENV PATH=/usr/local/bin:/bin", `CMD ["/bin/sh"]`)
+	return f
+}
+
+// newAccount is a fixture without the images: the emulated account, its
+// registry and the files mounted at siteDir.
+func newAccount(t *testing.T) *fixture {
 	t.Helper()
 	imagetest.RequireDocker(t)
 	pw := make([]byte, 1200)
@@ -78,17 +96,6 @@ func newFixture(t *testing.T) *fixture {
 	must(t, os.WriteFile(filepath.Join(f.site, "ca.pem"), append(append(f.fake.CertPEM(), '\n'), regCA...), 0o644))
 	must(t, os.WriteFile(filepath.Join(f.site, "layer.tar"), layerTar(t, imagetest.RandomName("pushed by a later step ")+"\n"), 0o644))
 	f.resolvConf = imagetest.LoopbackResolvConf(t, f.site)
-
-	f.image = imagetest.BuiltImage(t)
-	f.stepImage = "ecr-credentials-engines-step:" + imagetest.RandomName("t")
-	links := map[string]string{}
-	for _, l := range []string{"sh", "tail", "sleep", "cat", "sha256sum", "base64", "test", "ls", "env", "mkdir", "rm"} {
-		links["bin/"+l] = "busybox"
-	}
-	imagetest.ImportImage(t, f.stepImage, map[string]string{
-		"bin/busybox":         imagetest.StaticBusybox(t),
-		"usr/local/bin/crane": testenv.Crane(t),
-	}, links, "ENV PATH=/usr/local/bin:/bin", `CMD ["/bin/sh"]`)
 	return f
 }
 

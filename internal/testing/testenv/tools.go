@@ -36,6 +36,7 @@ var toolPackages = map[string]string{
 	"podman":          "podman",
 	"buildah":         "buildah",
 	"node":            "nodejs",
+	"ldd":             "libc-bin",
 }
 
 // extraToolDirs are searched when PATH does not find a command, because

@@ -1,0 +1,363 @@
+package engines
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/docs"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/imagetest"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
+)
+
+const (
+	modulePath = "github.com/ecr-credentials/ecr-credentials"
+	// jobHome is the job user's home in the node job image (its
+	// /etc/passwd), which the test mounts from a host directory.
+	jobHome = "/root"
+	// actToolCache is the docker volume act mounts at /opt/hostedtoolcache
+	// (RUNNER_TOOL_CACHE) in every job container of the machine, kept
+	// between runs (act pkg/runner/run_context.go GetBindsAndMounts).
+	actToolCache = "act-toolcache"
+)
+
+// earlierConfig is the job's docker config.json before the native step: an
+// earlier step's login to another registry, in docker's own formatting,
+// which the post step must give back byte for byte.
+const earlierConfig = "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\n\t\t\t\"auth\": \"b2N0bzpnaHBfZWFybGllcg==\"\n\t\t}\n\t}\n}\n"
+
+// TestActNative runs testdata/act/native.yml with nektos/act (issue 23):
+// the native form of the action (native/action.yml, runs.using node24,
+// which act v0.2.89 runs with the `node` of the job container: see
+// pkg/runner/action.go runActionImpl and run_context.go
+// GetNodeToolFullPath) in a job image holding the host's node, its shared
+// libraries, busybox and crane. The launcher fetches the binary from a
+// snapshot release served on loopback (ECR_CREDENTIALS_DOWNLOAD_URL, with a
+// checksums.json written for that release), checks it and keeps it in the
+// job's tool cache; the binary logs in in the job's own
+// ~/.docker/config.json, beside an earlier login; a later step pushes with
+// that file; act runs the post step, which the launcher gives the binary's
+// STATE_* and which restores config.json byte for byte.
+//
+// act's tool cache is one docker volume for every act run on the machine:
+// each test run makes a release of a version of its own, so that the
+// launcher finds no binary of another run there, and removes that
+// version's directory from the volume at the end.
+func TestActNative(t *testing.T) {
+	bin := act.binary(t)
+	f := newAccount(t)
+	rel := newSnapshotRelease(t, imagetest.RandomName("v1.2.3-snapshot-"))
+	image := nodeJobImage(t)
+	cacheDir := "/opt/hostedtoolcache/ecr-credentials/" + strings.TrimPrefix(rel.version, "v")
+	t.Cleanup(func() {
+		imagetest.DockerQuiet("run", "--rm", "--pull=never", "--network", "none", "-v", actToolCache+":/opt/hostedtoolcache", image,
+			"sh", "-c", `rm -rf "$0"; rmdir /opt/hostedtoolcache/ecr-credentials 2>/dev/null; true`, cacheDir)
+	})
+
+	repo := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(repo, ".github", "workflows"), 0o755))
+	wf, err := os.ReadFile(filepath.Join("testdata", "act", "native.yml"))
+	must(t, err)
+	const wfName = "\nname: ecr-credentials-engines-native\n"
+	if !strings.Contains(string(wf), wfName) {
+		t.Fatalf("testdata/act/native.yml lacks %q", strings.TrimSpace(wfName))
+	}
+	wf = []byte(strings.Replace(string(wf), wfName, "\nname: "+imagetest.RandomName("ecr-credentials-engines-native-")+"\n", 1))
+	must(t, os.WriteFile(filepath.Join(repo, ".github", "workflows", "native.yml"), wf, 0o644))
+	copyNativeAction(t, filepath.Join(repo, "native"), rel.data)
+	gitStub(t, repo)
+
+	// The job's home, mounted from the host so that the test sees what the
+	// post step left; an earlier login in its docker config.
+	home := t.TempDir()
+	must(t, os.Chmod(home, 0o700))
+	dockerDir := filepath.Join(home, ".docker")
+	must(t, os.Mkdir(dockerDir, 0o700))
+	cfgPath := filepath.Join(dockerDir, "config.json")
+	must(t, os.WriteFile(cfgPath, []byte(earlierConfig), 0o600))
+
+	tag := imagetest.RandomName("t")
+	env := f.stepEnv()
+	env["PUSH_TAG"] = tag
+	env["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.url()
+	envFile := filepath.Join(t.TempDir(), "env")
+	secretFile := filepath.Join(t.TempDir(), "secrets")
+	must(t, os.WriteFile(envFile, []byte(dotenvLines(env)), 0o600))
+	must(t, os.WriteFile(secretFile, []byte(dotenvLines(map[string]string{
+		"AWS_ACCESS_KEY_ID": f.key.ID, "AWS_SECRET_ACCESS_KEY": f.key.Secret,
+	})), 0o600))
+	actHome := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(actHome, ".actrc"), []byte("-P ubuntu-latest="+image+"\n"), 0o644))
+
+	args := []string{"push", "-W", filepath.Join(repo, ".github", "workflows", "native.yml"),
+		"-P", "ubuntu-latest=" + image, "--pull=false", "--network", "host",
+		"--no-cache-server", "--env-file", envFile, "--secret-file", secretFile, "--rm",
+		"--container-options", "-v " + f.site + ":" + siteDir + ":ro -v " + f.resolvConf + ":/etc/resolv.conf:ro -v " + home + ":" + jobHome}
+	start := time.Now()
+	stdout, stderr, code := isolated(t, repo, engineEnv(actHome), 15*time.Minute, bin, args...)
+	t.Logf("act ran the workflow in %s", time.Since(start).Round(100*time.Millisecond))
+	log := stdout + stderr
+	if code != 0 {
+		t.Fatalf("act: exit %d\n%s", code, f.redact(log))
+	}
+	f.assertNoSecret(t, "act's log", log)
+
+	// The launcher fetched the archive once, checked it and kept the
+	// binary in act's tool cache; the binary edited the home's config in
+	// place (no DOCKER_CONFIG), beside the earlier login.
+	cached := cacheDir + "/" + map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH] + "/ecr-credentials"
+	homeCfg := jobHome + "/.docker/config.json"
+	for _, want := range []string{
+		"Downloading " + rel.url() + "/" + rel.archive,
+		"verified (SHA-256 " + rel.binarySHA + ") and kept in " + cached,
+		"Docker login written to " + homeCfg,
+		"later step DOCKER_CONFIG=(unset) HOME=" + jobHome,
+		"home config holds " + f.host,
+		"home config holds ghcr.io",
+		"registry output=" + f.host,
+		"password output=***",
+		"Removed the docker login for " + f.host + " from " + homeCfg,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("act's log lacks %q:\n%s", want, f.redact(log))
+		}
+	}
+	if got := rel.requests(); len(got) != 1 || got[0] != "/releases/"+rel.archive {
+		t.Errorf("the release mirror was asked for %q, want only /releases/%s", got, rel.archive)
+	}
+	f.assertPushed(t, f.host+"/engines/act-native:"+tag)
+	// What the launcher kept in act's tool cache is the release's binary.
+	sum := imagetest.Docker(t, "run", "--rm", "--pull=never", "--network", "none", "-v", actToolCache+":/opt/hostedtoolcache:ro", image, "sha256sum", cached)
+	if got, _, _ := strings.Cut(strings.TrimSpace(sum), " "); got != rel.binarySHA {
+		t.Errorf("act's tool cache holds %s with SHA-256 %q, want the release's %s", cached, got, rel.binarySHA)
+	}
+
+	// After the post step: config.json as it was, and beside it nothing of
+	// ours but the empty lock file every edit takes (internal/dockerconfig:
+	// a flock lock file is not removed, which would race with the next).
+	after, err := os.ReadFile(cfgPath)
+	must(t, err)
+	if string(after) != earlierConfig {
+		t.Errorf("config.json after the post step:\n%s\nwant, byte for byte:\n%s", f.redact(string(after)), earlierConfig)
+	}
+	for _, name := range listDir(t, dockerDir) {
+		switch name {
+		case "config.json":
+		case "config.json.lock":
+			if st, err := os.Lstat(filepath.Join(dockerDir, name)); err != nil || !st.Mode().IsRegular() || st.Size() != 0 {
+				t.Errorf("%s is not an empty regular file (%v)", name, err)
+			}
+		default:
+			t.Errorf("after the post step %s holds %s", dockerDir, name)
+		}
+	}
+}
+
+// copyNativeAction copies the checkout's native/ (action.yml and the
+// launcher) to dir, with data as its checksums.json, as a release would
+// ship it.
+func copyNativeAction(t *testing.T, dir string, data docs.NativeData) {
+	t.Helper()
+	src := filepath.Join(testenv.ModuleRoot(t), "native")
+	must(t, os.MkdirAll(dir, 0o755))
+	for _, name := range []string{"action.yml", "launcher.js", "main.js", "post.js"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	b, err := data.Render()
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "checksums.json"), b, 0o644))
+}
+
+// snapshotRelease is a snapshot release of this checkout in GoReleaser's
+// dist layout (the host platform's archive holds the real binary, the
+// others placeholders), served over HTTP on loopback.
+type snapshotRelease struct {
+	version   string
+	data      docs.NativeData
+	archive   string // the host platform's archive
+	binarySHA string
+	srv       *httptest.Server
+	mu        sync.Mutex
+	hits      []string
+}
+
+func newSnapshotRelease(t *testing.T, version string) *snapshotRelease {
+	t.Helper()
+	binPath := testenv.BuildBinary(t, modulePath, "release")
+	binary, err := os.ReadFile(binPath)
+	must(t, err)
+	dist := t.TempDir()
+	host := "linux_" + runtime.GOARCH
+	r := &snapshotRelease{version: version, binarySHA: hexSHA(binary)}
+	var sums strings.Builder
+	for _, p := range docs.NativePlatforms {
+		content := []byte("placeholder for " + p)
+		if p == host {
+			content = binary
+		}
+		v := strings.TrimPrefix(version, "v")
+		var name string
+		var archive []byte
+		if strings.HasPrefix(p, "windows") {
+			name = fmt.Sprintf("ecr-credentials_%s_%s.zip", v, p)
+			archive = zipOf(t, "ecr-credentials.exe", content)
+		} else {
+			name = fmt.Sprintf("ecr-credentials_%s_%s.tar.gz", v, p)
+			archive = tarGzOf(t, "ecr-credentials", content)
+		}
+		must(t, os.WriteFile(filepath.Join(dist, name), archive, 0o644))
+		fmt.Fprintf(&sums, "%s  %s\n", hexSHA(archive), name)
+		if p == host {
+			r.archive = name
+		}
+	}
+	if r.archive == "" {
+		t.Fatalf("the native action has no build for linux/%s", runtime.GOARCH)
+	}
+	must(t, os.WriteFile(filepath.Join(dist, "checksums.txt"), []byte(sums.String()), 0o644))
+	r.data, err = docs.NativeDataFromDist(dist, version, "ecr-credentials/ecr-credentials")
+	must(t, err)
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.hits = append(r.hits, req.URL.Path)
+		r.mu.Unlock()
+		name, ok := strings.CutPrefix(req.URL.Path, "/releases/")
+		if !ok || name == "" || strings.Contains(name, "/") {
+			http.NotFound(w, req)
+			return
+		}
+		http.ServeFile(w, req, filepath.Join(dist, name))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *snapshotRelease) url() string { return r.srv.URL + "/releases" }
+
+func (r *snapshotRelease) requests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.hits...)
+}
+
+// tarGzOf is a GoReleaser-like archive: README.md and the binary.
+func tarGzOf(t *testing.T, name string, content []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	gz := gzip.NewWriter(&b)
+	tw := tar.NewWriter(gz)
+	for _, e := range []struct {
+		name string
+		body []byte
+		mode int64
+	}{{"README.md", []byte("readme\n"), 0o644}, {name, content, 0o755}} {
+		must(t, tw.WriteHeader(&tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.body)), Typeflag: tar.TypeReg, ModTime: time.Unix(946684800, 0)}))
+		_, err := tw.Write(e.body)
+		must(t, err)
+	}
+	must(t, tw.Close())
+	must(t, gz.Close())
+	return b.Bytes()
+}
+
+func zipOf(t *testing.T, name string, content []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for n, body := range map[string][]byte{"README.md": []byte("readme\n"), name: content} {
+		w, err := zw.Create(n)
+		must(t, err)
+		_, err = w.Write(body)
+		must(t, err)
+	}
+	must(t, zw.Close())
+	return b.Bytes()
+}
+
+func hexSHA(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// nodeJobImage makes a job image in which act can run a node action: the
+// host's node with the shared libraries ldd lists for it, busybox-static
+// for the shell and the few commands the workflow's run: step uses, crane
+// for the push, and an /etc/passwd naming root's home (Docker sets HOME
+// from it, as in act's usual Ubuntu job images). A missing node or ldd
+// fails the test under CI=true.
+func nodeJobImage(t *testing.T) string {
+	t.Helper()
+	node := testenv.RequireTool(t, "node")
+	out, err := exec.Command(node, "--version").Output()
+	if err != nil {
+		t.Fatalf("node --version: %v", err)
+	}
+	t.Logf("the job image's node is the host's, %s (act runs node24 actions with whatever node the job image has)", strings.TrimSpace(string(out)))
+	passwd := filepath.Join(t.TempDir(), "passwd")
+	must(t, os.WriteFile(passwd, []byte("root:x:0:0:root:"+jobHome+":/bin/sh\n"), 0o644))
+	files := map[string]string{
+		"bin/busybox":         imagetest.StaticBusybox(t),
+		"usr/local/bin/crane": testenv.Crane(t),
+		"usr/bin/node":        node,
+		"etc/passwd":          passwd,
+	}
+	for _, lib := range sharedLibraries(t, node) {
+		files[strings.TrimPrefix(lib, "/")] = lib
+	}
+	links := map[string]string{}
+	for _, l := range []string{"sh", "cat", "grep", "ls", "env", "mkdir", "rm", "test", "tail", "sleep", "sha256sum"} {
+		links["bin/"+l] = "busybox"
+	}
+	ref := "ecr-credentials-engines-node:" + imagetest.RandomName("t")
+	imagetest.ImportImage(t, ref, files, links, "ENV PATH=/usr/local/bin:/usr/bin:/bin", `CMD ["/bin/sh"]`)
+	return ref
+}
+
+// lddLine is one line of ldd's output that names a file: "libc.so.6 =>
+// /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2
+// (0x...)".
+var lddLine = regexp.MustCompile(`^\s*(?:\S+\s+=>\s+)?(/\S+)\s+\(0x[0-9a-f]+\)\s*$`)
+
+// sharedLibraries lists the absolute paths of the shared libraries (and
+// the dynamic loader) bin needs, as ldd prints them; a library ldd cannot
+// find fails the test.
+func sharedLibraries(t *testing.T, bin string) []string {
+	t.Helper()
+	ldd := testenv.RequireTool(t, "ldd")
+	out, err := exec.Command(ldd, bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ldd %s: %v\n%s", bin, err, out)
+	}
+	var libs []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "not found") {
+			t.Fatalf("ldd %s: %s", bin, strings.TrimSpace(l))
+		}
+		if m := lddLine.FindStringSubmatch(l); m != nil {
+			libs = append(libs, m[1])
+		}
+	}
+	if len(libs) == 0 {
+		t.Fatalf("ldd %s named no libraries:\n%s", bin, out)
+	}
+	sort.Strings(libs)
+	return libs
+}
