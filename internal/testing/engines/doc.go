@@ -3,7 +3,9 @@
 // Actions runners), the Woodpecker CLI and drone-runner-docker, each built
 // once per test run from the Go module proxy at a fixed version. Every
 // pipeline logs in with the image, then a later step pushes to a real
-// password-protected registry with that login.
+// password-protected registry with that login. Under act the native form
+// of the action (native/, a node action) runs too, in a job image with node
+// (TestActNative).
 //
 // The package holds tests only. The engines run inside a network namespace
 // of their own (`unshare -n`): they reach nothing but the Docker Engine's
