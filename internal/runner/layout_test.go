@@ -1,35 +1,18 @@
 package runner
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/fixtures"
 )
 
 // fakeMounts makes detectLayout see the given mount points and /.dockerenv
 // exist or not, for the duration of the test.
 func fakeMounts(t *testing.T, dockerenv bool, points ...string) {
 	t.Helper()
-	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("22 1 0:21 / / rw,relatime - overlay overlay rw\n")
-	for i, p := range points {
-		p = strings.ReplaceAll(p, " ", `\040`)
-		b.WriteString("3" + string(rune('0'+i)) + " 22 8:1 /volumes/x/_data " + p + " rw,relatime - ext4 /dev/sda1 rw\n")
-	}
-	info := filepath.Join(dir, "mountinfo")
-	if err := os.WriteFile(info, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	envFile := filepath.Join(dir, "dockerenv")
-	if dockerenv {
-		if err := os.WriteFile(envFile, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	info, envFile := fixtures.ContainerSigns(t, dockerenv, points...)
 	oldInfo, oldEnv := MountInfoFile, DockerEnvFile
 	MountInfoFile, DockerEnvFile = info, envFile
 	t.Cleanup(func() { MountInfoFile, DockerEnvFile = oldInfo, oldEnv })
