@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 )
@@ -157,3 +158,6 @@ plugin it reads PLUGIN_* settings; from a shell, run one of the commands.
 		}
 	}
 }
+
+// flowEnv is what the flow takes from the process.
+func (e Env) flowEnv() flow.Env { return flow.Env{Getenv: e.Getenv} }

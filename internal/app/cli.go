@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
@@ -27,27 +28,27 @@ type cliCommand struct {
 	settings []*inputs.Setting
 	// run prints the result; mask registers a secret derived from it
 	// (a format's encodings) before it is printed.
-	run func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string, mask func(string)) error
+	run func(ctx context.Context, e Env, cfg *inputs.Config, res *flow.Result, args []string, mask func(string)) error
 }
 
 var cliCommands = []cliCommand{
 	{name: "login", args: "[REGISTRY...]", dockerLogin: true,
 		settings: []*inputs.Setting{inputs.DockerLogin, inputs.DockerConfig, inputs.RegistryAuthFile, inputs.Verify},
 		doc:      "Write a docker login (config.json in DOCKER_CONFIG or ~/.docker) for the registries.",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *flow.Result, _ []string, _ func(string)) error {
 			return nil // the login itself is done by the shared sink
 		}},
 	{name: "get-login-password", args: "[REGISTRY]",
 		doc: "Print the password of one registry, like `aws ecr get-login-password` (pipe it to `docker login --username AWS --password-stdin`).",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *flow.Result, _ []string, _ func(string)) error {
 			_, err := fmt.Fprintln(e.Stdout, res.Logins[0].Password)
 			return err
 		}},
 	{name: "env", args: "[REGISTRY...]",
 		settings: []*inputs.Setting{inputs.Shell, inputs.EnvPrefix, inputs.ExportAWSCredentials},
 		doc:      "Print `export ECR_USERNAME=...` lines for `eval \"$(ecr-credentials env)\"` in sh, bash or zsh (--shell fish, powershell or cmd for those shells).",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
-			values := output.Env(res.Logins, res.JSON, cfg.EnvPrefix)
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *flow.Result, _ []string, _ func(string)) error {
+			values := output.Env(res.ECRLogins(), res.JSON, cfg.EnvPrefix)
 			if cfg.ExportAWSCredentials {
 				_, aws := output.AWSCredentials(res.Session.Credentials, cfg.Region)
 				values = append(values, aws...)
@@ -61,20 +62,20 @@ var cliCommands = []cliCommand{
 		}},
 	{name: "json", args: "[REGISTRY...]",
 		doc: "Print one JSON object: the first registry's credentials and every registry under \"registries\".",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, _ []string, _ func(string)) error {
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *flow.Result, _ []string, _ func(string)) error {
 			_, err := fmt.Fprintln(e.Stdout, res.JSON)
 			return err
 		}},
 	{name: "print", args: "FORMAT [REGISTRY...]",
 		settings: []*inputs.Setting{inputs.EnvPrefix, inputs.K8sSecretName, inputs.K8sNamespace, inputs.BambooNamespace},
 		doc:      "Print another format: " + strings.Join(output.FormatNames(), ", ") + ".",
-		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *Result, args []string, mask func(string)) error {
+		run: func(ctx context.Context, e Env, cfg *inputs.Config, res *flow.Result, args []string, mask func(string)) error {
 			f, _ := output.LookupFormat(args[0])
-			text, err := f.Render(res.Logins, formatOptions(cfg))
+			text, err := f.Render(res.ECRLogins(), formatOptions(cfg))
 			if err != nil {
 				return err
 			}
-			for _, secret := range f.Secrets(text, res.Logins, formatOptions(cfg)) {
+			for _, secret := range f.Secrets(text, res.ECRLogins(), formatOptions(cfg)) {
 				mask(secret)
 			}
 			if !strings.HasSuffix(text, "\n") {
@@ -265,17 +266,13 @@ func cliRun(ctx context.Context, e Env, con *output.Console, cmd cliCommand, fla
 	if err != nil {
 		return err
 	}
-	res, err := flow(ctx, cfg, e, con, con.Mask)
-	if err != nil {
-		return err
-	}
-	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, res: res, maskRegistry: con.Mask}
+	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, maskRegistry: con.Mask}
 	logins := newLoginSinks(false)
-	if err := t.deliver(cliSinks(cmd, args, logins)); err != nil {
+	if err := t.transact(cliSinks(cmd, args, logins)); err != nil {
 		return err
 	}
 	if logins.docker.login != nil {
-		for _, l := range res.Logins {
+		for _, l := range t.res.Logins {
 			con.Infof("Login Succeeded: %s (expires %s)", l.Registry.Host, output.FormatTime(l.ExpiresAt))
 		}
 		logins.docker.logWritten(t)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
@@ -251,7 +252,11 @@ func (h *helper) Get(serverURL string) (string, string, error) {
 		}
 	}
 	issued := time.Now()
-	res, err := flow(h.ctx, cfg, h.e, h.con, h.con.Mask)
+	// The helper writes no login, so the flow verifies none (it checks the
+	// logins a docker login or registry auth file will hold), whatever a
+	// settings file says of registry-auth-file.
+	cfg.RegistryAuthFile = ""
+	res, err := flow.Run(h.ctx, cfg, h.e.flowEnv(), h.con)
 	if err != nil {
 		// AWS failed: a cached password that is due for refresh but still
 		// valid for a while serves better than a failed push.
@@ -332,7 +337,7 @@ func cacheIdentity(cfg *inputs.Config, e Env) []string {
 		parts = append(parts, r.ARN)
 	}
 	parts = append(parts, "policies", strings.Join(cfg.ManagedSessionPolicies, ","), "accounts", strings.Join(cfg.AllowedAccountIDs, ","))
-	session := identityParams(cfg, awsauth.Base{}, defaultSessionTags(cfg, e), id, nil)
+	session := flow.SessionParams(cfg, e.flowEnv(), id)
 	session.Proxy = awsauth.NewProxy(cfg.HTTPProxy, cfg.NoProxy, e.Getenv) // as the flow decides
 	parts = append(parts, "session", sessionShape(session))
 	return append(parts, awsauth.SelectionInputs(e.Environ, e.Getenv)...)

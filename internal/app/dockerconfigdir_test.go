@@ -12,6 +12,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
@@ -146,8 +147,8 @@ func TestDockerConfigDirFromCheckout(t *testing.T) {
 			con := output.NewConsole(style, &out, &out, false)
 			where, err := detectRunner(Env{Getenv: getenv}, cfg, ws, con)
 			r := &run{ctx: context.Background(), cfg: cfg, e: Env{Getenv: getenv}, where: where, con: con,
-				res: &Result{Logins: []ecr.Login{{Registry: registry.Own("", false).WithHost(host), Username: "AWS", Password: "new-password-1234",
-					ExpiresAt: time.Now().Add(time.Hour)}}},
+				res: &flow.Result{Logins: []flow.Login{{Login: ecr.Login{Registry: registry.Own("", false).WithHost(host), Username: "AWS", Password: "new-password-1234",
+					ExpiresAt: time.Now().Add(time.Hour)}}}},
 				fc: output.NewFileCommands(getenv), workspace: ws}
 			sink := newLoginSinks(tt.mode.github).docker
 			if err == nil { // the directory is decided and checked before the flow

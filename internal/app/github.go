@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
@@ -60,22 +61,13 @@ func githubRun(ctx context.Context, e Env, args []string, con *output.Console) e
 	if err != nil {
 		return err
 	}
-	maskRegistry := con.Mask
-	if !cfg.MaskPassword {
-		maskRegistry = con.Hide
-	}
 	where, err := detectRunner(e, cfg, "", con)
 	if err != nil {
 		return err
 	}
-	res, err := flow(ctx, cfg, e, con, maskRegistry)
-	if err != nil {
-		return err
-	}
-
-	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, res: res, maskRegistry: maskRegistry, fc: output.NewFileCommands(e.Getenv)}
+	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, maskRegistry: flow.MaskRegistry(cfg, con), fc: output.NewFileCommands(e.Getenv)}
 	l := newLoginSinks(true)
-	if err := t.deliver(githubSinks(l)); err != nil {
+	if err := t.transact(githubSinks(l)); err != nil {
 		return err
 	}
 	t.logExpiry()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
@@ -121,8 +122,8 @@ func TestContainerFormWarnsWhatItHides(t *testing.T) {
 			where, err := detectRunner(Env{Getenv: getenv}, cfg, "", con)
 			must(t, err)
 			r := &run{ctx: context.Background(), cfg: cfg, e: Env{Getenv: getenv}, where: where, con: con,
-				res: &Result{Logins: []ecr.Login{{Registry: registry.Registry{Host: host}, Username: "AWS", Password: "new-password-1234",
-					ExpiresAt: time.Now().Add(time.Hour)}}},
+				res: &flow.Result{Logins: []flow.Login{{Login: ecr.Login{Registry: registry.Registry{Host: host}, Username: "AWS", Password: "new-password-1234",
+					ExpiresAt: time.Now().Add(time.Hour)}}}},
 				fc: output.NewFileCommands(getenv)}
 			sink := newLoginSinks(true).docker
 			must(t, sink.stage(r))

@@ -15,8 +15,8 @@ import (
 // stateAuthFileReceipt is the step state key of the auth.json login's seal.
 const stateAuthFileReceipt = "receipt_auth_file"
 
-// loginSink: a login written to a file of its target, verified first with
-// verify. With docker-login the target is docker's config.json
+// loginSink: a login written to a file of its target, verified by the flow
+// (verify). With docker-login the target is docker's config.json
 // (dockerconfig.DockerConfig); with registry-auth-file a containers
 // auth.json (dockerconfig.AuthFile: podman, buildah, skopeo), written by
 // the same byte-preserving edit and undone the same way. Staging writes the
@@ -77,17 +77,10 @@ func (s *loginSink) stage(t *run) error {
 	if err != nil {
 		return err
 	}
-	// The registry auth file's login is verified unless the docker login
-	// already was.
-	if cfg.Verify && (s.docker() || !cfg.DockerLogin) {
-		if err := verifyAll(t.ctx, t.res, cfg.Timeout); err != nil {
-			return err
-		}
-	}
 	if s.target.Refresh && cfg.Refresh {
 		s.login, err = refreshLogin(t.ctx, c, t.e, t.res)
 	} else {
-		s.login, err = writeLogin(t.ctx, dockerconfig.Options{Dir: dir, File: file}, t.res.Logins)
+		s.login, err = writeLogin(t.ctx, dockerconfig.Options{Dir: dir, File: file}, t.res.ECRLogins())
 	}
 	if err != nil {
 		return s.loginFailed(err, c, dir)
@@ -104,27 +97,49 @@ func (s *loginSink) stage(t *run) error {
 	return nil
 }
 
-// place checks where the login goes, before anything is written, and
-// returns the settings with the workspace applied, the directory and the
-// file's name in it.
+// precheck checks, before the flow, that the registry auth file may go
+// where the settings put it, so that a path later steps would not see
+// fails before any network call (the docker config directory is decided
+// and checked before the flow too: runner.Detect).
+func (s *loginSink) precheck(t *run) error {
+	if s.docker() || !s.on(t.cfg) {
+		return nil
+	}
+	_, err := s.authFilePath(t)
+	return err
+}
+
+// authFilePath is the registry auth file's absolute path, checked.
+func (s *loginSink) authFilePath(t *run) (string, error) {
+	cfg := t.cfg
+	path, err := filepath.Abs(t.inWorkspace(cfg.RegistryAuthFile))
+	if err != nil {
+		return "", &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.RegistryAuthFile), Err: err,
+			What: "the registry auth file's path cannot be made absolute",
+			Fix:  "Give it as an absolute path, or run the step in a working directory that exists."}
+	}
+	if s.github && !cfg.SkipLogout && filepath.Base(path) != dockerconfig.AuthFileName {
+		return "", &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.RegistryAuthFile),
+			What: "the registry auth file " + path + " is not named " + dockerconfig.AuthFileName + ", so the post step could not trust its receipt to undo the login",
+			Fix:  "Name the file auth.json (e.g. <dir>/containers/auth.json), or set skip-logout: true."}
+	}
+	if s.github {
+		if err := t.where.CheckAuthFile(path, cfg.Describe(inputs.RegistryAuthFile)); err != nil {
+			return "", err
+		}
+	}
+	return path, nil
+}
+
+// place checks where the login goes (after precheck), before anything is
+// written, and returns the settings with the workspace applied, the
+// directory and the file's name in it.
 func (s *loginSink) place(t *run) (*inputs.Config, string, string, error) {
 	cfg := t.cfg
 	if !s.docker() {
-		path, err := filepath.Abs(t.inWorkspace(cfg.RegistryAuthFile))
+		path, err := s.authFilePath(t)
 		if err != nil {
-			return nil, "", "", &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.RegistryAuthFile), Err: err,
-				What: "the registry auth file's path cannot be made absolute",
-				Fix:  "Give it as an absolute path, or run the step in a working directory that exists."}
-		}
-		if s.github && !cfg.SkipLogout && filepath.Base(path) != dockerconfig.AuthFileName {
-			return nil, "", "", &problem.Problem{Code: problem.InvalidSetting, Subject: cfg.Describe(inputs.RegistryAuthFile),
-				What: "the registry auth file " + path + " is not named " + dockerconfig.AuthFileName + ", so the post step could not trust its receipt to undo the login",
-				Fix:  "Name the file auth.json (e.g. <dir>/containers/auth.json), or set skip-logout: true."}
-		}
-		if s.github {
-			if err := t.where.CheckAuthFile(path, cfg.Describe(inputs.RegistryAuthFile)); err != nil {
-				return nil, "", "", err
-			}
+			return nil, "", "", err
 		}
 		return cfg, filepath.Dir(path), filepath.Base(path), nil
 	}

@@ -53,13 +53,9 @@ func pluginRun(ctx context.Context, e Env, con *output.Console) error {
 	if err != nil {
 		return err
 	}
-	res, err := flow(ctx, cfg, e, con, con.Mask)
-	if err != nil {
-		return err
-	}
-	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, res: res, maskRegistry: con.Mask, workspace: workspace}
+	t := &run{ctx: ctx, cfg: cfg, e: e, where: where, con: con, maskRegistry: con.Mask, workspace: workspace}
 	l, formats := newLoginSinks(false), &formatFiles{}
-	if err := t.deliver(pluginSinks(l, formats)); err != nil {
+	if err := t.transact(pluginSinks(l, formats)); err != nil {
 		return err
 	}
 

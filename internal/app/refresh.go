@@ -9,6 +9,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/dockerconfig"
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
 	"github.com/ecr-credentials/ecr-credentials/internal/problem"
@@ -35,7 +36,7 @@ const refreshBinDir = "bin"
 // helper beside it (dockerconfig.Options.Refresh: the directory is checked
 // or made, the helper's name reserved under the config lock). On error
 // nothing is left; loginSink.loginFailed tells the login's own errors.
-func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (*dockerconfig.Handle, error) {
+func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *flow.Result) (*dockerconfig.Handle, error) {
 	dockerDir, err := dockerConfigDir(cfg, e)
 	if err != nil {
 		return nil, err
@@ -60,7 +61,7 @@ func refreshLogin(ctx context.Context, cfg *inputs.Config, e Env, res *Result) (
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err, "encoding the credential helper's settings failed", "")
 	}
-	return writeLogin(ctx, dockerconfig.Options{Dir: dockerDir, Refresh: &dockerconfig.RefreshHelper{Program: bin, Settings: data}}, res.Logins)
+	return writeLogin(ctx, dockerconfig.Options{Dir: dockerDir, Refresh: &dockerconfig.RefreshHelper{Program: bin, Settings: data}}, res.ECRLogins())
 }
 
 // checkPathEntry refuses a docker config directory whose refresh bin would
@@ -86,7 +87,7 @@ func checkPathEntry(cfg *inputs.Config, dir string) error {
 // GitHub's default ones, and the registries with their identities.
 // Registry hosts that are not ECR hosts (a proxy endpoint, an alias)
 // become aliases.
-func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFile {
+func refreshSettings(cfg *inputs.Config, e Env, res *flow.Result) *inputs.SettingsFile {
 	set := map[*inputs.Setting]string{}
 	for _, s := range inputs.Table {
 		if s.Helper != inputs.HelperInherits {
@@ -104,7 +105,7 @@ func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFil
 	switch res.Base.Kind {
 	case awsauth.WebIdentity:
 		src := res.Base.WebIdentity
-		if o, ok := src.(*onceSource); ok {
+		if o, ok := src.(*flow.OnceSource); ok {
 			src = o.Source
 		}
 		switch s := src.(type) {
@@ -128,11 +129,11 @@ func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFil
 	// The tags the step sends, GitHub's default ones included (they name
 	// the step's job, which a later step's environment no longer does),
 	// and which of them may be dropped.
-	st := defaultSessionTags(cfg, e)
+	st := flow.DefaultSessionTags(cfg, e.flowEnv())
 	var tags, droppable []string
-	for _, t := range st.tags {
+	for _, t := range st.Tags {
 		tags = append(tags, t.Key+"="+t.Value)
-		if st.droppable[t.Key] {
+		if st.Droppable[t.Key] {
 			droppable = append(droppable, t.Key)
 		}
 	}
@@ -142,9 +143,9 @@ func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFil
 	for alias, r := range cfg.RegistryAliases {
 		aliases = append(aliases, alias+"="+r.Host)
 	}
-	for i, l := range res.Logins {
+	for _, l := range res.Logins {
 		entry := l.Registry.Host
-		if id := res.Identities[i]; !id.IsMain() {
+		if id := l.Identity; !id.IsMain() {
 			entry += "=" + id.String()
 		}
 		regs = append(regs, entry)
@@ -156,7 +157,7 @@ func refreshSettings(cfg *inputs.Config, e Env, res *Result) *inputs.SettingsFil
 		}
 		account := l.Registry.AccountID
 		if account == "" {
-			account = res.Sessions[i].AccountID
+			account = l.Session.AccountID
 		}
 		if std, err := registry.ForAccount(account, l.Registry.Region); err == nil {
 			aliases = append(aliases, l.Registry.Host+"="+std.Host)

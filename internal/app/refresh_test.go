@@ -10,6 +10,7 @@ import (
 
 	"github.com/ecr-credentials/ecr-credentials/internal/awsauth"
 	"github.com/ecr-credentials/ecr-credentials/internal/ecr"
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/oidc"
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
@@ -25,13 +26,11 @@ func TestRefreshSettings(t *testing.T) {
 	other, _ := registry.ParseHost("222222222222.dkr.ecr.us-east-1.amazonaws.com")
 	cfg := &inputs.Config{Region: "eu-west-1", Role: role, Audience: "sts.amazonaws.com", SessionName: "GitHubActions-1", Duration: time.Hour, Timeout: 2 * time.Minute,
 		Static: inputs.StaticKeys{AccessKeyID: "AKIAEXAMPLEEXAMPLE12", SecretAccessKey: "secret"}}
-	res := &Result{
-		Logins: []ecr.Login{
-			{Registry: registry.Own("eu-west-1", false).WithHost("127.0.0.1:5443")},
-			{Registry: other},
+	res := &flow.Result{
+		Logins: []flow.Login{
+			{Login: ecr.Login{Registry: registry.Own("eu-west-1", false).WithHost("127.0.0.1:5443")}, Session: &awsauth.Session{AccountID: "123456789012"}},
+			{Login: ecr.Login{Registry: other}, Identity: inputs.Identity{Role: pull}, Session: &awsauth.Session{AccountID: "222222222222"}},
 		},
-		Identities: []inputs.Identity{{}, {Role: pull}},
-		Sessions:   []*awsauth.Session{{AccountID: "123456789012"}, {AccountID: "222222222222"}},
 	}
 	tests := []struct {
 		name string
@@ -39,7 +38,7 @@ func TestRefreshSettings(t *testing.T) {
 		want map[*inputs.Setting]string
 		not  []*inputs.Setting
 	}{
-		{"github oidc", awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &onceSource{Source: &oidc.GitHub{}}},
+		{"github oidc", awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &flow.OnceSource{Source: &oidc.GitHub{}}},
 			map[*inputs.Setting]string{inputs.CredentialSource: "github-oidc", inputs.RoleToAssume: role.ARN, inputs.Audience: "sts.amazonaws.com"}, []*inputs.Setting{inputs.AWSSecretAccessKey}},
 		{"token file", awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &oidc.File{Path: "/ws/.ci/token"}},
 			map[*inputs.Setting]string{inputs.CredentialSource: "web-identity-file", inputs.WebIdentityTokenFile: "/ws/.ci/token"}, []*inputs.Setting{inputs.AWSSecretAccessKey}},
@@ -95,8 +94,8 @@ func TestRefreshSettingsCarryGitHubsDefaultTags(t *testing.T) {
 	cfg := &inputs.Config{Mode: inputs.GitHub, Region: "eu-west-1", Role: role, SessionName: "GitHubActions-1", Duration: time.Hour, Timeout: time.Minute,
 		SessionTags: []inputs.Tag{{Key: "Team", Value: "build"}}}
 	stepEnv := map[string]string{"GITHUB_REPOSITORY": "octo-org/octo-repo", "GITHUB_WORKFLOW": " ci ", "GITHUB_ACTION": "login", "GITHUB_RUN_ID": "42"}
-	res := &Result{Base: awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &oidc.GitHub{}}}
-	step := defaultSessionTags(cfg, Env{Getenv: func(k string) string { return stepEnv[k] }})
+	res := &flow.Result{Base: awsauth.Base{Kind: awsauth.WebIdentity, WebIdentity: &oidc.GitHub{}}}
+	step := flow.DefaultSessionTags(cfg, flow.Env{Getenv: func(k string) string { return stepEnv[k] }})
 	f := refreshSettings(cfg, Env{Getenv: func(k string) string { return stepEnv[k] }}, res)
 
 	// The helper: CLI mode, another step's environment.
@@ -106,12 +105,12 @@ func TestRefreshSettingsCarryGitHubsDefaultTags(t *testing.T) {
 		t.Fatalf("the helper cannot load the settings: %v", err)
 	}
 	f.Apply(loaded)
-	helper := defaultSessionTags(loaded, Env{Getenv: func(k string) string { return laterEnv[k] }})
-	if fmt.Sprint(helper.tags) != fmt.Sprint(step.tags) {
-		t.Errorf("the helper's tags %v, the step's %v", helper.tags, step.tags)
+	helper := flow.DefaultSessionTags(loaded, flow.Env{Getenv: func(k string) string { return laterEnv[k] }})
+	if fmt.Sprint(helper.Tags) != fmt.Sprint(step.Tags) {
+		t.Errorf("the helper's tags %v, the step's %v", helper.Tags, step.Tags)
 	}
-	if fmt.Sprint(helper.droppable) != fmt.Sprint(step.droppable) {
-		t.Errorf("the helper may drop %v, the step %v", helper.droppable, step.droppable)
+	if fmt.Sprint(helper.Droppable) != fmt.Sprint(step.Droppable) {
+		t.Errorf("the helper may drop %v, the step %v", helper.Droppable, step.Droppable)
 	}
 	if !strings.Contains(f.Settings[inputs.RoleSessionTags], "Action=login") {
 		t.Errorf("role-session-tags %q do not name the step's action", f.Settings[inputs.RoleSessionTags])

@@ -2,16 +2,21 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"time"
 
+	"github.com/ecr-credentials/ecr-credentials/internal/flow"
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 	"github.com/ecr-credentials/ecr-credentials/internal/output"
 	"github.com/ecr-credentials/ecr-credentials/internal/runner"
 	"github.com/ecr-credentials/ecr-credentials/internal/securefile"
 )
 
-// A run is one transaction. The flow produces a Result; then every sink of
+// A run is one transaction. First the sinks check what needs no result
+// (precheck: where a login may go), so that a bad path fails before any
+// network call; the flow (flow.Run) produces a Result, its logins
+// verified; then every sink of
 // the mode stages (prepares all that can fail, and writes nothing anyone
 // reads yet, or only what it can take back: the docker login), then all
 // commit in the order listed; any failure undoes every sink that staged,
@@ -30,7 +35,7 @@ type run struct {
 	// where is where the job runs, and the docker login's directory.
 	where *runner.Runner
 	con   *output.Console
-	res   *Result
+	res   *flow.Result
 	// maskRegistry masks what is derived from registry passwords (or, with
 	// mask-password false, only hides it from our own log).
 	maskRegistry func(string)
@@ -52,6 +57,38 @@ type sink interface {
 	// undo takes back whatever stage and commit did (also after a stage
 	// or commit that failed part way).
 	undo(t *run)
+}
+
+// transact is the run: the sinks' prechecks, the flow, then deliver.
+func (t *run) transact(sinks []sink) error {
+	if err := t.precheck(sinks); err != nil {
+		return err
+	}
+	res, err := flow.Run(t.ctx, t.cfg, t.e.flowEnv(), t.con)
+	if err != nil {
+		return err
+	}
+	t.res = res
+	return t.deliver(sinks)
+}
+
+// prechecker is a sink with checks that need no result of the flow (where
+// a login may go): they run before it, so that a bad directory fails
+// before any network call.
+type prechecker interface {
+	precheck(t *run) error
+}
+
+// precheck runs the checks of the sinks that have them, in order.
+func (t *run) precheck(sinks []sink) error {
+	for _, s := range sinks {
+		if p, ok := s.(prechecker); ok {
+			if err := p.precheck(t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deliver stages every sink, then commits every sink; on any failure it
@@ -107,7 +144,7 @@ func loadSettings(con *output.Console, src inputs.Source) (*inputs.Config, error
 	if err != nil {
 		return nil, err
 	}
-	maskAccounts(cfg, con) // before the first line: a warning may name a role
+	flow.MaskAccounts(cfg, con) // before the first line: a warning may name a role
 	for _, w := range warnings {
 		con.Warnf("%s", w)
 	}
@@ -137,4 +174,22 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// describeExpiry renders "2026-11-25T09:41:00Z (in 11h59m)".
+func describeExpiry(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Minute)
+	if d < 0 {
+		return fmt.Sprintf("%s (expired)", output.FormatTime(t))
+	}
+	return fmt.Sprintf("%s (in %s)", output.FormatTime(t), shortDuration(d))
+}
+
+func shortDuration(d time.Duration) string {
+	h := int(d / time.Hour)
+	m := int((d % time.Hour) / time.Minute)
+	if h == 0 {
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%dh%02dm", h, m)
 }

@@ -28,7 +28,7 @@ func (noUndo) undo(*run) {}
 // stepOutputs: the GitHub step outputs (registry, username, password, ...,
 // and the AWS identity: aws-account-id, authenticated-arn).
 var stepOutputs = staging(func(t *run) error {
-	return queue(t.fc.Output, append(output.Outputs(t.res.Logins, t.res.JSON), output.Identity(t.res.Session.AccountID, t.res.Session.AuthenticatedARN)...), outputsFailed)
+	return queue(t.fc.Output, append(output.Outputs(t.res.ECRLogins(), t.res.JSON), output.Identity(t.res.Session.AccountID, t.res.Session.AuthenticatedARN)...), outputsFailed)
 })
 
 // queue adds values with add (a FileCommands method); a failure is told
@@ -55,7 +55,7 @@ var stepEnv = staging(func(t *run) error {
 	if !t.cfg.ExportEnv {
 		return nil
 	}
-	return queue(t.fc.Env, output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix), func(err error) error {
+	return queue(t.fc.Env, output.Env(t.res.ECRLogins(), t.res.JSON, t.cfg.EnvPrefix), func(err error) error {
 		return problem.Wrap(problem.InvalidSetting, err, "preparing environment variables failed", "Check env-prefix.")
 	})
 })
@@ -73,11 +73,11 @@ func renderFormats(t *run) ([]rendered, error) {
 	var out []rendered
 	for _, name := range t.cfg.Formats {
 		f, _ := output.LookupFormat(name)
-		text, err := f.Render(t.res.Logins, fopts)
+		text, err := f.Render(t.res.ECRLogins(), fopts)
 		if err != nil {
 			return nil, problem.Wrap(problem.Internal, err, "rendering format "+name+" failed", "")
 		}
-		out = append(out, rendered{f, text, f.Secrets(text, t.res.Logins, fopts)})
+		out = append(out, rendered{f, text, f.Secrets(text, t.res.ECRLogins(), fopts)})
 	}
 	return out, nil
 }
@@ -114,7 +114,7 @@ var awsCredentialOutputs = staging(func(t *run) error {
 
 // stepSummary: the GitHub step summary (registries and expiry, no secrets).
 var stepSummary = staging(func(t *run) error {
-	t.fc.Summary(summary(t.res.Logins, time.Now()))
+	t.fc.Summary(summary(t.res.ECRLogins(), time.Now()))
 	return nil
 })
 
@@ -152,7 +152,7 @@ func (d *dotenvFile) stage(t *run) error {
 	if !t.cfg.ExportEnv {
 		return nil
 	}
-	d.values = output.Env(t.res.Logins, t.res.JSON, t.cfg.EnvPrefix)
+	d.values = output.Env(t.res.ECRLogins(), t.res.JSON, t.cfg.EnvPrefix)
 	if t.cfg.RegistryAuthFile != "" {
 		d.values = append(d.values, output.Value{Name: "REGISTRY_AUTH_FILE", Value: t.cfg.RegistryAuthFile})
 	}

@@ -1,4 +1,4 @@
-package app
+package flow
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 )
 
 // verifyAll checks every login against its registry, all at once, and
-// reports the first registry (in the order given) that refused.
-func verifyAll(ctx context.Context, res *Result, timeout time.Duration) error {
+// reports the first registry (in the order given) that refused. It takes
+// the registry connections conns opened ahead, and closes those it leaves.
+func verifyAll(ctx context.Context, logins []Login, timeout time.Duration, conns *ahead, proxy *awsauth.Proxy) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	logins := res.Logins
-	tr, done := res.ahead.transportForVerify(res.proxy) // takes the connections opened ahead
+	tr, done := conns.transportForVerify(proxy) // takes the connections opened ahead
 	defer done()
 	// Each attempt is bounded, so that a hung one is retried (see verify).
 	client := &http.Client{Timeout: awsauth.AttemptTimeoutFor(timeout), Transport: tr}

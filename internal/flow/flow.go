@@ -1,11 +1,13 @@
-package app
+// Package flow is the run's one-way path: settings -> AWS credentials
+// (awsauth, oidc) -> registry logins (ecr). Run takes the loaded settings
+// and returns the logins every sink writes; it writes nothing itself but
+// the console's lines.
+package flow
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
@@ -18,25 +20,69 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/registry"
 )
 
+// Env is what the flow takes from its process: the environment (the
+// GitHub job's tags, the token request variables, other CIs' tokens,
+// proxies).
+type Env struct {
+	Getenv func(string) string
+}
+
 // Result is what the flow produced, before any sink has written anything.
 type Result struct {
 	Session *awsauth.Session
-	Logins  []ecr.Login
+	// Logins are the registries' logins, in the order of the registries
+	// setting (one, the credentials' own registry, when it is empty).
+	Logins []Login
 	// JSON is the rendered blob (already masked).
 	JSON string
 	// Base is the base identity the run started from.
 	Base awsauth.Base
-	// Identities and Sessions are, for each login, the identity and the
-	// session that obtained it.
-	Identities []inputs.Identity
-	Sessions   []*awsauth.Session
-	// ahead holds the registry connections opened for verify.
-	ahead *ahead
-	// proxy is the run's proxy decision, which verify follows too.
-	proxy *awsauth.Proxy
 }
 
-// flow runs settings -> credentials -> logins. Every secret is masked on
+// Login is one registry's login, with the identity (as the registries
+// setting names it; the main one for most) and the session that obtained it.
+type Login struct {
+	ecr.Login
+	Identity inputs.Identity
+	Session  *awsauth.Session
+}
+
+// ECRLogins are the logins alone, in order, for the sinks that write them.
+func (r *Result) ECRLogins() []ecr.Login {
+	out := make([]ecr.Login, len(r.Logins))
+	for i, l := range r.Logins {
+		out[i] = l.Login
+	}
+	return out
+}
+
+// Run runs settings -> credentials -> logins -> their check: with verify,
+// when the logins go to a docker config or registry auth file, each is
+// tried at its registry before Run returns (on the connections opened for
+// it ahead, through the run's proxy), so a sink writes only logins that
+// work. Nothing of the run is left open in the Result.
+func Run(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console) (*Result, error) {
+	// One proxy decision for every connection of the run.
+	proxy := awsauth.NewProxy(cfg.HTTPProxy, cfg.NoProxy, e.Getenv)
+	res, conns, err := obtain(ctx, cfg, e, con, proxy)
+	if err != nil {
+		return nil, err
+	}
+	if verifies(cfg) {
+		if err := verifyAll(ctx, res.Logins, cfg.Timeout, conns, proxy); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// verifies reports whether the run checks its logins: with verify, when
+// they go to a docker login or a registry auth file.
+func verifies(cfg *inputs.Config) bool {
+	return cfg.Verify && (cfg.DockerLogin || cfg.RegistryAuthFile != "")
+}
+
+// obtain runs settings -> credentials -> logins. Every secret is masked on
 // the console as soon as it is known; registry passwords, tokens and the
 // JSON blob go through maskRegistry instead (see mask-password).
 //
@@ -44,30 +90,28 @@ type Result struct {
 // =profile:<name>) are grouped by it: one STS call per distinct role, all
 // identities at once, and within each one GetAuthorizationToken per
 // region (ecr.Fetch). Any failure fails the whole run.
-func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, maskRegistry func(string)) (*Result, error) {
+func obtain(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, proxy *awsauth.Proxy) (*Result, *ahead, error) {
+	maskRegistry := MaskRegistry(cfg, con)
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 
-	maskAccount := maskAccounts(cfg, con)
+	maskAccount := MaskAccounts(cfg, con)
 	groups := identityGroups(cfg)
-	tags := defaultSessionTags(cfg, e)
-	// One proxy decision for every connection of the run.
-	proxy := awsauth.NewProxy(cfg.HTTPProxy, cfg.NoProxy, e.Getenv)
+	tags := DefaultSessionTags(cfg, e)
 	base, err := chooseBase(baseConfig(cfg, groups), e, con, proxy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, secret := range []string{cfg.Static.AccessKeyID, cfg.Static.SecretAccessKey, cfg.Static.SessionToken} {
 		con.Mask(secret)
 	}
 	if base.Kind == awsauth.WebIdentity && len(groups) > 1 {
 		// One token for every role: the GitHub runtime is asked once.
-		base.WebIdentity = &onceSource{Source: base.WebIdentity}
+		base.WebIdentity = &OnceSource{Source: base.WebIdentity}
 	}
 
-	// verify runs before the docker login, or before the registry auth
-	// file's when that is the only login (see verifyAll's callers).
-	conns := openAhead(base, cfg.Verify && (cfg.DockerLogin || cfg.RegistryAuthFile != ""), proxy)
+	// The registries' connections are for verify, Run's last step.
+	conns := openAhead(base, verifies(cfg), proxy)
 	defer conns.doneWithAWS()
 	ok := false
 	defer func() {
@@ -133,12 +177,10 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		failures = append(failures, o.err)
 	}
 	if len(failures) > 0 {
-		return nil, problem.Join(failures)
+		return nil, nil, problem.Join(failures)
 	}
 
-	logins := make([]ecr.Login, max(len(cfg.Registries), 1))
-	ids := make([]inputs.Identity, len(logins))
-	sessions := make([]*awsauth.Session, len(logins))
+	res := &Result{Logins: make([]Login, max(len(cfg.Registries), 1)), Base: base}
 	for i, g := range groups {
 		o := outcomes[i]
 		note := ""
@@ -147,16 +189,16 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 		}
 		con.Infof("AWS credentials%s: %s (%s; session %s)", note, o.sess.Source, base.Why, cfg.SessionName)
 		if len(g.regs) == 0 {
-			logins[0], sessions[0] = o.logins[0], o.sess // the credentials' own registry
+			res.Logins[0] = Login{Login: o.logins[0], Session: o.sess} // the credentials' own registry
 			continue
 		}
 		for k, idx := range g.regs {
-			logins[idx], ids[idx], sessions[idx] = o.logins[k], g.id, o.sess
+			res.Logins[idx] = Login{Login: o.logins[k], Identity: g.id, Session: o.sess}
 		}
 	}
-	blob, err := output.JSON(logins)
+	blob, err := output.JSON(res.ECRLogins())
 	if err != nil {
-		return nil, problem.Wrap(problem.Internal, err, "rendering the JSON output failed", "")
+		return nil, nil, problem.Wrap(problem.Internal, err, "rendering the JSON output failed", "")
 	}
 	maskRegistry(blob)
 	if st := conns.pool().Stats(); st.Opened > 0 {
@@ -165,7 +207,8 @@ func flow(ctx context.Context, cfg *inputs.Config, e Env, con *output.Console, m
 	ok = true
 	// The session handed to later steps (export-aws-credentials) is the
 	// main identity's; when every registry names its own, the first's.
-	return &Result{Session: outcomes[0].sess, Logins: logins, JSON: blob, Base: base, Identities: ids, Sessions: sessions, ahead: conns, proxy: proxy}, nil
+	res.Session, res.JSON = outcomes[0].sess, blob
+	return res, conns, nil
 }
 
 // finalAccount is the account of the last role p assumes, known from the
@@ -229,7 +272,7 @@ func baseConfig(cfg *inputs.Config, groups []identityGroup) *inputs.Config {
 // as configured; a registry's role in place of role-to-assume (without
 // the role chain), from the same base; a profile from the AWS config
 // files.
-func identityParams(cfg *inputs.Config, base awsauth.Base, tags sessionTags, id inputs.Identity, mask func(string)) awsauth.Params {
+func identityParams(cfg *inputs.Config, base awsauth.Base, tags SessionTags, id inputs.Identity, mask func(string)) awsauth.Params {
 	p := awsauth.Params{
 		Region:          cfg.Region,
 		Base:            base,
@@ -239,8 +282,8 @@ func identityParams(cfg *inputs.Config, base awsauth.Base, tags sessionTags, id 
 		Duration:        cfg.Duration,
 		ExternalID:      cfg.ExternalID,
 		SourceIdentity:  cfg.SourceIdentity,
-		Tags:            tags.tags,
-		DroppableTags:   tags.droppable,
+		Tags:            tags.Tags,
+		DroppableTags:   tags.Droppable,
 		Policy:          cfg.SessionPolicy,
 		PolicyARNs:      cfg.ManagedSessionPolicies,
 		AllowedAccounts: cfg.AllowedAccountIDs,
@@ -267,25 +310,41 @@ func hostsOf(cfg *inputs.Config, regs []int) []string {
 	return hosts
 }
 
-// onceSource hands out one token to every caller (the roles of one run
-// share the job's token).
-type onceSource struct {
+// OnceSource hands out one token to every caller (the roles of one run
+// share the job's token): Result.Base's web identity source when several
+// roles are assumed.
+type OnceSource struct {
 	oidc.Source
 	once  sync.Once
 	token string
 	err   error
 }
 
-func (o *onceSource) Token(ctx context.Context) (string, error) {
+func (o *OnceSource) Token(ctx context.Context) (string, error) {
 	o.once.Do(func() { o.token, o.err = o.Source.Token(ctx) })
 	return o.token, o.err
 }
 
-// maskAccounts implements mask-aws-account-id: every account is masked
+// MaskRegistry masks what is derived from registry passwords: with
+// mask-password false (GitHub) it only hides it from our own log.
+func MaskRegistry(cfg *inputs.Config, con *output.Console) func(string) {
+	if cfg.Mode == inputs.GitHub && !cfg.MaskPassword {
+		return con.Hide
+	}
+	return con.Mask
+}
+
+// SessionParams are the role session settings of identity id, as Run
+// would ask STS for them (the base identity left out).
+func SessionParams(cfg *inputs.Config, e Env, id inputs.Identity) awsauth.Params {
+	return identityParams(cfg, awsauth.Base{}, DefaultSessionTags(cfg, e), id, nil)
+}
+
+// MaskAccounts implements mask-aws-account-id: every account is masked
 // before the first line that may hold it. It masks those the settings
 // name at once and returns the function that masks the ones STS or ECR
 // tell later (the caller's own).
-func maskAccounts(cfg *inputs.Config, con *output.Console) func(string) {
+func MaskAccounts(cfg *inputs.Config, con *output.Console) func(string) {
 	mask := func(id string) {
 		if cfg.MaskAccountID && id != "" {
 			con.Mask(id)
@@ -295,22 +354,4 @@ func maskAccounts(cfg *inputs.Config, con *output.Console) func(string) {
 		mask(id)
 	}
 	return mask
-}
-
-// describeExpiry renders "2026-11-25T09:41:00Z (in 11h59m)".
-func describeExpiry(t, now time.Time) string {
-	d := t.Sub(now).Round(time.Minute)
-	if d < 0 {
-		return fmt.Sprintf("%s (expired)", output.FormatTime(t))
-	}
-	return fmt.Sprintf("%s (in %s)", output.FormatTime(t), shortDuration(d))
-}
-
-func shortDuration(d time.Duration) string {
-	h := int(d / time.Hour)
-	m := int((d % time.Hour) / time.Minute)
-	if h == 0 {
-		return fmt.Sprintf("%dm", m)
-	}
-	return fmt.Sprintf("%dh%02dm", h, m)
 }

@@ -1,4 +1,4 @@
-package app
+package flow
 
 import (
 	"slices"
@@ -8,11 +8,11 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/inputs"
 )
 
-// sessionTags are the tags sent on sts:AssumeRole, and which of them may be
+// SessionTags are the tags sent on sts:AssumeRole, and which of them may be
 // dropped when STS finds them too large.
-type sessionTags struct {
-	tags      []inputs.Tag
-	droppable map[string]bool
+type SessionTags struct {
+	Tags      []inputs.Tag
+	Droppable map[string]bool
 }
 
 // The tags configure-aws-credentials sets from the GitHub job, under the same
@@ -28,26 +28,26 @@ var (
 	}
 )
 
-// defaultSessionTags: in GitHub mode (unless role-skip-session-tagging) the
+// DefaultSessionTags: in GitHub mode (unless role-skip-session-tagging) the
 // job's tags, then role-session-tags, which replace a default tag of the
 // same key (STS keys are case-insensitive); elsewhere role-session-tags
 // alone, of which a refresh helper's settings file may say some are
 // droppable (the GitHub step's default tags, which it hands on; see
 // refreshSettings).
-func defaultSessionTags(cfg *inputs.Config, e Env) sessionTags {
+func DefaultSessionTags(cfg *inputs.Config, e Env) SessionTags {
 	if cfg.Mode != inputs.GitHub || cfg.SkipSessionTagging {
-		return sessionTags{tags: cfg.SessionTags, droppable: cfg.DroppableTags}
+		return SessionTags{Tags: cfg.SessionTags, Droppable: cfg.DroppableTags}
 	}
 	given := map[string]bool{}
 	for _, t := range cfg.SessionTags {
 		given[strings.ToLower(t.Key)] = true
 	}
-	st := sessionTags{droppable: map[string]bool{}}
+	st := SessionTags{Droppable: map[string]bool{}}
 	add := func(key, value string) bool {
 		if value == "" || given[strings.ToLower(key)] {
 			return false
 		}
-		st.tags = append(st.tags, inputs.Tag{Key: key, Value: tagValue(value)})
+		st.Tags = append(st.Tags, inputs.Tag{Key: key, Value: tagValue(value)})
 		return true
 	}
 	add("GitHub", "Actions")
@@ -56,14 +56,14 @@ func defaultSessionTags(cfg *inputs.Config, e Env) sessionTags {
 	}
 	for _, t := range githubDroppableTags {
 		if add(t.key, e.Getenv(t.env)) {
-			st.droppable[t.key] = true
+			st.Droppable[t.key] = true
 		}
 	}
-	st.tags = append(st.tags, cfg.SessionTags...)
+	st.Tags = append(st.Tags, cfg.SessionTags...)
 	// STS takes at most 50: the convenience tags go first.
-	for i := 0; len(st.tags) > 50 && i < len(st.tags); {
-		if st.droppable[st.tags[i].Key] {
-			st.tags = slices.Delete(st.tags, i, i+1)
+	for i := 0; len(st.Tags) > 50 && i < len(st.Tags); {
+		if st.Droppable[st.Tags[i].Key] {
+			st.Tags = slices.Delete(st.Tags, i, i+1)
 		} else {
 			i++
 		}
