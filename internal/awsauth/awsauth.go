@@ -173,17 +173,13 @@ func sdkLogger(log func(string, ...any)) logging.Logger {
 	})
 }
 
-// Resolve gets the credentials: the base identity, then role-to-assume,
-// then each role of the chain.
+// Resolve gets the credentials: the base identity (exchange), then
+// role-to-assume and each role of the chain (chain), then the account
+// they belong to (check).
 func Resolve(ctx context.Context, p Params) (*Session, error) {
-	mask := p.Mask
-	if mask == nil {
-		mask = func(string) {}
-	}
-	maskCreds := func(c aws.Credentials) {
-		mask(c.AccessKeyID)
-		mask(c.SecretAccessKey)
-		mask(c.SessionToken)
+	r := &resolution{p: p, mask: p.Mask, dualStack: DualStackOption(p.DualStack)}
+	if r.mask == nil {
+		r.mask = func(string) {}
 	}
 	var token *tokenRequest
 	var hook *sdkHook
@@ -205,14 +201,61 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			p.Warm(ctx, cfg, hook.opener)
 		}
 	}
-	dualStack := DualStackOption(p.DualStack)
-	client := sts.NewFromConfig(cfg, func(o *sts.Options) { dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint) })
-	s := &Session{}
-	var steps []string
-	var creds aws.Credentials
-	roles := p.Chain
-	fromRole := false // the current credentials are a role session
+	r.cfg = cfg
+	roles, err := r.exchange(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.chain(ctx, roles); err != nil {
+		return nil, err
+	}
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	r.cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: r.creds})
+	r.s.Config = r.cfg
+	r.s.Credentials = r.creds
+	r.s.Source = strings.Join(r.steps, " -> ")
+	return &r.s, nil
+}
 
+// resolution is one Resolve under way: the credentials so far and how
+// they were obtained.
+type resolution struct {
+	p         Params
+	cfg       aws.Config
+	mask      func(string)
+	dualStack func(base **string, use *aws.DualStackEndpointState)
+	s         Session
+	steps     []string
+	creds     aws.Credentials
+	fromRole  bool // the current credentials are a role session
+}
+
+// take makes c the current credentials, masked, obtained by step.
+func (r *resolution) take(c aws.Credentials, step ...string) {
+	r.mask(c.AccessKeyID)
+	r.mask(c.SecretAccessKey)
+	r.mask(c.SessionToken)
+	r.creds = c
+	r.steps = append(r.steps, step...)
+}
+
+// client is an STS client with the current credentials.
+func (r *resolution) client() *sts.Client {
+	return sts.NewFromConfig(r.cfg, func(o *sts.Options) {
+		o.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: r.creds})
+		r.dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
+	})
+}
+
+// exchange gets the base identity's credentials: the web identity token
+// exchanged for role-to-assume, the static keys, or the SDK's default
+// chain. It returns the roles left to assume: the chain, after
+// role-to-assume unless the exchange assumed it.
+func (r *resolution) exchange(ctx context.Context, token *tokenRequest) ([]inputs.RoleARN, error) {
+	p := r.p
+	roles := p.Chain
 	switch p.Base.Kind {
 	case WebIdentity:
 		if p.Role.ARN == "" {
@@ -227,6 +270,7 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		if len(roles) == 0 {
 			policy = p.Policy
 		}
+		client := sts.NewFromConfig(r.cfg, func(o *sts.Options) { r.dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint) })
 		out, err := client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
 			RoleArn:          aws.String(p.Role.ARN),
 			RoleSessionName:  aws.String(p.SessionName),
@@ -238,43 +282,41 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		if err != nil {
 			return nil, webIdentityProblem(err, p.Role, token)
 		}
-		if creds, err = fromSTS(out.Credentials, "AssumeRoleWithWebIdentity"); err != nil {
+		creds, err := fromSTS(out.Credentials, "AssumeRoleWithWebIdentity")
+		if err != nil {
 			return nil, err
 		}
-		maskCreds(creds)
-		steps = append(steps, p.Base.WebIdentity.String(), "sts:AssumeRoleWithWebIdentity "+p.Role.ARN)
-		s.RoleARN, s.AccountID, fromRole = p.Role.ARN, p.Role.AccountID, true
-		s.AuthenticatedARN = assumedARN(out.AssumedRoleUser)
+		r.take(creds, p.Base.WebIdentity.String(), "sts:AssumeRoleWithWebIdentity "+p.Role.ARN)
+		r.s.RoleARN, r.s.AccountID, r.fromRole = p.Role.ARN, p.Role.AccountID, true
+		r.s.AuthenticatedARN = assumedARN(out.AssumedRoleUser)
+		return roles, nil
 	case Static:
-		creds = p.Base.Static
-		maskCreds(creds)
-		steps = append(steps, "static access keys")
-		if p.Role.ARN != "" {
-			roles = append([]inputs.RoleARN{p.Role}, roles...)
-		}
+		r.take(p.Base.Static, "static access keys")
 	case DefaultChain:
-		if cfg.Credentials == nil {
+		if r.cfg.Credentials == nil {
 			return nil, noCredentials(nil)
 		}
-		creds, err = cfg.Credentials.Retrieve(ctx)
+		creds, err := r.cfg.Credentials.Retrieve(ctx)
 		if err != nil {
 			return nil, credentialFailure(err)
 		}
-		maskCreds(creds)
-		steps = append(steps, "AWS SDK default chain ("+describeProvider(creds.Source)+")")
-		fromRole = creds.SessionToken != ""
-		if p.Role.ARN != "" {
-			roles = append([]inputs.RoleARN{p.Role}, roles...)
-		}
+		r.take(creds, "AWS SDK default chain ("+describeProvider(creds.Source)+")")
+		r.fromRole = creds.SessionToken != ""
 	}
+	if p.Role.ARN != "" {
+		roles = append([]inputs.RoleARN{p.Role}, roles...)
+	}
+	return roles, nil
+}
 
+// chain assumes each role in turn, each with the credentials of the one
+// before; the last gets the session policies.
+func (r *resolution) chain(ctx context.Context, roles []inputs.RoleARN) error {
+	p := r.p
 	for i, role := range roles {
-		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
-			o.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
-			dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
-		})
+		client := r.client()
 		d := p.Duration
-		if fromRole && d > time.Hour {
+		if r.fromRole && d > time.Hour {
 			d = time.Hour // STS caps role chaining at one hour
 		}
 		in := &sts.AssumeRoleInput{
@@ -299,25 +341,28 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 			out, err = client.AssumeRole(ctx, in)
 		}
 		if err != nil {
-			return nil, stsProblem(err, "AssumeRole", role)
+			return stsProblem(err, "AssumeRole", role)
 		}
-		if creds, err = fromSTS(out.Credentials, "AssumeRole"); err != nil {
-			return nil, err
-		}
-		maskCreds(creds)
-		steps = append(steps, "sts:AssumeRole "+role.ARN)
-		s.RoleARN, s.AccountID, fromRole = role.ARN, role.AccountID, true
-		s.AuthenticatedARN = assumedARN(out.AssumedRoleUser)
-	}
-
-	if (s.AccountID == "" || s.AuthenticatedARN == "") && (p.NeedIdentity || len(p.AllowedAccounts) > 0) {
-		client := sts.NewFromConfig(cfg, func(o *sts.Options) {
-			o.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
-			dualStack(&o.BaseEndpoint, &o.EndpointOptions.UseDualStackEndpoint)
-		})
-		id, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		creds, err := fromSTS(out.Credentials, "AssumeRole")
 		if err != nil {
-			return nil, stsProblem(err, "GetCallerIdentity", inputs.RoleARN{})
+			return err
+		}
+		r.take(creds, "sts:AssumeRole "+role.ARN)
+		r.s.RoleARN, r.s.AccountID, r.fromRole = role.ARN, role.AccountID, true
+		r.s.AuthenticatedARN = assumedARN(out.AssumedRoleUser)
+	}
+	return nil
+}
+
+// check learns the account and principal of the final credentials when
+// they are needed and not known (sts:GetCallerIdentity), and refuses an
+// account allowed-account-ids does not list.
+func (r *resolution) check(ctx context.Context) error {
+	p, s := r.p, &r.s
+	if (s.AccountID == "" || s.AuthenticatedARN == "") && (p.NeedIdentity || len(p.AllowedAccounts) > 0) {
+		id, err := r.client().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return stsProblem(err, "GetCallerIdentity", inputs.RoleARN{})
 		}
 		s.AccountID, s.AuthenticatedARN = aws.ToString(id.Account), aws.ToString(id.Arn)
 		if p.MaskAccount != nil {
@@ -325,16 +370,11 @@ func Resolve(ctx context.Context, p Params) (*Session, error) {
 		}
 	}
 	if len(p.AllowedAccounts) > 0 && !slices.Contains(p.AllowedAccounts, s.AccountID) {
-		return nil, &problem.Problem{Code: problem.AccountNotAllowed,
+		return &problem.Problem{Code: problem.AccountNotAllowed,
 			What: fmt.Sprintf("the AWS credentials belong to account %s, which allowed-account-ids does not list", s.AccountID),
 			Fix:  "Check that role-to-assume (or the credentials given) is the role of the intended account, or add the account to allowed-account-ids."}
 	}
-
-	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
-	s.Config = cfg
-	s.Credentials = creds
-	s.Source = strings.Join(steps, " -> ")
-	return s, nil
+	return nil
 }
 
 // DualStackOption returns what a service client's options function calls
