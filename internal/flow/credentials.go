@@ -47,38 +47,37 @@ type baseSource struct {
 // variable, another CI's token, the GitHub job's token (to say how to get
 // it), and the SDK's default chain, which always applies.
 var baseSources = func() []baseSource {
-	roleAnd := func(f func(c *chooser) bool) func(c *chooser) bool {
-		return func(c *chooser) bool { return c.cfg.Role.ARN != "" && f(c) }
-	}
 	list := []baseSource{
-		{applies: func(c *chooser) bool { return c.tokenGiven() && !c.cfg.Static.Given() && c.cfg.Role.ARN == "" }, build: (*chooser).tokenWithoutRole},
-		{applies: func(c *chooser) bool { return c.tokenGiven() && c.cfg.Static.Given() }, build: (*chooser).staticAndToken},
-		{name: inputs.SourceStatic, applies: func(c *chooser) bool { return c.cfg.Static.Given() }, build: (*chooser).static},
-		{name: inputs.SourceGitHubOIDC, why: "GitHub Actions job with id-token: write", applies: roleAnd(func(c *chooser) bool { return c.github.Available() }),
-			check: (*chooser).inGitHubJob, build: func(c *chooser, why string) (awsauth.Base, error) { return c.webIdentity(c.github, why) }},
-		{name: inputs.SourceWebIdentityFile, why: "web identity token file given", applies: roleAnd(func(c *chooser) bool { return c.cfg.WebIdentityTokenFile != "" }),
-			check: (*chooser).tokenFileGiven, build: (*chooser).tokenFile},
-		{name: inputs.SourceWebIdentityEnv, why: "web identity token variable given", applies: roleAnd(func(c *chooser) bool { return c.cfg.WebIdentityTokenEnv != "" }),
-			check: (*chooser).tokenEnvGiven, build: func(c *chooser, why string) (awsauth.Base, error) {
-				return c.webIdentity(c.envToken(c.cfg.WebIdentityTokenEnv), why)
-			}},
+		{applies: (*chooser).tokenLacksRole, build: (*chooser).tokenWithoutRole},
+		{applies: (*chooser).staticAndTokenGiven, build: (*chooser).staticAndToken},
+		{name: inputs.SourceStatic,
+			applies: (*chooser).staticGiven, build: (*chooser).static},
+		{name: inputs.SourceGitHubOIDC, why: "GitHub Actions job with id-token: write",
+			applies: withRole((*chooser).tokenRequestGiven), check: (*chooser).inGitHubJob, build: (*chooser).githubToken},
+		{name: inputs.SourceWebIdentityFile, why: "web identity token file given",
+			applies: withRole((*chooser).tokenFileNamed), check: (*chooser).tokenFileGiven, build: (*chooser).tokenFile},
+		{name: inputs.SourceWebIdentityEnv, why: "web identity token variable given",
+			applies: withRole((*chooser).tokenEnvNamed), check: (*chooser).tokenEnvGiven, build: (*chooser).tokenEnv},
 	}
 	for _, v := range ciTokenVariables {
 		list = append(list, baseSource{why: v.ci + " OIDC token found",
-			applies: roleAnd(func(c *chooser) bool { return c.e.Getenv(v.name) != "" }),
+			applies: withRole(func(c *chooser) bool { return c.e.Getenv(v.name) != "" }),
 			build:   func(c *chooser, why string) (awsauth.Base, error) { return c.webIdentity(c.envToken(v.name), why) }})
 	}
 	return append(list,
-		// In GitHub mode with a role, no token and no keys: say how to get the token.
-		baseSource{why: "GitHub Actions job", applies: roleAnd(func(c *chooser) bool {
-			return c.cfg.Mode == inputs.GitHub && c.e.Getenv("AWS_ACCESS_KEY_ID") == ""
-		}), build: func(c *chooser, why string) (awsauth.Base, error) { return c.webIdentity(c.github, why) }},
-		baseSource{name: inputs.SourceDefaultChain, why: "no explicit credentials", applies: func(*chooser) bool { return true },
-			build: func(_ *chooser, why string) (awsauth.Base, error) {
-				return awsauth.Base{Kind: awsauth.DefaultChain, Why: why}, nil
-			}},
+		// In GitHub mode with a role, no token and no keys: the GitHub
+		// token, whose request then fails saying how to get it.
+		baseSource{why: "GitHub Actions job",
+			applies: withRole((*chooser).githubWithoutKeys), build: (*chooser).githubToken},
+		baseSource{name: inputs.SourceDefaultChain, why: "no explicit credentials",
+			applies: func(*chooser) bool { return true }, build: (*chooser).defaultChain},
 	)
 }()
+
+// withRole applies f only with role-to-assume: a token is exchanged for it.
+func withRole(f func(c *chooser) bool) func(c *chooser) bool {
+	return func(c *chooser) bool { return c.cfg.Role.ARN != "" && f(c) }
+}
 
 // chooseBase decides where the first AWS identity comes from: the source
 // credential-source names, or (auto) the first of baseSources that
@@ -128,6 +127,33 @@ func (c *chooser) tokenGiven() bool {
 
 func (c *chooser) envToken(name string) *oidc.Env {
 	return &oidc.Env{Name: name, Getenv: c.e.Getenv, Mask: c.con.Mask}
+}
+
+func (c *chooser) tokenLacksRole() bool {
+	return c.tokenGiven() && !c.cfg.Static.Given() && c.cfg.Role.ARN == ""
+}
+
+func (c *chooser) staticAndTokenGiven() bool { return c.tokenGiven() && c.cfg.Static.Given() }
+func (c *chooser) staticGiven() bool         { return c.cfg.Static.Given() }
+func (c *chooser) tokenRequestGiven() bool   { return c.github.Available() }
+func (c *chooser) tokenFileNamed() bool      { return c.cfg.WebIdentityTokenFile != "" }
+func (c *chooser) tokenEnvNamed() bool       { return c.cfg.WebIdentityTokenEnv != "" }
+
+func (c *chooser) githubWithoutKeys() bool {
+	return c.cfg.Mode == inputs.GitHub && c.e.Getenv("AWS_ACCESS_KEY_ID") == ""
+}
+
+// githubToken: the GitHub job's OIDC token.
+func (c *chooser) githubToken(why string) (awsauth.Base, error) { return c.webIdentity(c.github, why) }
+
+// tokenEnv: the token in the variable web-identity-token-env names.
+func (c *chooser) tokenEnv(why string) (awsauth.Base, error) {
+	return c.webIdentity(c.envToken(c.cfg.WebIdentityTokenEnv), why)
+}
+
+// defaultChain: the SDK's default chain.
+func (c *chooser) defaultChain(why string) (awsauth.Base, error) {
+	return awsauth.Base{Kind: awsauth.DefaultChain, Why: why}, nil
 }
 
 // static: the access keys given, both of them; the reason logged is the
