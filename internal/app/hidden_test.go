@@ -121,8 +121,10 @@ func TestContainerFormWarnsWhatItHides(t *testing.T) {
 			con := output.NewConsole(output.StyleGitHub, &out, &out, false)
 			where, err := detectRunner(Env{Getenv: getenv}, cfg, "", con)
 			must(t, err)
+			reg, err := registry.ParseHost(host)
+			must(t, err)
 			r := &run{ctx: context.Background(), cfg: cfg, e: Env{Getenv: getenv}, where: where, con: con,
-				res: &flow.Result{Logins: []flow.Login{{Login: ecr.Login{Registry: registry.Registry{Host: host}, Username: "AWS", Password: "new-password-1234",
+				res: &flow.Result{Logins: []flow.Login{{Login: ecr.Login{Registry: reg, Username: "AWS", Password: "new-password-1234",
 					ExpiresAt: time.Now().Add(time.Hour)}}}},
 				fc: output.NewFileCommands(getenv)}
 			sink := newLoginSinks(true).docker
