@@ -241,7 +241,15 @@ func startReleaseMirror(l *lab, dist string) (*releaseMirror, error) {
 			http.NotFound(w, r)
 			return
 		}
-		http.ServeFile(w, r, filepath.Join(dist, name))
+		// The whole archive, as a release download answers: no Range
+		// handling (net/http's, in ServeFile, has GO-2026-6609 in go1.26.8).
+		body, err := os.ReadFile(filepath.Join(dist, name))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(body)
 	})}
 	go m.srv.Serve(ln) //nolint:errcheck // returns on close
 	if m.proxy, err = startLatencyProxy("127.0.0.1:0", ln.Addr().String(), &l.net.rtt); err != nil {

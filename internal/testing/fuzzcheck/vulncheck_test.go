@@ -41,6 +41,11 @@ var knownStdlib = map[string][]string{
 	"go1.26.8": {
 		"GO-2026-6603", "GO-2026-6605", "GO-2026-6607", "GO-2026-6608", "GO-2026-6610",
 		"GO-2026-6611", "GO-2026-6612", "GO-2026-6613", "GO-2026-6617", "GO-2026-6809",
+		// os.Root (the refresh directory's link-safe removal) on Windows:
+		// Root.Mkdir(All) can follow a junction that is the last path
+		// component out of the root. Fixed in go1.26.9, which is not to be
+		// had here; go1.27.3 (GOTOOLCHAIN) fixes it with the others.
+		"GO-2026-6604",
 	},
 }
 
