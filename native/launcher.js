@@ -21,11 +21,10 @@
 const childProcess = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
-const net = require('net');
-const os = require('os');
 const path = require('path');
-// http, https and zlib are loaded only when a download needs them: most
-// runs find the binary in the tool cache.
+// http, https, net, os and zlib are loaded only where a download or a
+// private directory needs them: most runs find the binary in the tool
+// cache, and every module loaded is time at the start of each step.
 
 const TOOL = 'ecr-credentials';
 const DOWNLOAD_URL_VAR = 'ECR_CREDENTIALS_DOWNLOAD_URL';
@@ -98,6 +97,7 @@ function readData(dir) {
 function isLoopbackHost(host) {
   const h = host.replace(/^\[|\]$/g, '');
   if (h === 'localhost') return true;
+  const net = require('net');
   if (net.isIPv4(h)) return h.startsWith('127.');
   if (net.isIPv6(h)) return h === '::1';
   return false;
@@ -134,14 +134,16 @@ function sha256(buf) {
   return crypto.createHash('sha256').update(buf).digest('hex');
 }
 
-// sha256File is the SHA-256 of a file, read in 1 MiB pieces (never through
-// a link): the same sum, a quarter of the time and none of the memory of
-// reading a 17 MB binary whole first.
+// sha256File is the SHA-256 of a file, read in 128 KiB pieces (never
+// through a link): the same sum without holding the binary in memory.
+// The piece size is measured (node 20, 11.7 MB binary): 11 ms in 128 KiB
+// or 64 KiB pieces, 13.4 ms in 1 MiB, 24 ms in 4 MiB, 52 ms whole (the
+// larger buffer no longer fits the CPU caches and must first be faulted in).
 function sha256File(file) {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW || 0));
   try {
     const h = crypto.createHash('sha256');
-    const buf = Buffer.allocUnsafe(1 << 20);
+    const buf = Buffer.allocUnsafe(128 << 10);
     for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
     return h.digest('hex');
   } finally {
@@ -439,7 +441,7 @@ async function releaseBinary(env, data, plat) {
 }
 
 function privateDir(env) {
-  const base = env.RUNNER_TEMP || os.tmpdir();
+  const base = env.RUNNER_TEMP || require('os').tmpdir();
   return fs.mkdtempSync(path.join(base, 'ecr-credentials-'));
 }
 
@@ -561,4 +563,12 @@ async function post(env = process.env) {
   return run(file, ['post'], env);
 }
 
-module.exports = { main, post, platform, extract, safeEntryName, baseURL, Refusal };
+// exit ends the step with code once what the launcher wrote to stdout is
+// out (pipes are asynchronous in node on macOS), without waiting for
+// node's own teardown: about 6 ms of every step, measured on node 20.
+function exit(code) {
+  process.exitCode = code;
+  process.stdout.write('', () => process.exit(code));
+}
+
+module.exports = { main, post, exit, platform, extract, safeEntryName, baseURL, Refusal };

@@ -1,3 +1,3 @@
 // The main step of the native action: see launcher.js.
 'use strict';
-require('./launcher').main().then((code) => { process.exitCode = code; });
+require('./launcher').main().then(require('./launcher').exit);

@@ -1,3 +1,3 @@
 // The post step of the native action: the binary undoes its docker login.
 'use strict';
-require('./launcher').post().then((code) => { process.exitCode = code; });
+require('./launcher').post().then(require('./launcher').exit);

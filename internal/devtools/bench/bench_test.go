@@ -455,6 +455,7 @@ func TestQuickRun(t *testing.T) {
 				`\| ecr-credentials native \(node \+ launcher, cached binary\) \| `+number+` \| 120 \| .* \| 3 \| 3 \| [0-9.]+× \|`,
 				`\| ecr-credentials native, first run \(download \+ verify\) \| `+number+` \| 120 \| .* \| 4 \| 4 \| [0-9.]+× \|`,
 				`\| connection model, 20\.0 ms: the native step's launcher adds ≤ 30\.0 ms over the bare binary \| [+-][0-9.]+ ms \(.*\) \| (met|\*\*missed\*\*) \|`,
+				`\| connection model, 20\.0 ms: the launcher's own work \(native − bare binary − node alone\) ≤ 30\.0 ms \| -?[0-9.]+ ms \([0-9.]+ − [0-9.]+ − [0-9.]+\) \| (met|\*\*missed\*\*) \|`,
 				`\| connection model: the native step's first run \(download and verify; no target\) \| [0-9.]+ ms = cached [+-][0-9.]+ \(archive [0-9.]+ MB\).* \| reported \|`,
 				`node alone \(.node -e 0., started the same way\): wall `+number,
 			)
@@ -521,16 +522,22 @@ func TestTargets23(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		rows []row
-		want string // the three verdicts
+		node time.Duration // node alone; 0: not measured
+		want string        // the four verdicts
 	}{
-		{"within both targets", []row{mk(oursName, ms(150)), mk(nativeName, ms(180)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(720))}, "met met reported"},
-		{"launcher 1 ms over, peers 1 ms short", []row{mk(oursName, ms(150)), mk(nativeName, ms(181)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(723))}, "missed missed reported"},
-		{"without the peers", []row{mk(oursName, ms(150)), mk(nativeName, ms(160)), mk(nativeFirstName, ms(400))}, "met not measured reported"},
-		{"without the first run", []row{mk(oursName, ms(150)), mk(nativeName, ms(200)), mk(peerActionsName, ms(900))}, "missed met not measured"},
-		{"native not measured", []row{mk(oursName, ms(150)), mk(peerActionsName, ms(900))}, "not measured not measured not measured"},
+		{"within both targets", []row{mk(oursName, ms(150)), mk(nativeName, ms(180)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(720))}, ms(20), "met met met reported"},
+		{"launcher 1 ms over, peers 1 ms short", []row{mk(oursName, ms(150)), mk(nativeName, ms(181)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(723))}, ms(20), "missed met missed reported"},
+		{"node's start alone over, the launcher's own work within", []row{mk(oursName, ms(150)), mk(nativeName, ms(240)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(960))}, ms(60), "missed met met reported"},
+		{"the launcher's own work 1 ms over", []row{mk(oursName, ms(150)), mk(nativeName, ms(241)), mk(nativeFirstName, ms(400)), mk(peerActionsName, ms(964))}, ms(60), "missed missed met reported"},
+		{"without the peers", []row{mk(oursName, ms(150)), mk(nativeName, ms(160)), mk(nativeFirstName, ms(400))}, ms(5), "met met not measured reported"},
+		{"without the first run or node alone", []row{mk(oursName, ms(150)), mk(nativeName, ms(200)), mk(peerActionsName, ms(900))}, 0, "missed not measured met not measured"},
+		{"native not measured", []row{mk(oursName, ms(150)), mk(peerActionsName, ms(900))}, ms(60), "not measured not measured not measured not measured"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &results{Opts: options{ConnLatency: rtt}, Conn: tc.rows, NativeArchive: 4e6}
+			if tc.node > 0 {
+				r.NodeAlone = []sample{{Wall: tc.node, CPU: tc.node, MaxRSS: 40e6, Procs: 1}}
+			}
 			var v []string
 			for _, tr := range targets23(r) {
 				v = append(v, strings.Trim(tr.verdict, "*"))

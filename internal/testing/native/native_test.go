@@ -433,6 +433,17 @@ func TestNativeActionEndToEnd(t *testing.T) {
 		t.Errorf("the second run does not say it used the tool cache:\n%s", second.log())
 	}
 
+	// The binary's failure is the step's: its exit code and its ::error::
+	// line come through the launcher (which ends node as soon as the
+	// binary has ended).
+	bad := j.run("main.js", map[string]string{"role-to-assume": "not-an-arn", "aws-region": region}, nil)
+	if bad.res.ExitCode != 1 || !strings.Contains(bad.log(), "::error") || !strings.Contains(bad.log(), "role-to-assume") {
+		t.Errorf("main step with a bad role-to-assume: exit %d, want 1 with an ::error:: naming the input\n%s", bad.res.ExitCode, bad.log())
+	}
+	if !strings.Contains(bad.log(), "from the tool cache") {
+		t.Errorf("the launcher's own line is missing before the binary's error:\n%s", bad.log())
+	}
+
 	// Post steps, last step first, as the runner runs them, each with the
 	// STATE_* its main step wrote.
 	for _, s := range []step{second, first} {
