@@ -10,7 +10,8 @@
 //  2. the release archive, downloaded from the release of this version
 //     (or from ECR_CREDENTIALS_DOWNLOAD_URL, a mirror), checked against the
 //     archive's SHA-256, the binary inside checked against its own, and then
-//     kept in the tool cache;
+//     kept in the tool cache; through the runner's proxy (https_proxy,
+//     no_proxy) when it has one;
 //  3. on a ref without release data (@main, a commit: checksums.json has
 //     no version), built from this checkout with `go build` when Go is on
 //     PATH, as the container form builds its Dockerfile there.
@@ -151,52 +152,149 @@ function sha256File(file) {
   }
 }
 
-// get downloads url into memory, following up to 5 redirects (GitHub
-// sends release downloads to another host); never from https to plain http.
-function get(url, redirects = 5) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const mod = u.protocol === 'https:' ? require('https') : u.protocol === 'http:' ? require('http') : null;
-    if (!mod) {
-      reject(new Refusal(`download: unsupported scheme ${oneLine(u.protocol)}`));
-      return;
+// proxyFor returns the proxy to fetch u through, or null: https_proxy
+// (or HTTPS_PROXY) for https URLs, which the runner sets when it runs
+// behind a proxy, unless no_proxy (or NO_PROXY) names the host; lower
+// case first, as actions/http-client reads them. Loopback is never
+// proxied, and the only http:// URLs allowed are loopback ones.
+function proxyFor(env, u) {
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (u.protocol !== 'https:' || isLoopbackHost(host)) return null;
+  const name = env.https_proxy ? 'https_proxy' : env.HTTPS_PROXY ? 'HTTPS_PROXY' : '';
+  if (!name) return null;
+  if (bypassProxy(env.no_proxy || env.NO_PROXY || '', host, u.port || '443')) return null;
+  const raw = env[name];
+  let p;
+  try {
+    p = new URL(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(raw) ? raw : 'http://' + raw);
+  } catch (e) {
+    throw new Refusal(`${name} is not a proxy address; set it to http://host:port (or unset it).`);
+  }
+  if (p.protocol !== 'http:') {
+    throw new Refusal(`${name} names a ${oneLine(p.protocol)} proxy; the launcher tunnels through http:// proxies only (http://host:port).`);
+  }
+  return { url: p, name };
+}
+
+// bypassProxy reports whether the no_proxy list names host (or
+// host:port): "*" names every host, "example.com" and ".example.com" (or
+// "*.example.com") that domain and the hosts under it, an IP address
+// itself, and a CIDR block the addresses in it.
+function bypassProxy(list, host, port) {
+  for (let e of list.split(',')) {
+    e = e.trim().toLowerCase();
+    if (!e) continue;
+    if (e === '*') return true;
+    const net = require('net');
+    if (e.includes('/')) {
+      const [addr, bits] = e.split('/');
+      const family = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : '';
+      const hostFamily = net.isIPv4(host) ? 'ipv4' : net.isIPv6(host) ? 'ipv6' : '';
+      if (family && family === hostFamily && /^[0-9]+$/.test(bits)) {
+        const b = new net.BlockList();
+        try {
+          b.addSubnet(addr, Number(bits), family);
+        } catch (err) {
+          continue;
+        }
+        if (b.check(host, family)) return true;
+      }
+      continue;
     }
-    const req = mod.get(u, { headers: { 'User-Agent': 'ecr-credentials-launcher', Accept: 'application/octet-stream' }, timeout: 60000 }, (res) => {
-      const status = res.statusCode || 0;
-      if (status >= 300 && status < 400 && res.headers.location) {
-        res.resume();
-        if (redirects <= 0) {
-          reject(new Refusal(`download of ${oneLine(url)}: too many redirects`));
-          return;
-        }
-        const next = new URL(res.headers.location, u);
-        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopbackHost(next.hostname))) {
-          reject(new Refusal(`download of ${oneLine(url)}: redirected to a ${oneLine(next.protocol)} URL; refused`));
-          return;
-        }
-        resolve(get(next.href, redirects - 1));
-        return;
-      }
-      if (status !== 200) {
-        res.resume();
-        reject(new Refusal(`download of ${oneLine(url)}: HTTP ${status}`));
-        return;
-      }
-      const chunks = [];
-      let size = 0;
-      res.on('data', (c) => {
-        size += c.length;
-        if (size > MAX_ARCHIVE) {
-          req.destroy(new Refusal(`download of ${oneLine(url)}: larger than ${MAX_ARCHIVE} bytes`));
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks)));
-      res.on('error', reject);
+    let ePort = '';
+    const m = /^(\[[^\]]+\]|[^:]+):([0-9]+)$/.exec(e);
+    if (m) {
+      e = m[1];
+      ePort = m[2];
+    }
+    e = e.replace(/^\[|\]$/g, '').replace(/^\*\./, '.');
+    if (ePort && ePort !== port) continue;
+    if (net.isIP(e)) {
+      if (e === host) return true;
+      continue;
+    }
+    const domain = e.replace(/^\./, '');
+    if (host === domain || host.endsWith('.' + domain)) return true;
+  }
+  return false;
+}
+
+// tunnel opens a connection to host:port through an http:// proxy
+// (CONNECT), with the proxy's credentials if its URL holds them.
+function tunnel(proxy, host, port) {
+  return new Promise((resolve, reject) => {
+    const p = proxy.url;
+    const where = `the proxy ${oneLine(p.host)} (${proxy.name})`;
+    const target = `${host.includes(':') ? '[' + host + ']' : host}:${port}`;
+    const headers = { Host: target };
+    if (p.username || p.password) {
+      headers['Proxy-Authorization'] = 'Basic ' + Buffer.from(`${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`).toString('base64');
+    }
+    const req = require('http').request({
+      host: p.hostname.replace(/^\[|\]$/g, ''), port: p.port || 80, method: 'CONNECT', path: target, headers, timeout: 60000,
     });
+    req.on('connect', (res, socket) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        const auth = res.statusCode === 407 ? `: it wants credentials; put them in ${proxy.name} as http://user:password@host:port` : '';
+        reject(new Refusal(`${where} refused a tunnel to ${oneLine(target)}: HTTP ${res.statusCode}${auth}`));
+        return;
+      }
+      resolve(socket);
+    });
+    req.on('timeout', () => req.destroy(new Refusal(`${where}: no answer for 60 s`)));
+    req.on('error', (e) => reject(e instanceof Refusal ? e : new Refusal(`${where}: ${oneLine(e.message)}`)));
+    req.end();
+  });
+}
+
+// get downloads url into memory, following up to 5 redirects (GitHub
+// sends release downloads to another host); never from https to plain
+// http. Each request goes through the proxy proxyFor picks for its URL.
+async function get(url, env, redirects = 5) {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? require('https') : u.protocol === 'http:' ? require('http') : null;
+  if (!mod) throw new Refusal(`download: unsupported scheme ${oneLine(u.protocol)}`);
+  const options = { headers: { 'User-Agent': 'ecr-credentials-launcher', Accept: 'application/octet-stream' }, timeout: 60000 };
+  const proxy = proxyFor(env, u);
+  if (proxy) {
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const socket = await tunnel(proxy, host, u.port || '443');
+    info(`  through the proxy ${proxy.url.host} (${proxy.name})`);
+    options.createConnection = () => require('tls').connect({ socket, host, servername: require('net').isIP(host) ? undefined : host });
+  }
+  const res = await new Promise((resolve, reject) => {
+    const req = mod.get(u, options, resolve);
     req.on('timeout', () => req.destroy(new Refusal(`download of ${oneLine(url)}: no answer for 60 s`)));
     req.on('error', (e) => reject(e instanceof Refusal ? e : new Refusal(`download of ${oneLine(url)}: ${oneLine(e.message)}`)));
+  });
+  const status = res.statusCode || 0;
+  if (status >= 300 && status < 400 && res.headers.location) {
+    res.resume();
+    if (redirects <= 0) throw new Refusal(`download of ${oneLine(url)}: too many redirects`);
+    const next = new URL(res.headers.location, u);
+    if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopbackHost(next.hostname))) {
+      throw new Refusal(`download of ${oneLine(url)}: redirected to a ${oneLine(next.protocol)} URL; refused`);
+    }
+    return get(next.href, env, redirects - 1);
+  }
+  if (status !== 200) {
+    res.resume();
+    throw new Refusal(`download of ${oneLine(url)}: HTTP ${status}`);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    res.on('data', (c) => {
+      size += c.length;
+      if (size > MAX_ARCHIVE) {
+        res.destroy(new Refusal(`download of ${oneLine(url)}: larger than ${MAX_ARCHIVE} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', (e) => reject(e instanceof Refusal ? e : new Refusal(`download of ${oneLine(url)}: ${oneLine(e.message)}`)));
   });
 }
 
@@ -414,7 +512,7 @@ async function releaseBinary(env, data, plat) {
   }
   const url = `${baseURL(env, data)}/${entry.name}`;
   info(`Downloading ${url}`);
-  const archive = await get(url);
+  const archive = await get(url, env);
   const got = sha256(archive);
   if (got !== entry.sha256) {
     throw new Refusal(`${entry.name}: SHA-256 ${got}, the release says ${entry.sha256}: the download is not the release's archive; refused, nothing was run.`);
@@ -571,4 +669,4 @@ function exit(code) {
   process.stdout.write('', () => process.exit(code));
 }
 
-module.exports = { main, post, exit, platform, extract, safeEntryName, baseURL, Refusal };
+module.exports = { main, post, exit, proxyFor, platform, extract, safeEntryName, baseURL, Refusal };

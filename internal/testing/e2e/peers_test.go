@@ -2,15 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
@@ -238,58 +234,6 @@ func TestDualStackRegistries(t *testing.T) {
 	}
 }
 
-// connectProxy is an HTTP CONNECT proxy on loopback that knows host names
-// the machine cannot resolve (names maps them to loopback addresses), and
-// records what it was asked for.
-type connectProxy struct {
-	url   string
-	names map[string]string
-	mu    sync.Mutex
-	seen  []string
-}
-
-func startConnectProxy(t *testing.T, names map[string]string) *connectProxy {
-	t.Helper()
-	p := &connectProxy{names: names}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-			return
-		}
-		p.mu.Lock()
-		p.seen = append(p.seen, r.Host)
-		p.mu.Unlock()
-		host, port, err := net.SplitHostPort(r.Host)
-		target, ok := p.names[host]
-		if err != nil || !ok {
-			http.Error(w, "unknown host", http.StatusBadGateway)
-			return
-		}
-		up, err := net.Dial("tcp", net.JoinHostPort(target, port))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")) //nolint:errcheck
-		go func() { io.Copy(up, buf); up.Close() }()                      //nolint:errcheck
-		go func() { io.Copy(conn, up); conn.Close() }()                   //nolint:errcheck
-	}))
-	t.Cleanup(srv.Close)
-	p.url = srv.URL
-	return p
-}
-
-func (p *connectProxy) hosts() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.seen...)
-}
-
 // TestHTTPProxy: with http-proxy the AWS calls go through the proxy (the
 // emulator is addressed by a name only the proxy knows); no-proxy sends
 // them direct, and then the name does not resolve.
@@ -318,7 +262,7 @@ func TestHTTPProxy(t *testing.T) {
 		{name: "no proxy at all", wantInErr: "STS AssumeRoleWithWebIdentity"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := startConnectProxy(t, map[string]string{name: "127.0.0.1"})
+			p := testenv.StartConnectProxy(t, map[string]string{name: "127.0.0.1"})
 			env := map[string]string{
 				"SSL_CERT_FILE": f.bundle, "AWS_ROLE_ARN": roleARN, "AWS_REGION": region, "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
 				"AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true", "HOME": t.TempDir(),
@@ -329,7 +273,7 @@ func TestHTTPProxy(t *testing.T) {
 			}
 			args := []string{"get-login-password", "--timeout", timeout}
 			for _, a := range tc.args {
-				args = append(args, strings.ReplaceAll(a, "PROXY", p.url))
+				args = append(args, strings.ReplaceAll(a, "PROXY", p.URL))
 			}
 			if len(tc.env) > 0 {
 				// plugin mode: settings as PLUGIN_* variables, results in files
@@ -337,7 +281,7 @@ func TestHTTPProxy(t *testing.T) {
 				env["PLUGIN_DOCKER_LOGIN"], env["PLUGIN_VERIFY"], env["PLUGIN_TIMEOUT"] = "false", "false", "10s"
 				env["ECR_CREDENTIALS_MODE"] = "plugin"
 				for k, v := range tc.env {
-					env[k] = strings.ReplaceAll(v, "PROXY", p.url)
+					env[k] = strings.ReplaceAll(v, "PROXY", p.URL)
 				}
 			}
 			res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: args, Dir: t.TempDir()})
@@ -347,7 +291,7 @@ func TestHTTPProxy(t *testing.T) {
 			if !tc.wantOK && !strings.Contains(res.Stdout+res.Stderr, tc.wantInErr) {
 				t.Errorf("the failure does not say %s:\n%s%s", tc.wantInErr, res.Stdout, res.Stderr)
 			}
-			seen := p.hosts()
+			seen := p.Hosts()
 			if tc.wantSeen != (len(seen) > 0) {
 				t.Errorf("proxy asked for %v; want it used: %v", seen, tc.wantSeen)
 			}

@@ -84,9 +84,9 @@ func TestRefreshHelperKeepsTheStepsSession(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := startConnectProxy(t, map[string]string{name: "127.0.0.1"})
+			p := testenv.StartConnectProxy(t, map[string]string{name: "127.0.0.1"})
 			in := map[string]string{"role-to-assume": roleARN, "aws-region": region, "refresh": "true", "allowed-account-ids": account,
-				"http-proxy": p.url, "no-proxy": "example.com", "timeout": "30s"}
+				"http-proxy": p.URL, "no-proxy": "example.com", "timeout": "30s"}
 			for k, v := range tc.inputs {
 				in[k] = v
 			}
@@ -105,7 +105,7 @@ func TestRefreshHelperKeepsTheStepsSession(t *testing.T) {
 			}
 			all := f.fake.Calls()
 			stepCalls := all[n0:]
-			seen := len(p.hosts())
+			seen := len(p.Hosts())
 
 			// A later step of the job: no inputs, another GITHUB_ACTION.
 			later := map[string]string{}
@@ -124,7 +124,7 @@ func TestRefreshHelperKeepsTheStepsSession(t *testing.T) {
 				t.Errorf("the helper did not hand out the registry password:\n%s", errOut)
 			}
 			helperCalls := f.fake.Calls()[len(all):]
-			if len(p.hosts()) == seen {
+			if len(p.Hosts()) == seen {
 				t.Errorf("the helper did not reach AWS through http-proxy")
 			}
 			for _, op := range tc.ops {

@@ -67,9 +67,9 @@ func TestVerifyFollowsHTTPProxy(t *testing.T) {
 	u, err := url.Parse(f.fake.URL())
 	must(t, err)
 	aws := net.JoinHostPort(awsName, u.Port())
-	p := startConnectProxy(t, map[string]string{proxiedRegistry: "127.0.0.1", awsName: "127.0.0.1"})
+	p := testenv.StartConnectProxy(t, map[string]string{proxiedRegistry: "127.0.0.1", awsName: "127.0.0.1"})
 	r := newRunner(t)
-	env := f.githubEnv(r, map[string]string{"role-to-assume": roleARN, "aws-region": region, "http-proxy": p.url, "timeout": "30s"})
+	env := f.githubEnv(r, map[string]string{"role-to-assume": roleARN, "aws-region": region, "http-proxy": p.URL, "timeout": "30s"})
 	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ECR", "ACTIONS_ID_TOKEN_REQUEST_URL"} {
 		if !strings.Contains(env[k], u.Host) {
 			t.Fatalf("%s=%s is not the emulator's %s", k, env[k], u.Host)
@@ -80,7 +80,7 @@ func TestVerifyFollowsHTTPProxy(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, res.Stderr)
 	}
-	if seen := p.hosts(); !slices.Contains(seen, registry) || !slices.Contains(seen, aws) {
+	if seen := p.Hosts(); !slices.Contains(seen, registry) || !slices.Contains(seen, aws) {
 		t.Errorf("the proxy was asked for %v; want the AWS calls' %s and the registry check's %s", seen, aws, registry)
 	}
 	if out := readFileCommands(t, r.output); out["registry"] != registry {

@@ -13,7 +13,9 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -72,6 +74,7 @@ func node(t *testing.T) string {
 // release is a snapshot release: GoReleaser's dist layout, served over
 // loopback HTTP.
 type release struct {
+	t       *testing.T
 	dist    string
 	data    docs.NativeData
 	binary  []byte // the linux/amd64 binary
@@ -93,7 +96,7 @@ func newRelease(t *testing.T) *release {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &release{dist: t.TempDir(), binary: b}
+	r := &release{t: t, dist: t.TempDir(), binary: b}
 	v := strings.TrimPrefix(version, "v")
 	var sums strings.Builder
 	for _, p := range docs.NativePlatforms {
@@ -124,28 +127,47 @@ func newRelease(t *testing.T) *release {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.hits = append(r.hits, req.URL.Path)
-		tamper := r.tamper
-		r.mu.Unlock()
-		name := strings.TrimPrefix(req.URL.Path, "/releases/")
-		if strings.Contains(name, "/") || name == "" {
-			http.NotFound(w, req)
-			return
-		}
-		body, err := os.ReadFile(filepath.Join(r.dist, name))
-		if err != nil {
-			http.NotFound(w, req)
-			return
-		}
-		if tamper {
-			body = tamperTarGz(t, body)
-		}
-		w.Write(body)
-	}))
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	return r
+}
+
+// serveTLS serves the release over HTTPS too, with ca's certificate (give
+// NewCA the names it is to be reached by); it returns the port.
+func (r *release) serveTLS(t *testing.T, ca *testenv.CA) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(r.serve))
+	srv.TLS = ca.ServerTLSConfig()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// serve answers GET /releases/<name> with the file of that name in dist
+// (one byte changed when tamper is set), recording each request.
+func (r *release) serve(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	r.hits = append(r.hits, req.URL.Path)
+	tamper := r.tamper
+	r.mu.Unlock()
+	name := strings.TrimPrefix(req.URL.Path, "/releases/")
+	if strings.Contains(name, "/") || name == "" {
+		http.NotFound(w, req)
+		return
+	}
+	body, err := os.ReadFile(filepath.Join(r.dist, name))
+	if err != nil {
+		http.NotFound(w, req)
+		return
+	}
+	if tamper {
+		body = tamperTarGz(r.t, body)
+	}
+	w.Write(body)
 }
 
 func (r *release) URL() string { return r.srv.URL + "/releases" }
@@ -786,5 +808,162 @@ func TestNativeWithoutToolCache(t *testing.T) {
 				t.Fatalf("exit %d, want the binary's own ::error::\n%s", s.res.ExitCode, s.log())
 			}
 		})
+	}
+}
+
+// TestNativeDownloadThroughProxy: behind a proxy (https_proxy, as the
+// runner sets it), the first run fetches the release through a CONNECT
+// tunnel, with the proxy's credentials from the URL, and checks the
+// server's certificate for the release host's name (NODE_EXTRA_CA_CERTS
+// trusts the test CA; the name resolves only at the proxy, so nothing is
+// looked up here). A proxy that refuses the tunnel stops the step with an
+// ::error:: naming the proxy, and nothing is run or kept.
+func TestNativeDownloadThroughProxy(t *testing.T) {
+	const host = "releases.proxy.test"
+	rel := newRelease(t)
+	ca := testenv.NewCA(t, host)
+	port := rel.serveTLS(t, ca)
+	proxy := testenv.StartConnectProxy(t, map[string]string{host: "127.0.0.1", "other.proxy.test": "127.0.0.1"})
+	withCreds := strings.Replace(proxy.URL, "http://", "http://ci:s%40cret@", 1)
+
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		target   string // the release host asked for
+		wantAuth string // the Proxy-Authorization header
+		wantErr  string // "" for a good run
+	}{
+		{name: "https_proxy with credentials", env: map[string]string{"https_proxy": withCreds, "no_proxy": "example.com,.internal"}, target: host,
+			wantAuth: "Basic " + base64.StdEncoding.EncodeToString([]byte("ci:s@cret"))},
+		{name: "HTTPS_PROXY without a scheme", env: map[string]string{"HTTPS_PROXY": strings.TrimPrefix(proxy.URL, "http://")}, target: host},
+		{name: "a proxy that does not know the host", env: map[string]string{"https_proxy": proxy.URL}, target: "unknown.proxy.test",
+			wantErr: "refused a tunnel to unknown.proxy.test:" + port + ": HTTP 502"},
+		{name: "a certificate for another name", env: map[string]string{"https_proxy": proxy.URL}, target: "other.proxy.test",
+			wantErr: "does not match certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJob(t, action(t, rel.data))
+			target := tc.target
+			j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = "https://" + target + ":" + port + "/releases"
+			j.extraEnv["NODE_EXTRA_CA_CERTS"] = ca.CertFile
+			for k, v := range tc.env {
+				j.extraEnv[k] = v
+			}
+			before := len(proxy.Hosts())
+			// No AWS here: a good run ends in the binary's own refusal.
+			s := j.run("main.js", nil, nil)
+			hosts, auth := proxy.Hosts()[before:], proxy.Auth()[before:]
+			if len(hosts) != 1 || hosts[0] != target+":"+port {
+				t.Fatalf("the proxy was asked for %v, want one tunnel to %s:%s\n%s", hosts, target, port, s.log())
+			}
+			cached := filepath.Join(j.toolCache, "ecr-credentials", strings.TrimPrefix(version, "v"), "x64", "ecr-credentials")
+			if tc.wantErr != "" {
+				if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::") || !strings.Contains(s.log(), tc.wantErr) {
+					t.Fatalf("exit %d, want 1 and an ::error:: with %q\n%s", s.res.ExitCode, tc.wantErr, s.log())
+				}
+				if _, err := os.Stat(cached); !os.IsNotExist(err) {
+					t.Errorf("the tool cache holds a binary after a refused download (%v)", err)
+				}
+				return
+			}
+			if auth[0] != tc.wantAuth {
+				t.Errorf("Proxy-Authorization %q, want %q", auth[0], tc.wantAuth)
+			}
+			if strings.Contains(s.log(), "s%40cret") || strings.Contains(s.log(), "s@cret") {
+				t.Errorf("the proxy's password is in the log:\n%s", s.log())
+			}
+			if b, err := os.ReadFile(cached); err != nil || !bytes.Equal(b, rel.binary) {
+				t.Fatalf("the tool cache does not hold the release's binary (%v)\n%s", err, s.log())
+			}
+			if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error title=ecr-credentials") {
+				t.Fatalf("exit %d, want the binary's own ::error:: (it ran)\n%s", s.res.ExitCode, s.log())
+			}
+		})
+	}
+}
+
+// proxyScript prints, for each case of a JSON list of {env, url}, the
+// proxy the launcher would use ("direct" for none), or REFUSED.
+const proxyScript = `
+const l = require(process.argv[1]);
+for (const c of JSON.parse(process.argv[2])) {
+  try {
+    const p = l.proxyFor(c.env, new URL(c.url));
+    console.log(p ? p.name + ' ' + p.url.host : 'direct');
+  } catch (e) {
+    if (!(e instanceof l.Refusal)) { console.log('CRASH: ' + e.stack); process.exit(2); }
+    console.log('REFUSED: ' + e.message);
+  }
+}
+`
+
+// TestLauncherProxyChoice: which downloads go through which proxy, as the
+// runner's proxy variables and no_proxy lists say.
+func TestLauncherProxyChoice(t *testing.T) {
+	p := map[string]string{"https_proxy": "http://proxy.corp:3128"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{"https_proxy": "http://proxy.corp:3128"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		url  string
+		want string
+	}{
+		{"no proxy set", map[string]string{}, "https://github.com/x", "direct"},
+		{"https_proxy", p, "https://github.com/x", "https_proxy proxy.corp:3128"},
+		{"HTTPS_PROXY", map[string]string{"HTTPS_PROXY": "proxy.corp:8080"}, "https://github.com/x", "HTTPS_PROXY proxy.corp:8080"},
+		{"lower case first", map[string]string{"https_proxy": "http://a.corp:1", "HTTPS_PROXY": "http://b.corp:2"}, "https://github.com/x", "https_proxy a.corp:1"},
+		{"loopback is direct", p, "https://127.0.0.1:8443/x", "direct"},
+		{"plain http (loopback only) is direct", p, "http://127.0.0.1:8080/x", "direct"},
+		{"no_proxy names the host", with("no_proxy", "github.com"), "https://github.com/x", "direct"},
+		{"no_proxy names the domain", with("no_proxy", "githubusercontent.com"), "https://objects.githubusercontent.com/x", "direct"},
+		{"no_proxy with a leading dot", with("no_proxy", ".githubusercontent.com"), "https://objects.githubusercontent.com/x", "direct"},
+		{"no_proxy with *.", with("no_proxy", "*.githubusercontent.com"), "https://objects.githubusercontent.com/x", "direct"},
+		{"no_proxy is not a substring match", with("no_proxy", "hub.com"), "https://github.com/x", "https_proxy proxy.corp:3128"},
+		{"NO_PROXY, spaces and case", with("NO_PROXY", " example.org , GitHub.COM "), "https://github.com/x", "direct"},
+		{"no_proxy *", with("no_proxy", "*"), "https://github.com/x", "direct"},
+		{"no_proxy port matches", with("no_proxy", "mirror.corp:8443"), "https://mirror.corp:8443/x", "direct"},
+		{"no_proxy port differs", with("no_proxy", "mirror.corp:8443"), "https://mirror.corp/x", "https_proxy proxy.corp:3128"},
+		{"no_proxy IP", with("no_proxy", "10.1.2.3"), "https://10.1.2.3/x", "direct"},
+		{"no_proxy CIDR", with("no_proxy", "10.0.0.0/8"), "https://10.1.2.3/x", "direct"},
+		{"no_proxy CIDR, other address", with("no_proxy", "10.0.0.0/8"), "https://192.168.1.1/x", "https_proxy proxy.corp:3128"},
+		{"no_proxy IPv6", with("no_proxy", "[fd00::1]"), "https://[fd00::1]/x", "direct"},
+		{"an https proxy is refused", map[string]string{"https_proxy": "https://proxy.corp:3129"}, "https://github.com/x", "REFUSED: https_proxy names a https: proxy"},
+		{"a socks proxy is refused", map[string]string{"HTTPS_PROXY": "socks5://proxy.corp:1080"}, "https://github.com/x", "REFUSED: HTTPS_PROXY names a socks5: proxy"},
+		{"not a URL", map[string]string{"https_proxy": "http://[bad"}, "https://github.com/x", "REFUSED: https_proxy is not a proxy address"},
+	}
+	type tcase struct {
+		Env map[string]string `json:"env"`
+		URL string            `json:"url"`
+	}
+	var cases []tcase
+	for _, tc := range tests {
+		cases = append(cases, tcase{tc.env, tc.url})
+	}
+	js, err := json.Marshal(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	launcher, err := filepath.Abs(filepath.Join("..", "..", "..", "native", "launcher.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node(t), "-e", proxyScript, launcher, string(js)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != len(tests) {
+		t.Fatalf("%d answers for %d cases:\n%s", len(lines), len(tests), out)
+	}
+	for i, tc := range tests {
+		if !strings.HasPrefix(lines[i], tc.want) {
+			t.Errorf("%s: %s for %s with %v, want %s", tc.name, lines[i], tc.url, tc.env, tc.want)
+		}
 	}
 }
