@@ -133,7 +133,7 @@ func runBench(ctx context.Context, opts options) error {
 	case t.Node == "":
 		res.Absent = append(res.Absent, absent{nativeName, t.NodeMissing + " (the native action's launcher runs under node)"})
 	default:
-		if _, _, _, _, err := runnerPlatform(runtime.GOOS, runtime.GOARCH); err != nil {
+		if _, err := runnerPlatform(runtime.GOOS, runtime.GOARCH); err != nil {
 			res.Absent = append(res.Absent, absent{nativeName, err.Error()})
 			break
 		}
@@ -141,7 +141,7 @@ func runBench(ctx context.Context, opts options) error {
 		if rel, err = prepareNative(root, bin, filepath.Join(tmp, "native")); err != nil {
 			return err
 		}
-		res.NativeArchive = rel.archiveSize
+		res.NativeArchive = rel.ArchiveSize
 	}
 	if t.Docker != "" && opts.Image != "-" {
 		progress("preparing the image")
@@ -526,7 +526,7 @@ func measureConnModel(ctx context.Context, opts options, res *results, contender
 	if nat.rel != nil {
 		// The native step beside our binary's rows: cached, and the first
 		// run of a runner, fetching from a mirror on loopback.
-		mirror, err := startReleaseMirror(l, nat.rel.dist)
+		mirror, err := startReleaseMirror(l, nat.rel)
 		if err != nil {
 			return err
 		}

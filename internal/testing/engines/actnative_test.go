@@ -1,14 +1,6 @@
 package engines
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,12 +9,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ecr-credentials/ecr-credentials/internal/testing/docs"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/imagetest"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/snapshot"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
@@ -64,7 +55,7 @@ func TestActNative(t *testing.T) {
 	f := newAccount(t)
 	rel := newSnapshotRelease(t, imagetest.RandomName("v1.2.3-snapshot-"))
 	image := nodeJobImage(t)
-	cacheDir := "/opt/hostedtoolcache/ecr-credentials/" + strings.TrimPrefix(rel.version, "v")
+	cacheDir := "/opt/hostedtoolcache/ecr-credentials/" + strings.TrimPrefix(rel.Version, "v")
 	t.Cleanup(func() {
 		imagetest.DockerQuiet("run", "--rm", "--pull=never", "--network", "none", "-v", actToolCache+":/opt/hostedtoolcache", image,
 			"sh", "-c", `rm -rf "$0"; rmdir /opt/hostedtoolcache/ecr-credentials 2>/dev/null; true`, cacheDir)
@@ -80,7 +71,7 @@ func TestActNative(t *testing.T) {
 	}
 	wf = []byte(strings.Replace(string(wf), wfName, "\nname: "+imagetest.RandomName("ecr-credentials-engines-native-")+"\n", 1))
 	must(t, os.WriteFile(filepath.Join(repo, ".github", "workflows", "native.yml"), wf, 0o644))
-	copyNativeAction(t, filepath.Join(repo, "native"), rel.data)
+	must(t, rel.WriteAction(testenv.ModuleRoot(t), filepath.Join(repo, "native")))
 	gitStub(t, repo)
 
 	// The job's home, mounted from the host so that the test sees what the
@@ -121,11 +112,11 @@ func TestActNative(t *testing.T) {
 	// The launcher fetched the archive once, checked it and kept the
 	// binary in act's tool cache; the binary edited the home's config in
 	// place (no DOCKER_CONFIG), beside the earlier login.
-	cached := cacheDir + "/" + map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH] + "/ecr-credentials"
+	cached := cacheDir + "/" + rel.Platform.CacheArch + "/" + rel.Platform.Exe
 	homeCfg := jobHome + "/.docker/config.json"
 	for _, want := range []string{
-		"Downloading " + rel.url() + "/" + rel.archive,
-		"verified (SHA-256 " + rel.binarySHA + ") and kept in " + cached,
+		"Downloading " + rel.url() + "/" + rel.Archive,
+		"verified (SHA-256 " + rel.BinarySHA256() + ") and kept in " + cached,
 		"Docker login written to " + homeCfg,
 		"later step DOCKER_CONFIG=(unset) HOME=" + jobHome,
 		"home config holds " + f.host,
@@ -138,14 +129,14 @@ func TestActNative(t *testing.T) {
 			t.Errorf("act's log lacks %q:\n%s", want, f.redact(log))
 		}
 	}
-	if got := rel.requests(); len(got) != 1 || got[0] != "/releases/"+rel.archive {
-		t.Errorf("the release mirror was asked for %q, want only /releases/%s", got, rel.archive)
+	if got := rel.mirror.Requests(); len(got) != 1 || got[0] != "/releases/"+rel.Archive {
+		t.Errorf("the release mirror was asked for %q, want only /releases/%s", got, rel.Archive)
 	}
 	f.assertPushed(t, f.host+"/engines/act-native:"+tag)
 	// What the launcher kept in act's tool cache is the release's binary.
 	sum := imagetest.Docker(t, "run", "--rm", "--pull=never", "--network", "none", "-v", actToolCache+":/opt/hostedtoolcache:ro", image, "sha256sum", cached)
-	if got, _, _ := strings.Cut(strings.TrimSpace(sum), " "); got != rel.binarySHA {
-		t.Errorf("act's tool cache holds %s with SHA-256 %q, want the release's %s", cached, got, rel.binarySHA)
+	if got, _, _ := strings.Cut(strings.TrimSpace(sum), " "); got != rel.BinarySHA256() {
+		t.Errorf("act's tool cache holds %s with SHA-256 %q, want the release's %s", cached, got, rel.BinarySHA256())
 	}
 
 	// After the post step: config.json as it was, and beside it nothing of
@@ -169,133 +160,28 @@ func TestActNative(t *testing.T) {
 	}
 }
 
-// copyNativeAction copies the checkout's native/ (action.yml and the
-// launcher) to dir, with data as its checksums.json, as a release would
-// ship it.
-func copyNativeAction(t *testing.T, dir string, data docs.NativeData) {
-	t.Helper()
-	src := filepath.Join(testenv.ModuleRoot(t), "native")
-	must(t, os.MkdirAll(dir, 0o755))
-	for _, name := range []string{"action.yml", "launcher.js", "main.js", "post.js"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		must(t, err)
-		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
-	}
-	b, err := data.Render()
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(dir, "checksums.json"), b, 0o644))
-}
-
-// snapshotRelease is a snapshot release of this checkout in GoReleaser's
-// dist layout (the host platform's archive holds the real binary, the
-// others placeholders), served over HTTP on loopback.
+// snapshotRelease is a snapshot release of this checkout (the host
+// platform's archive holds the real binary, the others placeholders),
+// served over HTTP on loopback.
 type snapshotRelease struct {
-	version   string
-	data      docs.NativeData
-	archive   string // the host platform's archive
-	binarySHA string
-	srv       *httptest.Server
-	mu        sync.Mutex
-	hits      []string
+	*snapshot.Release
+	mirror *snapshot.Mirror
+	srv    *httptest.Server
 }
 
 func newSnapshotRelease(t *testing.T, version string) *snapshotRelease {
 	t.Helper()
-	binPath := testenv.BuildBinary(t, modulePath, "release")
-	binary, err := os.ReadFile(binPath)
+	binary, err := os.ReadFile(testenv.BuildBinary(t, modulePath, "release"))
 	must(t, err)
-	dist := t.TempDir()
-	host := "linux_" + runtime.GOARCH
-	r := &snapshotRelease{version: version, binarySHA: hexSHA(binary)}
-	var sums strings.Builder
-	for _, p := range docs.NativePlatforms {
-		content := []byte("placeholder for " + p)
-		if p == host {
-			content = binary
-		}
-		v := strings.TrimPrefix(version, "v")
-		var name string
-		var archive []byte
-		if strings.HasPrefix(p, "windows") {
-			name = fmt.Sprintf("ecr-credentials_%s_%s.zip", v, p)
-			archive = zipOf(t, "ecr-credentials.exe", content)
-		} else {
-			name = fmt.Sprintf("ecr-credentials_%s_%s.tar.gz", v, p)
-			archive = tarGzOf(t, "ecr-credentials", content)
-		}
-		must(t, os.WriteFile(filepath.Join(dist, name), archive, 0o644))
-		fmt.Fprintf(&sums, "%s  %s\n", hexSHA(archive), name)
-		if p == host {
-			r.archive = name
-		}
-	}
-	if r.archive == "" {
-		t.Fatalf("the native action has no build for linux/%s", runtime.GOARCH)
-	}
-	must(t, os.WriteFile(filepath.Join(dist, "checksums.txt"), []byte(sums.String()), 0o644))
-	r.data, err = docs.NativeDataFromDist(dist, version, "ecr-credentials/ecr-credentials")
+	s, err := snapshot.Make(t.TempDir(), version, binary, "linux", runtime.GOARCH)
 	must(t, err)
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.hits = append(r.hits, req.URL.Path)
-		r.mu.Unlock()
-		name, ok := strings.CutPrefix(req.URL.Path, "/releases/")
-		if !ok || name == "" || strings.Contains(name, "/") {
-			http.NotFound(w, req)
-			return
-		}
-		http.ServeFile(w, req, filepath.Join(dist, name))
-	}))
+	r := &snapshotRelease{Release: s, mirror: s.Mirror()}
+	r.srv = httptest.NewServer(r.mirror)
 	t.Cleanup(r.srv.Close)
 	return r
 }
 
 func (r *snapshotRelease) url() string { return r.srv.URL + "/releases" }
-
-func (r *snapshotRelease) requests() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.hits...)
-}
-
-// tarGzOf is a GoReleaser-like archive: README.md and the binary.
-func tarGzOf(t *testing.T, name string, content []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	gz := gzip.NewWriter(&b)
-	tw := tar.NewWriter(gz)
-	for _, e := range []struct {
-		name string
-		body []byte
-		mode int64
-	}{{"README.md", []byte("readme\n"), 0o644}, {name, content, 0o755}} {
-		must(t, tw.WriteHeader(&tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.body)), Typeflag: tar.TypeReg, ModTime: time.Unix(946684800, 0)}))
-		_, err := tw.Write(e.body)
-		must(t, err)
-	}
-	must(t, tw.Close())
-	must(t, gz.Close())
-	return b.Bytes()
-}
-
-func zipOf(t *testing.T, name string, content []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	for n, body := range map[string][]byte{"README.md": []byte("readme\n"), name: content} {
-		w, err := zw.Create(n)
-		must(t, err)
-		_, err = w.Write(body)
-		must(t, err)
-	}
-	must(t, zw.Close())
-	return b.Bytes()
-}
-
-func hexSHA(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 // nodeJobImage makes a job image in which act can run a node action: the
 // host's node with the shared libraries ldd lists for it, busybox-static

@@ -46,17 +46,6 @@ func zipBytes(t *testing.T, entries []zipEntry) []byte {
 	return buf.Bytes()
 }
 
-func writeZip(t *testing.T, path string, files map[string][]byte) {
-	t.Helper()
-	var entries []zipEntry
-	for n, b := range files {
-		entries = append(entries, zipEntry{name: n, body: b})
-	}
-	if err := os.WriteFile(path, zipBytes(t, entries), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // extractScript runs the launcher's extract() on an archive file and
 // prints the SHA-256 of what it returned, or REFUSED and the reason.
 const extractScript = `

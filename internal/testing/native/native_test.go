@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -24,7 +23,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +31,7 @@ import (
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/awsfake"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/docs"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/ghrunner"
+	"github.com/ecr-credentials/ecr-credentials/internal/testing/snapshot"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
@@ -71,63 +70,28 @@ func node(t *testing.T) string {
 	return n
 }
 
-// release is a snapshot release: GoReleaser's dist layout, served over
-// loopback HTTP.
+// release is a snapshot release of the binary built here (linux/amd64
+// holds it), served over loopback HTTP.
 type release struct {
-	t       *testing.T
-	dist    string
 	data    docs.NativeData
 	binary  []byte // the linux/amd64 binary
+	archive string // its archive
+	mirror  *snapshot.Mirror
 	srv     *httptest.Server
-	mu      sync.Mutex
-	hits    []string
-	tamper  bool // serve the archives with one byte changed
-	archive string
 }
 
-// newRelease builds the linux/amd64 archive of our binary as GoReleaser
-// does (ecr-credentials and README.md in a tar.gz), placeholder archives
-// for the other platforms, checksums.txt, and the launcher's data from
-// them with the release workflow's own generator.
 func newRelease(t *testing.T) *release {
 	t.Helper()
-	bin := testenv.BuildBinary(t, modulePath, "release")
-	b, err := os.ReadFile(bin)
+	b, err := os.ReadFile(testenv.BuildBinary(t, modulePath, "release"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &release{t: t, dist: t.TempDir(), binary: b}
-	v := strings.TrimPrefix(version, "v")
-	var sums strings.Builder
-	for _, p := range docs.NativePlatforms {
-		content := []byte("placeholder for " + p)
-		if p == "linux_amd64" {
-			content = b
-		}
-		name := fmt.Sprintf("ecr-credentials_%s_%s.tar.gz", v, p)
-		if strings.HasPrefix(p, "windows") {
-			name = fmt.Sprintf("ecr-credentials_%s_%s.zip", v, p)
-			writeZip(t, filepath.Join(r.dist, name), map[string][]byte{"ecr-credentials.exe": content, "README.md": []byte("readme\n")})
-		} else {
-			writeTarGz(t, filepath.Join(r.dist, name), []tarEntry{{name: "README.md", body: []byte("readme\n")}, {name: "ecr-credentials", body: content, mode: 0o755}})
-		}
-		a, err := os.ReadFile(filepath.Join(r.dist, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&sums, "%s  %s\n", sha256Hex(a), name)
-		if p == "linux_amd64" {
-			r.archive = name
-		}
-	}
-	if err := os.WriteFile(filepath.Join(r.dist, "checksums.txt"), []byte(sums.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r.data, err = docs.NativeDataFromDist(r.dist, version, "ecr-credentials/ecr-credentials")
+	s, err := snapshot.Make(t.TempDir(), version, b, "linux", "amd64")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	r := &release{data: s.Data, binary: b, archive: s.Archive, mirror: s.Mirror()}
+	r.srv = httptest.NewServer(r.mirror)
 	t.Cleanup(r.srv.Close)
 	return r
 }
@@ -136,7 +100,7 @@ func newRelease(t *testing.T) *release {
 // NewCA the names it is to be reached by); it returns the port.
 func (r *release) serveTLS(t *testing.T, ca *testenv.CA) string {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(r.serve))
+	srv := httptest.NewUnstartedServer(r.mirror)
 	srv.TLS = ca.ServerTLSConfig()
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -147,60 +111,17 @@ func (r *release) serveTLS(t *testing.T, ca *testenv.CA) string {
 	return port
 }
 
-// serve answers GET /releases/<name> with the file of that name in dist
-// (one byte changed when tamper is set), recording each request.
-func (r *release) serve(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	r.hits = append(r.hits, req.URL.Path)
-	tamper := r.tamper
-	r.mu.Unlock()
-	name := strings.TrimPrefix(req.URL.Path, "/releases/")
-	if strings.Contains(name, "/") || name == "" {
-		http.NotFound(w, req)
-		return
-	}
-	body, err := os.ReadFile(filepath.Join(r.dist, name))
-	if err != nil {
-		http.NotFound(w, req)
-		return
-	}
-	if tamper {
-		body = tamperTarGz(r.t, body)
-	}
-	w.Write(body)
-}
-
 func (r *release) URL() string { return r.srv.URL + "/releases" }
 
-func (r *release) requests() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.hits...)
-}
+func (r *release) requests() []string { return r.mirror.Requests() }
 
-// action copies native/ (action.yml and the launcher) to a new directory,
-// as the runner checks an action out, with data as its checksums.json.
+// action writes a checkout of native/ (action.yml and the launcher) to a
+// new directory, as the runner checks an action out, with data as its
+// checksums.json.
 func action(t *testing.T, data docs.NativeData) string {
 	t.Helper()
-	src := filepath.Join(testenv.ModuleRoot(t), "native")
 	dir := filepath.Join(t.TempDir(), "native")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"action.yml", "launcher.js", "main.js", "post.js"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := data.Render()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "checksums.json"), b, 0o644); err != nil {
+	if err := snapshot.WriteAction(testenv.ModuleRoot(t), dir, data); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -505,10 +426,8 @@ func TestNativeLauncherRefuses(t *testing.T) {
 	}{
 		{name: "tampered archive", fetch: true, errMsg: "the download is not the release's archive",
 			setup: func(t *testing.T, j *job, data *docs.NativeData) {
-				rel.mu.Lock()
-				rel.tamper = true
-				rel.mu.Unlock()
-				t.Cleanup(func() { rel.mu.Lock(); rel.tamper = false; rel.mu.Unlock() })
+				rel.mirror.Tamper(true)
+				t.Cleanup(func() { rel.mirror.Tamper(false) })
 			}},
 		{name: "wrong archive checksum", fetch: true, errMsg: "the download is not the release's archive",
 			setup: func(t *testing.T, j *job, data *docs.NativeData) {
@@ -756,20 +675,6 @@ func tarGz(t *testing.T, entries []tarEntry) []byte {
 	}
 	gz.Close()
 	return buf.Bytes()
-}
-
-func writeTarGz(t *testing.T, path string, entries []tarEntry) {
-	t.Helper()
-	if err := os.WriteFile(path, tarGz(t, entries), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// tamperTarGz changes one byte of the binary inside an archive.
-func tamperTarGz(t *testing.T, archive []byte) []byte {
-	out := append([]byte(nil), archive...)
-	out[len(out)/2] ^= 0x55
-	return out
 }
 
 // TestNativeWithoutToolCache: without a usable tool cache (none set, or
