@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -20,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	nativerelease "github.com/ecr-credentials/ecr-credentials/internal/testing/snapshot"
 	"github.com/ecr-credentials/ecr-credentials/internal/testing/testenv"
 )
 
@@ -194,7 +197,9 @@ esac
 // were. With credsStore: desktop the login goes through that store (as
 // docker's would: docker reads every host from it) and the post step
 // erases it there; with refresh, docker gets the login from our helper on
-// the PATH the step exported, and the post step removes it.
+// the PATH the step exported, and the post step removes it. One case runs
+// the steps as the native action does: node and its launcher, with the
+// binary from the runner's tool cache.
 func TestHostDockerLogin(t *testing.T) {
 	eng := startDockerEngine(t)
 	f := newFixture(t)
@@ -211,9 +216,15 @@ func TestHostDockerLogin(t *testing.T) {
 		otherInStore bool
 		inputs       map[string]string
 		authFile     bool // also registry-auth-file, with an earlier login in it
+		// native: the step is the native action, node and its launcher
+		// (native/main.js, post.js) running the binary from the tool
+		// cache; else the binary run as a GitHub step by itself.
+		native bool
 	}{
 		{name: "auths", config: "{\n\t\"auths\": {\n\t\t\"%s\": {\n\t\t\t\"auth\": \"" + otherAuth + "\"\n\t\t}\n\t},\n\t\"credHelpers\": {\n\t\t\"third.registry.example\": \"gcloud\"\n\t},\n\t\"currentContext\": \"default\",\n\t\"features\": {\n\t\t\"buildkit\": \"true\"\n\t}\n}",
 			authFile: true},
+		{name: "native action", config: "{\n\t\"auths\": {\n\t\t\"%s\": {\n\t\t\t\"auth\": \"" + otherAuth + "\"\n\t\t}\n\t},\n\t\"credHelpers\": {\n\t\t\"third.registry.example\": \"gcloud\"\n\t}\n}\n",
+			authFile: true, native: true},
 		{name: "credsStore desktop", config: "{\r\n  \"auths\": {\r\n    \"%s\": {}\r\n  },\r\n  \"credsStore\": \"desktop\",\r\n  \"credHelpers\": {\r\n    \"third.registry.example\": \"gcloud\"\r\n  }\r\n}\r\n",
 			otherInStore: true},
 		{name: "refresh", config: "{\"auths\":{\"%s\":{\"auth\":\"" + otherAuth + "\"}},\"credHelpers\":{\"third.registry.example\":\"gcloud\"}}",
@@ -265,7 +276,17 @@ func TestHostDockerLogin(t *testing.T) {
 			env["PATH"] = path
 			must(t, os.MkdirAll(env["GITHUB_WORKSPACE"], 0o755))
 			must(t, os.WriteFile(env["GITHUB_PATH"], nil, 0o644))
-			res := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Dir: env["GITHUB_WORKSPACE"]})
+			step := func(env map[string]string, post bool) testenv.Result {
+				var args []string
+				if post {
+					args = []string{"post"}
+				}
+				return testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: env, Args: args, Dir: env["GITHUB_WORKSPACE"]})
+			}
+			if tt.native {
+				step = nativeStep(t, f.bin)
+			}
+			res := step(env, false)
 			if res.ExitCode != 0 {
 				t.Fatalf("step: exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
 			}
@@ -333,7 +354,8 @@ func TestHostDockerLogin(t *testing.T) {
 			for k, v := range readFileCommands(t, r.state) {
 				postEnv["STATE_"+k] = v
 			}
-			post := testenv.RunProgram(t, f.bin, testenv.RunOptions{Env: postEnv, Args: []string{"post"}, Dir: env["GITHUB_WORKSPACE"]})
+			postEnv["GITHUB_WORKSPACE"] = env["GITHUB_WORKSPACE"]
+			post := step(postEnv, true)
 			if post.ExitCode != 0 {
 				t.Fatalf("post: exit %d\n%s%s", post.ExitCode, post.Stdout, post.Stderr)
 			}
@@ -377,5 +399,41 @@ func TestHostDockerLogin(t *testing.T) {
 				t.Errorf("docker push to %s still works after the post step:\n%s", host, out)
 			}
 		})
+	}
+}
+
+// nativeStep returns a function that runs a step as the native action:
+// node runs native/main.js (post.js for the post step) of a snapshot
+// release of bin, whose launcher finds bin in the runner's tool cache,
+// checks it and runs it with the step's environment.
+func nativeStep(t *testing.T, bin string) func(env map[string]string, post bool) testenv.Result {
+	t.Helper()
+	node := testenv.RequireTool(t, "node")
+	binary, err := os.ReadFile(bin)
+	must(t, err)
+	rel, err := nativerelease.Make(t.TempDir(), "v1.0.0-e2e", binary, "linux", runtime.GOARCH)
+	must(t, err)
+	action := filepath.Join(t.TempDir(), "native")
+	must(t, rel.WriteAction(testenv.ModuleRoot(t), action))
+	toolCache := filepath.Join(t.TempDir(), "toolcache")
+	must(t, os.Mkdir(toolCache, 0o755))
+	cached, err := rel.FillToolCache(toolCache)
+	must(t, err)
+	return func(env map[string]string, post bool) testenv.Result {
+		t.Helper()
+		script := "main.js"
+		if post {
+			script = "post.js"
+			if env["STATE_launcher_binary"] != cached {
+				t.Fatalf("the main step handed the post step STATE_launcher_binary=%q, want %s", env["STATE_launcher_binary"], cached)
+			}
+		}
+		e := maps.Clone(env)
+		e["RUNNER_OS"], e["RUNNER_ARCH"], e["RUNNER_TOOL_CACHE"] = rel.Platform.RunnerOS, rel.Platform.RunnerArch, toolCache
+		res := testenv.RunProgram(t, node, testenv.RunOptions{Env: e, Args: []string{filepath.Join(action, script)}, Dir: env["GITHUB_WORKSPACE"]})
+		if !post && !strings.Contains(res.Stdout, "from the tool cache: "+cached) {
+			t.Errorf("the launcher did not run the binary from the tool cache:\n%s%s", res.Stdout, res.Stderr)
+		}
+		return res
 	}
 }
