@@ -41,6 +41,19 @@ const ARCHES = { X64: 'amd64', ARM64: 'arm64' };
 const CACHE_ARCH = { amd64: 'x64', arm64: 'arm64' };
 
 class Refusal extends Error {}
+// Transient is a download failure that may pass if tried again: no answer,
+// a connection that broke, HTTP 5xx or 429. Everything else (a checksum,
+// a certificate, 404) fails at once.
+class Transient extends Refusal {}
+
+// Network errors worth another attempt; a certificate error is none.
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
+
+function failure(msg, e) {
+  if (e instanceof Refusal) return e;
+  const text = `${msg}: ${oneLine(e && e.message)}`;
+  return e && TRANSIENT_CODES.has(e.code) ? new Transient(text) : new Refusal(text);
+}
 
 // oneLine makes a value from outside safe inside a log line: control
 // characters are shown escaped, so it cannot end the line or start a
@@ -242,8 +255,8 @@ function tunnel(proxy, host, port) {
       }
       resolve(socket);
     });
-    req.on('timeout', () => req.destroy(new Refusal(`${where}: no answer for 60 s`)));
-    req.on('error', (e) => reject(e instanceof Refusal ? e : new Refusal(`${where}: ${oneLine(e.message)}`)));
+    req.on('timeout', () => req.destroy(new Transient(`${where}: no answer for 60 s`)));
+    req.on('error', (e) => reject(failure(where, e)));
     req.end();
   });
 }
@@ -265,8 +278,8 @@ async function get(url, env, redirects = 5) {
   }
   const res = await new Promise((resolve, reject) => {
     const req = mod.get(u, options, resolve);
-    req.on('timeout', () => req.destroy(new Refusal(`download of ${oneLine(url)}: no answer for 60 s`)));
-    req.on('error', (e) => reject(e instanceof Refusal ? e : new Refusal(`download of ${oneLine(url)}: ${oneLine(e.message)}`)));
+    req.on('timeout', () => req.destroy(new Transient(`download of ${oneLine(url)}: no answer for 60 s`)));
+    req.on('error', (e) => reject(failure(`download of ${oneLine(url)}`, e)));
   });
   const status = res.statusCode || 0;
   if (status >= 300 && status < 400 && res.headers.location) {
@@ -280,7 +293,8 @@ async function get(url, env, redirects = 5) {
   }
   if (status !== 200) {
     res.resume();
-    throw new Refusal(`download of ${oneLine(url)}: HTTP ${status}`);
+    const Kind = status >= 500 || status === 429 ? Transient : Refusal;
+    throw new Kind(`download of ${oneLine(url)}: HTTP ${status}`);
   }
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -294,8 +308,25 @@ async function get(url, env, redirects = 5) {
       chunks.push(c);
     });
     res.on('end', () => resolve(Buffer.concat(chunks)));
-    res.on('error', (e) => reject(e instanceof Refusal ? e : new Refusal(`download of ${oneLine(url)}: ${oneLine(e.message)}`)));
+    res.on('error', (e) => reject(failure(`download of ${oneLine(url)}`, e)));
   });
+}
+
+// RETRY_DELAYS are the waits before a download's second and third
+// attempts, as actions/tool-cache spaces its own.
+const RETRY_DELAYS = [2000, 5000];
+
+// download is get, tried again after a transient failure.
+async function download(url, env, delays = RETRY_DELAYS) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await get(url, env);
+    } catch (e) {
+      if (!(e instanceof Transient) || attempt >= delays.length) throw e;
+      info(`${e.message}; trying again in ${delays[attempt] / 1000} s (attempt ${attempt + 2} of ${delays.length + 1})`);
+      await new Promise((r) => setTimeout(r, delays[attempt]));
+    }
+  }
 }
 
 // safeEntryName refuses archive entry names that could leave the
@@ -512,7 +543,7 @@ async function releaseBinary(env, data, plat) {
   }
   const url = `${baseURL(env, data)}/${entry.name}`;
   info(`Downloading ${url}`);
-  const archive = await get(url, env);
+  const archive = await download(url, env);
   const got = sha256(archive);
   if (got !== entry.sha256) {
     throw new Refusal(`${entry.name}: SHA-256 ${got}, the release says ${entry.sha256}: the download is not the release's archive; refused, nothing was run.`);

@@ -872,3 +872,76 @@ func TestLauncherProxyChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeDownloadRetries: a download that fails for a reason that may
+// pass (HTTP 5xx or 429) is tried again, up to three attempts, saying so;
+// one that cannot pass (404) fails at once. Either failure stops the step
+// with an ::error:: and keeps nothing.
+func TestNativeDownloadRetries(t *testing.T) {
+	rel := newRelease(t)
+	for _, tc := range []struct {
+		name     string
+		statuses []int // the mirror's answers before it serves the archive
+		requests int
+		retries  int    // lines saying it tries again
+		wantErr  string // "" for a good run
+	}{
+		{name: "503, then the archive", statuses: []int{503}, requests: 2, retries: 1},
+		{name: "429, then the archive", statuses: []int{429}, requests: 2, retries: 1},
+		{name: "502 three times", statuses: []int{502, 502, 502}, requests: 3, retries: 2, wantErr: "HTTP 502"},
+		{name: "404", statuses: []int{404}, requests: 1, wantErr: "HTTP 404"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJob(t, action(t, rel.data))
+			j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
+			before := len(rel.requests())
+			rel.mirror.Fail(tc.statuses...)
+			// No AWS here: a good run ends in the binary's own refusal.
+			s := j.run("main.js", nil, nil)
+			if n := len(rel.requests()) - before; n != tc.requests {
+				t.Errorf("%d requests, want %d\n%s", n, tc.requests, s.log())
+			}
+			if n := strings.Count(s.log(), "trying again in"); n != tc.retries {
+				t.Errorf("%d lines say it tries again, want %d\n%s", n, tc.retries, s.log())
+			}
+			cached := filepath.Join(j.toolCache, "ecr-credentials", strings.TrimPrefix(version, "v"), "x64", "ecr-credentials")
+			if tc.wantErr != "" {
+				if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::download of ") || !strings.Contains(s.log(), tc.wantErr) {
+					t.Fatalf("exit %d, want 1 and an ::error:: with %q\n%s", s.res.ExitCode, tc.wantErr, s.log())
+				}
+				if _, err := os.Stat(cached); !os.IsNotExist(err) {
+					t.Errorf("the tool cache holds a binary after a failed download (%v)", err)
+				}
+				return
+			}
+			if b, err := os.ReadFile(cached); err != nil || !bytes.Equal(b, rel.binary) {
+				t.Fatalf("the tool cache does not hold the release's binary (%v)\n%s", err, s.log())
+			}
+			if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error title=ecr-credentials") {
+				t.Fatalf("exit %d, want the binary's own ::error:: (it ran)\n%s", s.res.ExitCode, s.log())
+			}
+		})
+	}
+}
+
+// TestNativeDownloadRetriesARefusedConnection: a mirror that refuses
+// connections (ECONNREFUSED: a network error, not an answer) is tried three
+// times, then the step stops with an ::error:: that says so.
+func TestNativeDownloadRetriesARefusedConnection(t *testing.T) {
+	rel := newRelease(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	j := newJob(t, action(t, rel.data))
+	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = "http://" + addr + "/releases"
+	s := j.run("main.js", nil, nil)
+	if n := strings.Count(s.log(), "trying again in"); n != 2 {
+		t.Errorf("%d lines say it tries again, want 2\n%s", n, s.log())
+	}
+	if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::download of ") || !strings.Contains(s.log(), "ECONNREFUSED") {
+		t.Fatalf("exit %d, want 1 and an ::error:: naming ECONNREFUSED\n%s", s.res.ExitCode, s.log())
+	}
+}

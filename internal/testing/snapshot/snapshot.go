@@ -239,9 +239,10 @@ func (r *Release) FillToolCache(toolCache string) (string, error) {
 type Mirror struct {
 	rel *Release
 
-	mu     sync.Mutex
-	hits   []string
-	tamper bool
+	mu       sync.Mutex
+	hits     []string
+	tamper   bool
+	failures []int // statuses to answer the next requests with
 }
 
 // Mirror is a handler for the release's archives.
@@ -251,6 +252,14 @@ func (r *Release) Mirror() *Mirror { return &Mirror{rel: r} }
 func (m *Mirror) Tamper(on bool) {
 	m.mu.Lock()
 	m.tamper = on
+	m.mu.Unlock()
+}
+
+// Fail makes the mirror answer the next requests with these HTTP statuses,
+// one each, before it serves again.
+func (m *Mirror) Fail(statuses ...int) {
+	m.mu.Lock()
+	m.failures = append(m.failures, statuses...)
 	m.mu.Unlock()
 }
 
@@ -265,7 +274,15 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	m.mu.Lock()
 	m.hits = append(m.hits, req.URL.Path)
 	tamper := m.tamper
+	fail := 0
+	if len(m.failures) > 0 {
+		fail, m.failures = m.failures[0], m.failures[1:]
+	}
 	m.mu.Unlock()
+	if fail != 0 {
+		http.Error(w, http.StatusText(fail), fail)
+		return
+	}
 	name, ok := strings.CutPrefix(req.URL.Path, "/releases/")
 	if !ok || name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
 		http.NotFound(w, req)

@@ -166,7 +166,14 @@ func TestMirror(t *testing.T) {
 	if _, b := get("/releases/" + r.Archive); bytes.Equal(b, orig) || len(b) != len(orig) {
 		t.Error("tampering changed nothing")
 	}
-	if got := len(m.Requests()); got != 7 {
-		t.Errorf("%d requests recorded, want 7", got)
+	m.Tamper(false)
+	m.Fail(503, 429)
+	for _, want := range []int{503, 429, 200} {
+		if code, _ := get("/releases/" + r.Archive); code != want {
+			t.Errorf("after Fail(503, 429): %d, want %d", code, want)
+		}
+	}
+	if got := len(m.Requests()); got != 10 {
+		t.Errorf("%d requests recorded, want 10", got)
 	}
 }
