@@ -671,20 +671,38 @@ async function main(env = process.env, dir = __dirname) {
 }
 
 // post is the action's post step: the binary the main step ran, checked
-// again, undoes what it wrote. Without state the main step ran nothing.
-async function post(env = process.env) {
-  const file = env['STATE_' + STATE_BINARY] || '';
+// again, undoes what it wrote. Without state the main step ran nothing. If
+// that binary is gone (a step removed the tool cache), the release's is
+// found or fetched again as the main step found it, and run only if it is
+// the very binary the main step ran: a login is not left behind for a
+// missing file.
+async function post(env = process.env, dir = __dirname) {
+  let file = env['STATE_' + STATE_BINARY] || '';
   const want = env['STATE_' + STATE_SHA256] || '';
   if (!file) {
     info('Nothing to undo: the main step did not run ecr-credentials.');
     return 0;
   }
   try {
-    const st = fs.lstatSync(file);
-    if (!st.isFile()) throw new Refusal(`${oneLine(file)} is not a regular file`);
-    checkOwned(file, st, 'the binary');
-    const got = sha256File(file);
-    if (got !== want) throw new Refusal(`${oneLine(file)} has SHA-256 ${got}, but the main step ran ${oneLine(want)}: it was changed; refusing to run it.`);
+    let st = null;
+    try {
+      st = fs.lstatSync(file);
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+    if (st === null) {
+      info(`${file} is gone: finding the binary the main step ran again, to undo its login.`);
+      const bin = await resolve(env, dir);
+      if (bin.sha256 !== want) {
+        throw new Refusal(`the binary found again has SHA-256 ${bin.sha256}, but the main step ran ${oneLine(want)}; refusing to run it. The login the main step wrote stays until it expires: remove it with docker logout.`);
+      }
+      file = bin.file;
+    } else {
+      if (!st.isFile()) throw new Refusal(`${oneLine(file)} is not a regular file`);
+      checkOwned(file, st, 'the binary');
+      const got = sha256File(file);
+      if (got !== want) throw new Refusal(`${oneLine(file)} has SHA-256 ${got}, but the main step ran ${oneLine(want)}: it was changed; refusing to run it.`);
+    }
   } catch (e) {
     error(e instanceof Refusal ? e.message : `ecr-credentials launcher (post): ${oneLine(e && e.message)}`);
     return 1;

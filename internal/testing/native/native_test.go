@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -943,5 +944,60 @@ func TestNativeDownloadRetriesARefusedConnection(t *testing.T) {
 	}
 	if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::download of ") || !strings.Contains(s.log(), "ECONNREFUSED") {
 		t.Fatalf("exit %d, want 1 and an ::error:: naming ECONNREFUSED\n%s", s.res.ExitCode, s.log())
+	}
+}
+
+// TestNativePostFindsAGoneBinaryAgain: when the binary the main step ran
+// is gone by the post step (a step removed the tool cache), the post step
+// fetches the release's again, checks it is the one the main step ran,
+// and undoes the login with it: config.json is as it was. A state naming
+// another binary than the release's is refused, and nothing runs.
+func TestNativePostFindsAGoneBinaryAgain(t *testing.T) {
+	rel := newRelease(t)
+	j := newJob(t, action(t, rel.data))
+	j.withAWS()
+	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
+	dockerDir := filepath.Join(j.home, ".docker")
+	if err := os.MkdirAll(dockerDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dockerDir, "config.json")
+	if err := os.WriteFile(cfgPath, []byte(existingConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string]string{"role-to-assume": roleARN, "aws-region": region}
+	main := j.run("main.js", inputs, nil)
+	if main.res.ExitCode != 0 {
+		t.Fatalf("main step: exit %d\n%s", main.res.ExitCode, main.log())
+	}
+	state := main.commands(t, main.files.State)
+	if err := os.RemoveAll(filepath.Join(j.toolCache, "ecr-credentials")); err != nil {
+		t.Fatal(err)
+	}
+
+	wrong := maps.Clone(state)
+	wrong["launcher_sha256"] = strings.Repeat("b", 64)
+	refused := j.run("post.js", inputs, wrong)
+	if refused.res.ExitCode != 1 || !strings.Contains(refused.res.Stdout, "::error::the binary found again has SHA-256") {
+		t.Fatalf("post step with another binary's sum: exit %d, want 1 and an ::error::\n%s", refused.res.ExitCode, refused.log())
+	}
+	if b, _ := os.ReadFile(cfgPath); string(b) == existingConfig {
+		t.Fatalf("config.json was restored by a binary the main step did not run")
+	}
+
+	// The refused step kept the release's binary in the tool cache again.
+	if err := os.RemoveAll(filepath.Join(j.toolCache, "ecr-credentials")); err != nil {
+		t.Fatal(err)
+	}
+	before := len(rel.requests())
+	post := j.run("post.js", inputs, state)
+	if post.res.ExitCode != 0 || !strings.Contains(post.log(), "is gone: finding the binary the main step ran again") {
+		t.Fatalf("post step: exit %d\n%s", post.res.ExitCode, post.log())
+	}
+	if n := len(rel.requests()) - before; n != 1 {
+		t.Errorf("the post step made %d downloads, want 1", n)
+	}
+	if b, err := os.ReadFile(cfgPath); err != nil || string(b) != existingConfig {
+		t.Errorf("config.json after the post step (%v):\n%s\nwant, byte for byte:\n%s", err, b, existingConfig)
 	}
 }
