@@ -108,8 +108,13 @@ function readData(dir) {
   return data;
 }
 
+// bareHost is a URL's hostname without the brackets of an IPv6 address.
+function bareHost(hostname) {
+  return hostname.replace(/^\[|\]$/g, '');
+}
+
 function isLoopbackHost(host) {
-  const h = host.replace(/^\[|\]$/g, '');
+  const h = bareHost(host);
   if (h === 'localhost') return true;
   const net = require('net');
   if (net.isIPv4(h)) return h.startsWith('127.');
@@ -171,7 +176,7 @@ function sha256File(file) {
 // case first, as actions/http-client reads them. Loopback is never
 // proxied, and the only http:// URLs allowed are loopback ones.
 function proxyFor(env, u) {
-  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = bareHost(u.hostname).toLowerCase();
   if (u.protocol !== 'https:' || isLoopbackHost(host)) return null;
   const name = env.https_proxy ? 'https_proxy' : env.HTTPS_PROXY ? 'HTTPS_PROXY' : '';
   if (!name) return null;
@@ -194,11 +199,11 @@ function proxyFor(env, u) {
 // "*.example.com") that domain and the hosts under it, an IP address
 // itself, and a CIDR block the addresses in it.
 function bypassProxy(list, host, port) {
+  const net = require('net');
   for (let e of list.split(',')) {
     e = e.trim().toLowerCase();
     if (!e) continue;
     if (e === '*') return true;
-    const net = require('net');
     if (e.includes('/')) {
       const [addr, bits] = e.split('/');
       const family = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : '';
@@ -232,19 +237,19 @@ function bypassProxy(list, host, port) {
   return false;
 }
 
-// tunnel opens a connection to host:port through an http:// proxy
+// tunnel opens a connection to u's host through an http:// proxy
 // (CONNECT), with the proxy's credentials if its URL holds them.
-function tunnel(proxy, host, port) {
+function tunnel(proxy, u) {
   return new Promise((resolve, reject) => {
     const p = proxy.url;
     const where = `the proxy ${oneLine(p.host)} (${proxy.name})`;
-    const target = `${host.includes(':') ? '[' + host + ']' : host}:${port}`;
+    const target = `${u.hostname}:${u.port || '443'}`;
     const headers = { Host: target };
     if (p.username || p.password) {
       headers['Proxy-Authorization'] = 'Basic ' + Buffer.from(`${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`).toString('base64');
     }
     const req = require('http').request({
-      host: p.hostname.replace(/^\[|\]$/g, ''), port: p.port || 80, method: 'CONNECT', path: target, headers, timeout: 60000,
+      host: bareHost(p.hostname), port: p.port || 80, method: 'CONNECT', path: target, headers, timeout: 60000,
     });
     req.on('connect', (res, socket) => {
       if (res.statusCode !== 200) {
@@ -271,8 +276,8 @@ async function get(url, env, redirects = 5) {
   const options = { headers: { 'User-Agent': 'ecr-credentials-launcher', Accept: 'application/octet-stream' }, timeout: 60000 };
   const proxy = proxyFor(env, u);
   if (proxy) {
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    const socket = await tunnel(proxy, host, u.port || '443');
+    const host = bareHost(u.hostname);
+    const socket = await tunnel(proxy, u);
     info(`  through the proxy ${proxy.url.host} (${proxy.name})`);
     options.createConnection = () => require('tls').connect({ socket, host, servername: require('net').isIP(host) ? undefined : host });
   }

@@ -1,3 +1,4 @@
 // The main step of the native action: see launcher.js.
 'use strict';
-require('./launcher').main().then(require('./launcher').exit);
+const launcher = require('./launcher');
+launcher.main().then(launcher.exit);
