@@ -170,6 +170,18 @@ function sha256File(file) {
   }
 }
 
+// shown is a URL as log lines give it: without its query or fragment,
+// which may carry a signature (GitHub's redirect to its storage does) or a
+// mirror's token.
+function shown(url) {
+  try {
+    const u = new URL(url);
+    return oneLine(u.origin + u.pathname);
+  } catch (e) {
+    return '(not a URL)';
+  }
+}
+
 // proxyFor returns the proxy to fetch u through, or null: https_proxy
 // (or HTTPS_PROXY) for https URLs, which the runner sets when it runs
 // behind a proxy, unless no_proxy (or NO_PROXY) names the host; lower
@@ -283,23 +295,23 @@ async function get(url, env, redirects = 5) {
   }
   const res = await new Promise((resolve, reject) => {
     const req = mod.get(u, options, resolve);
-    req.on('timeout', () => req.destroy(new Transient(`download of ${oneLine(url)}: no answer for 60 s`)));
-    req.on('error', (e) => reject(failure(`download of ${oneLine(url)}`, e)));
+    req.on('timeout', () => req.destroy(new Transient(`download of ${shown(url)}: no answer for 60 s`)));
+    req.on('error', (e) => reject(failure(`download of ${shown(url)}`, e)));
   });
   const status = res.statusCode || 0;
   if (status >= 300 && status < 400 && res.headers.location) {
     res.resume();
-    if (redirects <= 0) throw new Refusal(`download of ${oneLine(url)}: too many redirects`);
+    if (redirects <= 0) throw new Refusal(`download of ${shown(url)}: too many redirects`);
     const next = new URL(res.headers.location, u);
     if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopbackHost(next.hostname))) {
-      throw new Refusal(`download of ${oneLine(url)}: redirected to a ${oneLine(next.protocol)} URL; refused`);
+      throw new Refusal(`download of ${shown(url)}: redirected to a ${oneLine(next.protocol)} URL; refused`);
     }
     return get(next.href, env, redirects - 1);
   }
   if (status !== 200) {
     res.resume();
     const Kind = status >= 500 || status === 429 ? Transient : Refusal;
-    throw new Kind(`download of ${oneLine(url)}: HTTP ${status}`);
+    throw new Kind(`download of ${shown(url)}: HTTP ${status}`);
   }
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -307,13 +319,13 @@ async function get(url, env, redirects = 5) {
     res.on('data', (c) => {
       size += c.length;
       if (size > MAX_ARCHIVE) {
-        res.destroy(new Refusal(`download of ${oneLine(url)}: larger than ${MAX_ARCHIVE} bytes`));
+        res.destroy(new Refusal(`download of ${shown(url)}: larger than ${MAX_ARCHIVE} bytes`));
         return;
       }
       chunks.push(c);
     });
     res.on('end', () => resolve(Buffer.concat(chunks)));
-    res.on('error', (e) => reject(failure(`download of ${oneLine(url)}`, e)));
+    res.on('error', (e) => reject(failure(`download of ${shown(url)}`, e)));
   });
 }
 
@@ -547,7 +559,7 @@ async function releaseBinary(env, data, plat) {
     }
   }
   const url = `${baseURL(env, data)}/${entry.name}`;
-  info(`Downloading ${url}`);
+  info(`Downloading ${shown(url)}`);
   const archive = await download(url, env);
   const got = sha256(archive);
   if (got !== entry.sha256) {

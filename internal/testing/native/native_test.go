@@ -1001,3 +1001,20 @@ func TestNativePostFindsAGoneBinaryAgain(t *testing.T) {
 		t.Errorf("config.json after the post step (%v):\n%s\nwant, byte for byte:\n%s", err, b, existingConfig)
 	}
 }
+
+// TestNativeLogsNoURLQuery: a download URL's query (a mirror's token, the
+// signature of GitHub's redirect to its storage) is never in the log: the
+// launcher shows URLs without it, in the download line and in errors.
+func TestNativeLogsNoURLQuery(t *testing.T) {
+	rel := newRelease(t)
+	const token = "t0ken-Of-The-Mirror"
+	j := newJob(t, action(t, rel.data))
+	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL() + "?token=" + token
+	s := j.run("main.js", nil, nil)
+	if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::download of "+rel.srv.URL+"/releases: HTTP 404") {
+		t.Fatalf("exit %d, want 1 and an ::error:: for the 404 naming the URL without its query\n%s", s.res.ExitCode, s.log())
+	}
+	if strings.Contains(s.log(), token) {
+		t.Errorf("the mirror's token is in the log:\n%s", s.log())
+	}
+}
