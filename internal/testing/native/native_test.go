@@ -74,11 +74,9 @@ func node(t *testing.T) string {
 // release is a snapshot release of the binary built here (linux/amd64
 // holds it), served over loopback HTTP.
 type release struct {
-	data    docs.NativeData
-	binary  []byte // the linux/amd64 binary
-	archive string // its archive
-	mirror  *snapshot.Mirror
-	srv     *httptest.Server
+	*snapshot.Release // of the linux/amd64 binary
+	mirror            *snapshot.Mirror
+	srv               *httptest.Server
 }
 
 func newRelease(t *testing.T) *release {
@@ -91,7 +89,7 @@ func newRelease(t *testing.T) *release {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &release{data: s.Data, binary: b, archive: s.Archive, mirror: s.Mirror()}
+	r := &release{Release: s, mirror: s.Mirror()}
 	r.srv = httptest.NewServer(r.mirror)
 	t.Cleanup(r.srv.Close)
 	return r
@@ -288,6 +286,47 @@ func sha256Hex(b []byte) string { return docsSHA(b) }
 // back byte for byte.
 const existingConfig = "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\n\t\t\t\"auth\": \"b2N0bzpnaHBfZWFybGllcg==\"\n\t\t}\n\t}\n}\n"
 
+// earlierDockerConfig writes existingConfig as the runner user's
+// ~/.docker/config.json and returns its path.
+func (j *job) earlierDockerConfig() string {
+	j.t.Helper()
+	dir := filepath.Join(j.home, ".docker")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		j.t.Fatal(err)
+	}
+	p := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(p, []byte(existingConfig), 0o600); err != nil {
+		j.t.Fatal(err)
+	}
+	return p
+}
+
+// wantBinaryRan checks a step given no AWS credentials whose launcher got
+// the binary: file holds the release's binary, and the binary ran and
+// stopped with its own ::error:: for want of credentials.
+func wantBinaryRan(t *testing.T, s step, file string, binary []byte) {
+	t.Helper()
+	if b, err := os.ReadFile(file); err != nil || !bytes.Equal(b, binary) {
+		t.Fatalf("%s does not hold the release's binary (%v)\n%s", file, err, s.log())
+	}
+	if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error title=ecr-credentials") {
+		t.Fatalf("exit %d, want the binary's own ::error:: (it ran)\n%s", s.res.ExitCode, s.log())
+	}
+}
+
+// wantNoBinary checks a step whose launcher could not get the binary:
+// exit 1, an ::error:: line starting with prefix, want in the log, and no
+// binary at cached.
+func wantNoBinary(t *testing.T, s step, cached, prefix, want string) {
+	t.Helper()
+	if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, prefix) || !strings.Contains(s.log(), want) {
+		t.Fatalf("exit %d, want 1 and an ::error:: (%q) with %q\n%s", s.res.ExitCode, prefix, want, s.log())
+	}
+	if _, err := os.Stat(cached); !os.IsNotExist(err) {
+		t.Errorf("the tool cache holds a binary after the download failed (%v)", err)
+	}
+}
+
 // TestNativeActionEndToEnd: the first run fetches the release archive,
 // checks it and runs the binary, which logs in to the registry in the
 // runner's own ~/.docker/config.json; a second run takes the binary from the
@@ -295,31 +334,24 @@ const existingConfig = "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\n\t\t\t\"auth\": \
 // gives it, restores config.json byte for byte.
 func TestNativeActionEndToEnd(t *testing.T) {
 	rel := newRelease(t)
-	j := newJob(t, action(t, rel.data))
+	j := newJob(t, action(t, rel.Data))
 	j.withAWS()
 	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
-	dockerDir := filepath.Join(j.home, ".docker")
-	if err := os.MkdirAll(dockerDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dockerDir, "config.json")
-	if err := os.WriteFile(cfgPath, []byte(existingConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := j.earlierDockerConfig()
 	inputs := map[string]string{"role-to-assume": roleARN, "aws-region": region}
 
 	first := j.run("main.js", inputs, nil)
 	if first.res.ExitCode != 0 {
 		t.Fatalf("main step: exit %d\n%s", first.res.ExitCode, first.log())
 	}
-	if got := rel.requests(); len(got) != 1 || got[0] != "/releases/"+rel.archive {
-		t.Fatalf("first run requested %v, want only /releases/%s", got, rel.archive)
+	if got := rel.requests(); len(got) != 1 || got[0] != "/releases/"+rel.Archive {
+		t.Fatalf("first run requested %v, want only /releases/%s", got, rel.Archive)
 	}
-	cachedBin := filepath.Join(j.toolCache, "ecr-credentials", strings.TrimPrefix(version, "v"), "x64", "ecr-credentials")
-	if b, err := os.ReadFile(cachedBin); err != nil || !bytes.Equal(b, rel.binary) {
+	cachedBin := rel.CachedPath(j.toolCache)
+	if b, err := os.ReadFile(cachedBin); err != nil || !bytes.Equal(b, rel.Binary) {
 		t.Fatalf("tool cache %s does not hold the release's binary (%v)", cachedBin, err)
 	}
-	if !strings.Contains(first.log(), "verified (SHA-256 "+sha256Hex(rel.binary)+")") {
+	if !strings.Contains(first.log(), "verified (SHA-256 "+sha256Hex(rel.Binary)+")") {
 		t.Errorf("the log does not say the binary was verified:\n%s", first.log())
 	}
 
@@ -417,7 +449,6 @@ func TestNativeActionEndToEnd(t *testing.T) {
 // writes nothing: no output, env or state, and no binary in the tool cache.
 func TestNativeLauncherRefuses(t *testing.T) {
 	rel := newRelease(t)
-	v := strings.TrimPrefix(version, "v")
 	tests := []struct {
 		name   string
 		setup  func(t *testing.T, j *job, data *docs.NativeData)
@@ -444,27 +475,27 @@ func TestNativeLauncherRefuses(t *testing.T) {
 			}},
 		{name: "tampered binary in the tool cache", errMsg: "it was changed after it was cached",
 			setup: func(t *testing.T, j *job, data *docs.NativeData) {
-				p := filepath.Join(j.toolCache, "ecr-credentials", v, "x64")
+				p := filepath.Dir(rel.CachedPath(j.toolCache))
 				os.MkdirAll(p, 0o755)
-				if err := os.WriteFile(filepath.Join(p, "ecr-credentials"), append(append([]byte(nil), rel.binary...), 0), 0o755); err != nil {
+				if err := os.WriteFile(filepath.Join(p, "ecr-credentials"), append(append([]byte(nil), rel.Binary...), 0), 0o755); err != nil {
 					t.Fatal(err)
 				}
 			}},
 		{name: "link in the tool cache", errMsg: "not a regular file",
 			setup: func(t *testing.T, j *job, data *docs.NativeData) {
-				p := filepath.Join(j.toolCache, "ecr-credentials", v, "x64")
+				p := filepath.Dir(rel.CachedPath(j.toolCache))
 				os.MkdirAll(p, 0o755)
 				real := filepath.Join(t.TempDir(), "ecr-credentials")
-				os.WriteFile(real, rel.binary, 0o755)
+				os.WriteFile(real, rel.Binary, 0o755)
 				if err := os.Symlink(real, filepath.Join(p, "ecr-credentials")); err != nil {
 					t.Fatal(err)
 				}
 			}},
 		{name: "tool cache writable by others", errMsg: "may be written by other users",
 			setup: func(t *testing.T, j *job, data *docs.NativeData) {
-				p := filepath.Join(j.toolCache, "ecr-credentials", v, "x64")
+				p := filepath.Dir(rel.CachedPath(j.toolCache))
 				os.MkdirAll(p, 0o755)
-				os.WriteFile(filepath.Join(p, "ecr-credentials"), rel.binary, 0o755)
+				os.WriteFile(filepath.Join(p, "ecr-credentials"), rel.Binary, 0o755)
 				if err := os.Chmod(p, 0o777); err != nil {
 					t.Fatal(err)
 				}
@@ -484,9 +515,9 @@ func TestNativeLauncherRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := rel.data
+			data := rel.Data
 			data.Archives = map[string]docs.NativeArchive{}
-			for k, a := range rel.data.Archives {
+			for k, a := range rel.Data.Archives {
 				data.Archives[k] = a
 			}
 			j := newJob(t, "")
@@ -697,7 +728,7 @@ func TestNativeWithoutToolCache(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := newJob(t, action(t, rel.data))
+			j := newJob(t, action(t, rel.Data))
 			j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
 			j.extraEnv["RUNNER_TOOL_CACHE"] = tc.cache(t, j)
 			// No AWS here: the binary runs and refuses for want of credentials.
@@ -707,12 +738,7 @@ func TestNativeWithoutToolCache(t *testing.T) {
 			if !strings.HasPrefix(bin, j.temp+string(filepath.Separator)) {
 				t.Fatalf("the binary ran from %q, want a directory under RUNNER_TEMP %s\n%s", bin, j.temp, s.log())
 			}
-			if b, err := os.ReadFile(bin); err != nil || !bytes.Equal(b, rel.binary) {
-				t.Fatalf("%s is not the release's binary: %v", bin, err)
-			}
-			if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error title=ecr-credentials") {
-				t.Fatalf("exit %d, want the binary's own ::error::\n%s", s.res.ExitCode, s.log())
-			}
+			wantBinaryRan(t, s, bin, rel.Binary)
 		})
 	}
 }
@@ -748,7 +774,7 @@ func TestNativeDownloadThroughProxy(t *testing.T) {
 			wantErr: "does not match certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := newJob(t, action(t, rel.data))
+			j := newJob(t, action(t, rel.Data))
 			target := tc.target
 			j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = "https://" + target + ":" + port + "/releases"
 			j.extraEnv["NODE_EXTRA_CA_CERTS"] = ca.CertFile
@@ -762,14 +788,9 @@ func TestNativeDownloadThroughProxy(t *testing.T) {
 			if len(hosts) != 1 || hosts[0] != target+":"+port {
 				t.Fatalf("the proxy was asked for %v, want one tunnel to %s:%s\n%s", hosts, target, port, s.log())
 			}
-			cached := filepath.Join(j.toolCache, "ecr-credentials", strings.TrimPrefix(version, "v"), "x64", "ecr-credentials")
+			cached := rel.CachedPath(j.toolCache)
 			if tc.wantErr != "" {
-				if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::") || !strings.Contains(s.log(), tc.wantErr) {
-					t.Fatalf("exit %d, want 1 and an ::error:: with %q\n%s", s.res.ExitCode, tc.wantErr, s.log())
-				}
-				if _, err := os.Stat(cached); !os.IsNotExist(err) {
-					t.Errorf("the tool cache holds a binary after a refused download (%v)", err)
-				}
+				wantNoBinary(t, s, cached, "::error::", tc.wantErr)
 				return
 			}
 			if auth[0] != tc.wantAuth {
@@ -778,12 +799,7 @@ func TestNativeDownloadThroughProxy(t *testing.T) {
 			if strings.Contains(s.log(), "s%40cret") || strings.Contains(s.log(), "s@cret") {
 				t.Errorf("the proxy's password is in the log:\n%s", s.log())
 			}
-			if b, err := os.ReadFile(cached); err != nil || !bytes.Equal(b, rel.binary) {
-				t.Fatalf("the tool cache does not hold the release's binary (%v)\n%s", err, s.log())
-			}
-			if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error title=ecr-credentials") {
-				t.Fatalf("exit %d, want the binary's own ::error:: (it ran)\n%s", s.res.ExitCode, s.log())
-			}
+			wantBinaryRan(t, s, cached, rel.Binary)
 		})
 	}
 }
@@ -893,7 +909,7 @@ func TestNativeDownloadRetries(t *testing.T) {
 		{name: "404", statuses: []int{404}, requests: 1, wantErr: "HTTP 404"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			j := newJob(t, action(t, rel.data))
+			j := newJob(t, action(t, rel.Data))
 			j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
 			before := len(rel.requests())
 			rel.mirror.Fail(tc.statuses...)
@@ -905,22 +921,12 @@ func TestNativeDownloadRetries(t *testing.T) {
 			if n := strings.Count(s.log(), "trying again in"); n != tc.retries {
 				t.Errorf("%d lines say it tries again, want %d\n%s", n, tc.retries, s.log())
 			}
-			cached := filepath.Join(j.toolCache, "ecr-credentials", strings.TrimPrefix(version, "v"), "x64", "ecr-credentials")
+			cached := rel.CachedPath(j.toolCache)
 			if tc.wantErr != "" {
-				if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::download of ") || !strings.Contains(s.log(), tc.wantErr) {
-					t.Fatalf("exit %d, want 1 and an ::error:: with %q\n%s", s.res.ExitCode, tc.wantErr, s.log())
-				}
-				if _, err := os.Stat(cached); !os.IsNotExist(err) {
-					t.Errorf("the tool cache holds a binary after a failed download (%v)", err)
-				}
+				wantNoBinary(t, s, cached, "::error::download of ", tc.wantErr)
 				return
 			}
-			if b, err := os.ReadFile(cached); err != nil || !bytes.Equal(b, rel.binary) {
-				t.Fatalf("the tool cache does not hold the release's binary (%v)\n%s", err, s.log())
-			}
-			if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error title=ecr-credentials") {
-				t.Fatalf("exit %d, want the binary's own ::error:: (it ran)\n%s", s.res.ExitCode, s.log())
-			}
+			wantBinaryRan(t, s, cached, rel.Binary)
 		})
 	}
 }
@@ -936,7 +942,7 @@ func TestNativeDownloadRetriesARefusedConnection(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
-	j := newJob(t, action(t, rel.data))
+	j := newJob(t, action(t, rel.Data))
 	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = "http://" + addr + "/releases"
 	s := j.run("main.js", nil, nil)
 	if n := strings.Count(s.log(), "trying again in"); n != 2 {
@@ -954,17 +960,10 @@ func TestNativeDownloadRetriesARefusedConnection(t *testing.T) {
 // another binary than the release's is refused, and nothing runs.
 func TestNativePostFindsAGoneBinaryAgain(t *testing.T) {
 	rel := newRelease(t)
-	j := newJob(t, action(t, rel.data))
+	j := newJob(t, action(t, rel.Data))
 	j.withAWS()
 	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL()
-	dockerDir := filepath.Join(j.home, ".docker")
-	if err := os.MkdirAll(dockerDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dockerDir, "config.json")
-	if err := os.WriteFile(cfgPath, []byte(existingConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := j.earlierDockerConfig()
 	inputs := map[string]string{"role-to-assume": roleARN, "aws-region": region}
 	main := j.run("main.js", inputs, nil)
 	if main.res.ExitCode != 0 {
@@ -1008,7 +1007,7 @@ func TestNativePostFindsAGoneBinaryAgain(t *testing.T) {
 func TestNativeLogsNoURLQuery(t *testing.T) {
 	rel := newRelease(t)
 	const token = "t0ken-Of-The-Mirror"
-	j := newJob(t, action(t, rel.data))
+	j := newJob(t, action(t, rel.Data))
 	j.extraEnv["ECR_CREDENTIALS_DOWNLOAD_URL"] = rel.URL() + "?token=" + token
 	s := j.run("main.js", nil, nil)
 	if s.res.ExitCode != 1 || !strings.Contains(s.res.Stdout, "::error::download of "+rel.srv.URL+"/releases: HTTP 404") {
