@@ -122,6 +122,16 @@ func newRunDir(dir string) (*runDir, error) {
 	return r, nil
 }
 
+// checkLogin reports whether a GitHub step in r left the login of the
+// first n registry stubs where later steps take it: its docker config and
+// its step outputs.
+func (r *runDir) checkLogin(l *lab, n int) error {
+	if err := checkDockerConfig(l, r.docker, n); err != nil {
+		return err
+	}
+	return checkOutputs(l, r.output, n)
+}
+
 // checkDockerConfig reports whether config.json in dir logs in to the
 // first n registry stubs with the passwords ECR handed out.
 func checkDockerConfig(l *lab, dir string, n int) error {
@@ -242,10 +252,7 @@ func (o *ours) Run(ctx context.Context, l *lab, sc scenario, dir string) (sample
 	if err != nil {
 		return sample{}, err
 	}
-	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
-		return sample{}, err
-	}
-	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
+	if err := r.checkLogin(l, sc.Registries); err != nil {
 		return sample{}, err
 	}
 	return measure([]proc{p}, 0, l.since(m), l.ideal(o.verify, sc.Latency))
@@ -272,10 +279,7 @@ func (p *program) Run(ctx context.Context, l *lab, sc scenario, dir string) (sam
 	if err != nil {
 		return sample{}, err
 	}
-	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
-		return sample{}, err
-	}
-	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
+	if err := r.checkLogin(l, sc.Registries); err != nil {
 		return sample{}, err
 	}
 	return measure([]proc{pr}, 0, l.since(m), l.ideal(false, sc.Latency))
@@ -451,10 +455,7 @@ func ecrLoginSteps(ctx context.Context, l *lab, t tools, index string, r *runDir
 		}
 		ps = append(ps, p)
 	}
-	if err := checkDockerConfig(l, r.docker, n); err != nil {
-		return nil, err
-	}
-	if err := checkOutputs(l, r.output, n); err != nil {
+	if err := r.checkLogin(l, n); err != nil {
 		return nil, err
 	}
 	return ps, nil
@@ -585,10 +586,7 @@ func (c *inImage) Run(ctx context.Context, l *lab, sc scenario, dir string) (sam
 	if err != nil {
 		return sample{}, err
 	}
-	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
-		return sample{}, err
-	}
-	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
+	if err := r.checkLogin(l, sc.Registries); err != nil {
 		return sample{}, err
 	}
 	s, err := measure([]proc{p}, 0, l.since(m), l.ideal(false, sc.Latency))

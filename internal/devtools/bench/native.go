@@ -178,10 +178,7 @@ func (n *nativeStep) Run(ctx context.Context, l *lab, sc scenario, dir string) (
 	if err != nil {
 		return sample{}, err
 	}
-	if err := checkDockerConfig(l, r.docker, sc.Registries); err != nil {
-		return sample{}, err
-	}
-	if err := checkOutputs(l, r.output, sc.Registries); err != nil {
+	if err := r.checkLogin(l, sc.Registries); err != nil {
 		return sample{}, err
 	}
 	if err := n.checkLauncher(r.state, env["RUNNER_TOOL_CACHE"]); err != nil {
