@@ -46,19 +46,8 @@ func TestAct(t *testing.T) {
 }
 
 func runAct(t *testing.T, f *fixture, bin string, bind bool) {
-	repo := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(repo, ".github", "workflows"), 0o755))
+	repo := actWorkflowRepo(t, "ecr.yml", "ecr-credentials-engines")
 	must(t, os.MkdirAll(filepath.Join(repo, "action"), 0o755))
-	wf, err := os.ReadFile(filepath.Join("testdata", "act", "ecr.yml"))
-	must(t, err)
-	// act names its containers after the workflow and job: a unique
-	// workflow name keeps concurrent test runs on one engine apart.
-	const wfName = "\nname: ecr-credentials-engines\n"
-	if !strings.Contains(string(wf), wfName) {
-		t.Fatalf("testdata/act/ecr.yml lacks %q", strings.TrimSpace(wfName))
-	}
-	wf = []byte(strings.Replace(string(wf), wfName, "\nname: "+imagetest.RandomName("ecr-credentials-engines-")+"\n", 1))
-	must(t, os.WriteFile(filepath.Join(repo, ".github", "workflows", "ecr.yml"), wf, 0o644))
 	must(t, os.WriteFile(filepath.Join(repo, "action", "action.yml"), actionYAML(t, f.image), 0o644))
 	gitStub(t, repo)
 
@@ -165,4 +154,23 @@ func gitStub(t *testing.T, dir string) {
 	}
 	must(t, os.WriteFile(filepath.Join(g, "HEAD"), []byte("ref: refs/heads/main\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(g, "config"), []byte("[core]\n\trepositoryformatversion = 0\n\tbare = false\n"), 0o644))
+}
+
+// actWorkflowRepo makes a repository for act whose workflow is
+// testdata/act/<file>, its `name: <name>` made unique: act names its
+// containers after the workflow and job, so a unique name keeps
+// concurrent test runs on one engine apart.
+func actWorkflowRepo(t *testing.T, file, name string) string {
+	t.Helper()
+	repo := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(repo, ".github", "workflows"), 0o755))
+	wf, err := os.ReadFile(filepath.Join("testdata", "act", file))
+	must(t, err)
+	line := "\nname: " + name + "\n"
+	if !strings.Contains(string(wf), line) {
+		t.Fatalf("testdata/act/%s lacks %q", file, strings.TrimSpace(line))
+	}
+	wf = []byte(strings.Replace(string(wf), line, "\nname: "+imagetest.RandomName(name+"-")+"\n", 1))
+	must(t, os.WriteFile(filepath.Join(repo, ".github", "workflows", file), wf, 0o644))
+	return repo
 }

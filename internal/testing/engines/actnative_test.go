@@ -61,16 +61,7 @@ func TestActNative(t *testing.T) {
 			"sh", "-c", `rm -rf "$0"; rmdir /opt/hostedtoolcache/ecr-credentials 2>/dev/null; true`, cacheDir)
 	})
 
-	repo := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(repo, ".github", "workflows"), 0o755))
-	wf, err := os.ReadFile(filepath.Join("testdata", "act", "native.yml"))
-	must(t, err)
-	const wfName = "\nname: ecr-credentials-engines-native\n"
-	if !strings.Contains(string(wf), wfName) {
-		t.Fatalf("testdata/act/native.yml lacks %q", strings.TrimSpace(wfName))
-	}
-	wf = []byte(strings.Replace(string(wf), wfName, "\nname: "+imagetest.RandomName("ecr-credentials-engines-native-")+"\n", 1))
-	must(t, os.WriteFile(filepath.Join(repo, ".github", "workflows", "native.yml"), wf, 0o644))
+	repo := actWorkflowRepo(t, "native.yml", "ecr-credentials-engines-native")
 	must(t, rel.WriteAction(testenv.ModuleRoot(t), filepath.Join(repo, "native")))
 	gitStub(t, repo)
 
